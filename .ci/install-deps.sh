@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need. Run as root (or with sudo).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake pkg-config git
+  libzstd-dev libxxhash-dev libunwind-dev          # state files, fatal-error backtraces
+  libgtest-dev libbenchmark-dev                    # tests and kernel micro-benchmarks
+  libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-tools  # Vulkan backend; lavapipe CPU device
+  unicode-data python3                             # tokenizer table generator input
+  qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
+  lua5.4 liblua5.4-dev                             # Lua binding
+)
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"

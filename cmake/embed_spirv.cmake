@@ -1,0 +1,17 @@
+# Turn a SPIR-V binary into a C++ header holding it as a uint32_t array.
+file(READ ${INPUT} content HEX)
+string(LENGTH "${content}" hex_length)
+math(EXPR word_count "${hex_length} / 8")
+set(words "")
+set(position 0)
+while(position LESS hex_length)
+  # SPIR-V words are little-endian: reverse the byte order of each 4-byte group.
+  string(SUBSTRING "${content}" ${position} 8 word)
+  string(SUBSTRING "${word}" 0 2 b0)
+  string(SUBSTRING "${word}" 2 2 b1)
+  string(SUBSTRING "${word}" 4 2 b2)
+  string(SUBSTRING "${word}" 6 2 b3)
+  string(APPEND words "0x${b3}${b2}${b1}${b0}u,")
+  math(EXPR position "${position} + 8")
+endwhile()
+file(WRITE ${OUTPUT} "// Generated from ${INPUT}. Do not edit.\n#pragma once\n#include <cstdint>\n#include <cstddef>\nstatic const uint32_t ${SYMBOL}[] = {${words}};\nstatic const size_t ${SYMBOL}_words = ${word_count};\n")

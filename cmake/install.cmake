@@ -1,0 +1,34 @@
+# Installation: header, both libraries, bitnet.pc and a CMake package (find_package(bitnet)).
+include(CMakePackageConfigHelpers)
+
+# What a static link needs besides libbitnet.a itself (also written to bitnet.pc Libs.private).
+set(BITNET_PRIVATE_LIBS -lzstd -lxxhash)
+if(UNWIND_FOUND)
+  list(APPEND BITNET_PRIVATE_LIBS -lunwind)
+endif()
+if(BITNET_OPENMP)
+  list(APPEND BITNET_PRIVATE_LIBS -lgomp)
+endif()
+list(APPEND BITNET_PRIVATE_LIBS -lstdc++ -lm -lpthread -ldl)
+string(JOIN " " BITNET_LIBS_PRIVATE ${BITNET_PRIVATE_LIBS})
+
+string(REPLACE "-l" "" bitnet_static_link_names "${BITNET_PRIVATE_LIBS}")
+target_link_libraries(bitnet_static INTERFACE $<INSTALL_INTERFACE:${bitnet_static_link_names}>)
+
+install(FILES ${CMAKE_SOURCE_DIR}/include/bitnet.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS bitnet bitnet_static EXPORT bitnetTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT bitnetTargets NAMESPACE bitnet:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bitnet)
+configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/bitnetConfig.cmake.in
+  ${CMAKE_BINARY_DIR}/bitnetConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bitnet)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/bitnetConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/bitnetConfig.cmake ${CMAKE_BINARY_DIR}/bitnetConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bitnet)
+
+configure_file(${CMAKE_SOURCE_DIR}/pkgconfig/bitnet.pc.in ${CMAKE_BINARY_DIR}/bitnet.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/bitnet.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(TARGETS bitnet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -1,0 +1,387 @@
+/*
+ * bitnet.h - the public interface of libbitnet, an embeddable inference engine for
+ * BitNet b1.58 ternary language models.
+ *
+ * This header is the manual. Everything a caller may use is declared and documented here.
+ *
+ * Conventions
+ * -----------
+ * - Every function that can fail returns a bitnet_status. BITNET_OK is 0; every error is a
+ *   distinct positive value that never changes meaning (the values are pinned). After a failure,
+ *   bitnet_last_error() returns a message for the calling thread that says what was wrong
+ *   (file offset, tensor name, expected versus actual value).
+ * - Constructors take their parameters by pointer and return the new object through an out
+ *   pointer, which is set to NULL on failure. Passing NULL parameters means "defaults".
+ * - Parameter structs start with `struct_size`; fill them with the matching *_default_params()
+ *   function and then change the fields you need. New fields are only ever added at the end, so
+ *   a program compiled against an older header keeps working with a newer library.
+ * - Every *_free(NULL) is a no-op.
+ * - No function aborts, asserts or lets a C++ exception escape. An unexpected internal failure
+ *   returns BITNET_ERR_INTERNAL and is logged with a backtrace.
+ *
+ * Threading contract
+ * ------------------
+ * - A bitnet_model is immutable after loading. Any number of threads may use one model at the
+ *   same time, and any number of contexts may share it. Free it only after every context made
+ *   from it has been freed.
+ * - A bitnet_context, bitnet_batch or bitnet_sampler belongs to one thread at a time. Using the
+ *   same one from two threads at once needs the caller's own lock.
+ * - The log callback may be called from any thread; the library serialises the calls.
+ * - bitnet_last_error() is per thread.
+ *
+ * Stable and experimental API
+ * ---------------------------
+ * Everything outside the BITNET_EXPERIMENTAL block below is stable within a major version.
+ * Declarations inside it are only visible when BITNET_EXPERIMENTAL is defined before including
+ * this header, and may change in any release.
+ */
+#ifndef BITNET_H
+#define BITNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(BITNET_SHARED)
+#  if defined(BITNET_BUILD)
+#    define BITNET_API __declspec(dllexport)
+#  else
+#    define BITNET_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define BITNET_API __attribute__((visibility("default")))
+#else
+#  define BITNET_API
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------------------------- */
+
+#define BITNET_VERSION_MAJOR 0
+#define BITNET_VERSION_MINOR 1
+#define BITNET_VERSION_PATCH 0
+#define BITNET_VERSION_NUMBER \
+    (BITNET_VERSION_MAJOR * 10000 + BITNET_VERSION_MINOR * 100 + BITNET_VERSION_PATCH)
+
+/* The library's version as "MAJOR.MINOR.PATCH". Compare with the macros above to detect a
+ * header/library mismatch. */
+BITNET_API const char *bitnet_version(void);
+
+/* A one-line description of how the library was built: compiler, the CPU kernel variants it
+ * carries and the one selected on this machine, and the backends compiled in. */
+BITNET_API const char *bitnet_build_info(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes and errors
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum bitnet_status {
+    BITNET_OK                   = 0,
+    BITNET_ERR_INVALID_ARGUMENT = 1,  /* a NULL handle or pointer, or a parameter out of range */
+    BITNET_ERR_IO               = 2,  /* a file could not be opened, read, mapped or written */
+    BITNET_ERR_INVALID_MODEL    = 3,  /* the model file is malformed or inconsistent */
+    BITNET_ERR_UNSUPPORTED      = 4,  /* a known feature this build cannot run (type, arch) */
+    BITNET_ERR_OUT_OF_MEMORY    = 5,  /* an allocation failed or a caller buffer is too small */
+    BITNET_ERR_CANCELLED        = 6,  /* a progress callback asked to stop */
+    BITNET_ERR_CONTEXT_FULL     = 7,  /* no room left in the KV cache for this batch */
+    BITNET_ERR_INVALID_INPUT    = 8,  /* bad token id, position, sequence id or batch size */
+    BITNET_ERR_ABORTED          = 9,  /* the abort callback stopped a decode */
+    BITNET_ERR_BACKEND          = 10, /* the compute backend (e.g. the GPU) failed */
+    BITNET_ERR_BUFFER_TOO_SMALL = 11, /* an output buffer cannot hold the result */
+    BITNET_ERR_INVALID_STATE    = 12, /* a saved state is corrupt or belongs to another model */
+    BITNET_ERR_INTERNAL         = 99  /* a bug: please report it with the logged backtrace */
+} bitnet_status;
+
+/* A short constant English name for a status ("invalid model"); never NULL. */
+BITNET_API const char *bitnet_status_string(bitnet_status status);
+
+/* The message describing the last failure on the calling thread, or "" if none. The pointer
+ * stays valid until the next failing call on the same thread. */
+BITNET_API const char *bitnet_last_error(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Logging. Quiet by default: nothing is printed until a callback is installed.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum bitnet_log_level {
+    BITNET_LOG_ERROR = 0,
+    BITNET_LOG_WARN  = 1,
+    BITNET_LOG_INFO  = 2,
+    BITNET_LOG_DEBUG = 3
+} bitnet_log_level;
+
+/* `message` is one line without a trailing newline, valid only during the call. */
+typedef void (*bitnet_log_callback)(bitnet_log_level level, const char *message, void *user_data);
+
+/* Install (or with NULL remove) the process-wide log callback. Messages above `max_level` are
+ * not formatted at all. Calls into the callback are serialised by the library. */
+BITNET_API void bitnet_set_log_callback(bitnet_log_callback callback, bitnet_log_level max_level,
+                                        void *user_data);
+
+/* A ready-made callback that writes "bitnet: LEVEL: message" lines to stderr. */
+BITNET_API void bitnet_log_to_stderr(bitnet_log_level level, const char *message, void *user_data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Opaque handles
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct bitnet_model bitnet_model;
+typedef struct bitnet_context bitnet_context;
+typedef struct bitnet_batch bitnet_batch;
+typedef struct bitnet_sampler bitnet_sampler;
+
+typedef int32_t bitnet_token;
+
+/* ---------------------------------------------------------------------------------------------
+ * Models
+ * ------------------------------------------------------------------------------------------- */
+
+/* Called during loading with progress in [0, 1]. Return false to cancel the load, which then
+ * fails with BITNET_ERR_CANCELLED. */
+typedef bool (*bitnet_progress_callback)(float progress, void *user_data);
+
+/* Storage type of the lm_head used at run time (see bitnet_model_params.head_type). */
+typedef enum bitnet_head_type {
+    BITNET_HEAD_AS_STORED = 0, /* use the file's type for the output projection */
+    BITNET_HEAD_F16       = 1,
+    BITNET_HEAD_Q8_0      = 2,
+    BITNET_HEAD_Q6_K      = 3,
+    BITNET_HEAD_Q4_0      = 4
+} bitnet_head_type;
+
+typedef struct bitnet_model_params {
+    size_t struct_size;                         /* sizeof(bitnet_model_params) */
+    bitnet_progress_callback progress_callback; /* may be NULL */
+    void *progress_user_data;
+    bitnet_head_type head_type;                 /* default BITNET_HEAD_AS_STORED */
+    bool vocab_only;                            /* load metadata and tokenizer, no weights */
+} bitnet_model_params;
+
+BITNET_API bitnet_model_params bitnet_model_default_params(void);
+
+/* Map a GGUF file read-only and load the model from it. Weight data is used in place from the
+ * mapping whenever its stored layout can be computed on directly. */
+BITNET_API bitnet_status bitnet_model_load_file(const char *path, const bitnet_model_params *params,
+                                                bitnet_model **out_model);
+
+/* Load from a GGUF image in the caller's memory, without copying it: the memory must stay valid
+ * and unchanged until bitnet_model_free(). It must be at least 8-byte aligned. */
+BITNET_API bitnet_status bitnet_model_load_memory(const void *data, size_t size,
+                                                  const bitnet_model_params *params,
+                                                  bitnet_model **out_model);
+
+BITNET_API void bitnet_model_free(bitnet_model *model);
+
+/* Model queries. On a NULL model the string queries return "" and the numeric ones 0. */
+BITNET_API const char *bitnet_model_architecture(const bitnet_model *model); /* general.architecture */
+BITNET_API const char *bitnet_model_name(const bitnet_model *model);         /* general.name or "" */
+BITNET_API uint64_t bitnet_model_n_params(const bitnet_model *model);
+BITNET_API uint64_t bitnet_model_file_size(const bitnet_model *model);
+BITNET_API int32_t bitnet_model_n_layer(const bitnet_model *model);
+BITNET_API int32_t bitnet_model_n_embd(const bitnet_model *model);
+BITNET_API int32_t bitnet_model_n_head(const bitnet_model *model);
+BITNET_API int32_t bitnet_model_n_head_kv(const bitnet_model *model);
+BITNET_API int32_t bitnet_model_n_ff(const bitnet_model *model);
+BITNET_API int32_t bitnet_model_n_vocab(const bitnet_model *model);
+BITNET_API int32_t bitnet_model_n_ctx_train(const bitnet_model *model);
+BITNET_API float bitnet_model_rope_freq_base(const bitnet_model *model);
+BITNET_API int64_t bitnet_model_n_tensors(const bitnet_model *model);
+
+/* Render the metadata value stored under `key` as text into buf (always NUL-terminated when
+ * capacity > 0). Numbers are printed in decimal, booleans as true/false, arrays as
+ * "[a, b, ...]" (long arrays abbreviated). Returns the length of the full rendering (excluding
+ * the NUL), which may exceed capacity - 1, or -1 if the key does not exist. */
+BITNET_API int64_t bitnet_model_meta_value(const bitnet_model *model, const char *key, char *buf,
+                                           size_t capacity);
+
+/* Number of metadata keys, and the key at index i (NULL when out of range). */
+BITNET_API int64_t bitnet_model_meta_count(const bitnet_model *model);
+BITNET_API const char *bitnet_model_meta_key(const bitnet_model *model, int64_t i);
+
+/* ---------------------------------------------------------------------------------------------
+ * Contexts: the KV cache, scratch memory and outputs of one or more sequences.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum bitnet_kv_type {
+    BITNET_KV_F16 = 0, /* default: half the memory, what other engines use */
+    BITNET_KV_F32 = 1
+} bitnet_kv_type;
+
+typedef enum bitnet_backend_type {
+    BITNET_BACKEND_AUTO   = 0, /* Vulkan when a usable device exists, else CPU */
+    BITNET_BACKEND_CPU    = 1,
+    BITNET_BACKEND_VULKAN = 2
+} bitnet_backend_type;
+
+/* Called between layers during bitnet_decode(); return true to abort the decode, which then
+ * returns BITNET_ERR_ABORTED and leaves the context as it was before the call. */
+typedef bool (*bitnet_abort_callback)(void *user_data);
+
+typedef struct bitnet_context_params {
+    size_t struct_size;       /* sizeof(bitnet_context_params) */
+    uint32_t n_ctx;           /* KV cache cells (tokens) over all sequences; 0 = model's n_ctx_train, at most 4096 */
+    uint32_t n_batch;         /* most tokens one bitnet_decode() call may carry; default 512 */
+    uint32_t n_seq_max;       /* sequence ids are 0 .. n_seq_max-1; at most 64; default 1 */
+    uint32_t n_outputs_max;   /* most batch entries per call that may ask for logits; 0 = n_seq_max */
+    int32_t n_threads;        /* CPU threads; 0 = one per core the process may use */
+    bitnet_kv_type kv_type;   /* default BITNET_KV_F16 */
+    bool quantize_activations;/* true (default): exact BitNet int8 activations. false: float
+                                 activations into the same ternary weights, for analysis */
+    bool embeddings;          /* also keep the final hidden state of every output entry */
+    bitnet_abort_callback abort_callback; /* may be NULL */
+    void *abort_user_data;
+    void *buffer;             /* optional caller memory for every large allocation of the context */
+    size_t buffer_size;       /* at least bitnet_context_memory_required(); 64-byte aligned buffer */
+    bitnet_backend_type backend; /* default BITNET_BACKEND_AUTO */
+    int32_t device_index;     /* Vulkan device, default 0 */
+} bitnet_context_params;
+
+BITNET_API bitnet_context_params bitnet_context_default_params(void);
+
+/* Bytes of memory a context with these parameters needs (KV cache, scratch and outputs); the
+ * size `buffer` must have when the caller supplies it. 0 on error (see bitnet_last_error()). */
+BITNET_API size_t bitnet_context_memory_required(const bitnet_model *model,
+                                                 const bitnet_context_params *params);
+
+/* All memory is reserved here: bitnet_decode() never allocates. */
+BITNET_API bitnet_status bitnet_context_new(const bitnet_model *model,
+                                            const bitnet_context_params *params,
+                                            bitnet_context **out_context);
+BITNET_API void bitnet_context_free(bitnet_context *context);
+
+BITNET_API uint32_t bitnet_context_n_ctx(const bitnet_context *context);
+BITNET_API uint32_t bitnet_context_n_batch(const bitnet_context *context);
+BITNET_API const bitnet_model *bitnet_context_model(const bitnet_context *context);
+/* A short description of the compute backend in use ("cpu avx512, 2 threads"). */
+BITNET_API const char *bitnet_context_backend_name(const bitnet_context *context);
+
+/* ---------------------------------------------------------------------------------------------
+ * Batches and decoding
+ * ------------------------------------------------------------------------------------------- */
+
+/* A batch holds up to `capacity` entries (token, position, sequence ids, wants logits). */
+BITNET_API bitnet_status bitnet_batch_new(int32_t capacity, bitnet_batch **out_batch);
+BITNET_API void bitnet_batch_clear(bitnet_batch *batch);
+/* Append one entry. The token belongs to `n_seq_ids` sequences (at least 1; a prompt shared by
+ * several sequences is stored once). Fails with BITNET_ERR_BUFFER_TOO_SMALL when the batch is
+ * full. Token ids, positions and sequence ids are checked by bitnet_decode(). */
+BITNET_API bitnet_status bitnet_batch_add(bitnet_batch *batch, bitnet_token token, int32_t pos,
+                                          const int32_t *seq_ids, int32_t n_seq_ids, bool want_logits);
+BITNET_API int32_t bitnet_batch_size(const bitnet_batch *batch);
+BITNET_API void bitnet_batch_free(bitnet_batch *batch);
+
+/* Run the model over a batch: prompt chunks and single tokens of several sequences may be mixed.
+ * Each entry's position must continue its sequences (0 for an empty sequence, else the
+ * sequence's last position + 1, consecutive within the batch).
+ * Returns BITNET_OK; BITNET_ERR_CONTEXT_FULL when the KV cache has no room for the batch;
+ * BITNET_ERR_INVALID_INPUT for a token id >= n_vocab, a position that does not continue its
+ * sequence, a sequence id >= n_seq_max, more entries than n_batch, or more logits requested
+ * than n_outputs_max; BITNET_ERR_ABORTED when the abort callback stopped it;
+ * BITNET_ERR_BACKEND when the compute backend failed. On every failure the context is unchanged
+ * (its KV cache, and the outputs of the previous successful call). */
+BITNET_API bitnet_status bitnet_decode(bitnet_context *context, const bitnet_batch *batch);
+
+/* Logits (n_vocab floats) of batch entry `i` of the last successful decode, which must have
+ * asked for them; i = -1 means the last entry that did. NULL on error. Valid until the next
+ * bitnet_decode() on this context. */
+BITNET_API const float *bitnet_get_logits(bitnet_context *context, int32_t i);
+/* The final hidden state (after the output norm, n_embd floats) of entry `i`, when the context
+ * was created with `embeddings`. Same rules as bitnet_get_logits(). */
+BITNET_API const float *bitnet_get_embeddings(bitnet_context *context, int32_t i);
+
+/* ---------------------------------------------------------------------------------------------
+ * Vocabulary and tokenizer
+ *
+ * Functions that return a count use this convention: a value >= 0 is the count written; a
+ * negative value -n (other than BITNET_COUNT_ERROR) means the output buffer was too small and n
+ * entries are needed; BITNET_COUNT_ERROR means the call failed and bitnet_last_error() says why
+ * (NULL model, model without a vocabulary, token id out of range, ...).
+ * ------------------------------------------------------------------------------------------- */
+
+#define BITNET_COUNT_ERROR INT32_MIN
+#define BITNET_TOKEN_NULL (-1)
+
+typedef enum bitnet_token_type {
+    BITNET_TOKEN_TYPE_UNDEFINED    = 0,
+    BITNET_TOKEN_TYPE_NORMAL       = 1,
+    BITNET_TOKEN_TYPE_UNKNOWN      = 2,
+    BITNET_TOKEN_TYPE_CONTROL      = 3,
+    BITNET_TOKEN_TYPE_USER_DEFINED = 4,
+    BITNET_TOKEN_TYPE_UNUSED       = 5,
+    BITNET_TOKEN_TYPE_BYTE         = 6
+} bitnet_token_type;
+
+/* Tokenize `text_len` bytes of UTF-8 `text` (not NUL-terminated; embedded NUL bytes are ordinary
+ * characters). `add_special` adds BOS (and EOS) as the model's metadata asks; `parse_special`
+ * recognises special-token text such as "<|eot_id|>" as those tokens. Invalid UTF-8 bytes are
+ * tokenized through the byte tokens (byte-level BPE) or byte fallback (SentencePiece), so the
+ * bytes round-trip through bitnet_detokenize. */
+BITNET_API int32_t bitnet_tokenize(const bitnet_model *model, const char *text, int32_t text_len,
+                                   bitnet_token *tokens, int32_t capacity, bool add_special,
+                                   bool parse_special);
+
+/* The bytes a token contributes to text (not NUL-terminated). Control tokens render as ""
+ * unless `render_special`. Returns the byte count, -needed, or BITNET_COUNT_ERROR. */
+BITNET_API int32_t bitnet_token_to_piece(const bitnet_model *model, bitnet_token token, char *buf,
+                                         int32_t capacity, bool render_special);
+
+/* Turn tokens back into text (not NUL-terminated). `remove_special` drops a leading BOS and
+ * trailing EOS; `render_special` writes control tokens' text. Same return convention. */
+BITNET_API int32_t bitnet_detokenize(const bitnet_model *model, const bitnet_token *tokens,
+                                     int32_t n_tokens, char *buf, int32_t capacity,
+                                     bool remove_special, bool render_special);
+
+BITNET_API int32_t bitnet_vocab_n_tokens(const bitnet_model *model);
+BITNET_API bitnet_token bitnet_vocab_bos(const bitnet_model *model); /* BITNET_TOKEN_NULL if none */
+BITNET_API bitnet_token bitnet_vocab_eos(const bitnet_model *model);
+BITNET_API bitnet_token bitnet_vocab_eot(const bitnet_model *model);
+/* True for every token that ends generation (EOS, EOT, <|eom_id|>, ...). */
+BITNET_API bool bitnet_token_is_eog(const bitnet_model *model, bitnet_token token);
+/* The token's stored text (NUL-terminated), or NULL for an invalid id. */
+BITNET_API const char *bitnet_token_text(const bitnet_model *model, bitnet_token token);
+BITNET_API bitnet_token_type bitnet_token_get_type(const bitnet_model *model, bitnet_token token);
+
+/* Streaming detokenization: feed tokens one at a time and receive only complete UTF-8
+ * characters; bytes of a character split across tokens are held back until it completes. */
+typedef struct bitnet_detokenizer bitnet_detokenizer;
+
+BITNET_API bitnet_status bitnet_detokenizer_new(const bitnet_model *model, bool render_special,
+                                                bitnet_detokenizer **out);
+/* Appends the newly completed text to buf. Returns bytes written, -needed (nothing consumed:
+ * call again with a larger buffer), or BITNET_COUNT_ERROR. */
+BITNET_API int32_t bitnet_detokenizer_push(bitnet_detokenizer *detokenizer, bitnet_token token,
+                                           char *buf, int32_t capacity);
+/* Emits whatever is held back (an incomplete sequence at the end of the stream is written as
+ * U+FFFD per invalid byte) and resets. Same return convention. */
+BITNET_API int32_t bitnet_detokenizer_flush(bitnet_detokenizer *detokenizer, char *buf,
+                                            int32_t capacity);
+BITNET_API void bitnet_detokenizer_free(bitnet_detokenizer *detokenizer);
+
+/* ---------------------------------------------------------------------------------------------
+ * Chat templates
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct bitnet_chat_message {
+    const char *role;    /* "system", "user" or "assistant" */
+    const char *content; /* NUL-terminated UTF-8 */
+} bitnet_chat_message;
+
+/* Render a conversation as prompt text. `template_name` is NULL (choose from the model's
+ * tokenizer.chat_template) or one of "bitnet", "llama3", "llama2", "falcon3". With
+ * `add_assistant_prompt` the text ends with the opening of the assistant's reply. The output
+ * is NUL-terminated when it fits. Returns its length (without the NUL), -needed (length + 1),
+ * or BITNET_COUNT_ERROR (unknown template name: the message names it). */
+BITNET_API int32_t bitnet_chat_apply_template(const bitnet_model *model, const char *template_name,
+                                              const bitnet_chat_message *messages, size_t n_messages,
+                                              bool add_assistant_prompt, char *buf, int32_t capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITNET_H */

@@ -1,0 +1,58 @@
+// CPU compute kernels. Every kernel has a scalar version (kernels/scalar/) that is the
+// specification; ISA variants (kernels/avx2/, kernels/avx512/, kernels/neon/) must equal it exactly
+// in integer parts and within 1e-6 relative in float parts. One table per variant; the best one
+// the CPU supports is chosen once (BITNET_ISA=scalar|avx2|avx512|neon forces one).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace bitnet {
+
+// Per-token int8 activations (formats.md §2.4): codes padded with zeros to a multiple of 128,
+// the quantization scale s_x = 127 / max(|x|, 1e-5) and the sum of the codes.
+struct QuantizedRow {
+    const int8_t *codes;
+    float scale;
+    int32_t sum;
+};
+
+struct KernelTable {
+    const char *name;  // "scalar", "avx2", "avx512", "neon"
+
+    // x[0..n) -> codes[0..n_padded) (zeros after n), *scale = 127 / max(max|x|, 1e-5) computed in
+    // float, codes = clamp(round_half_even(x * scale), -128, 127), *sum = Σ codes.
+    void (*quantize_activations)(const float *x, int64_t n, int64_t n_padded, int8_t *codes, float *scale,
+                                 int32_t *sum);
+
+    // Ternary weight rows times int8 activations, for rows [0, n_rows) of a weight whose row r
+    // starts at weights + r * row_bytes, against n_tokens activation rows (activations[t].codes
+    // holds n_cols codes, n_cols a multiple of the format's block). Writes
+    //   out[t * out_stride + r] = Σ_i w_ri * q_ti / activations[t].scale * weight_scale
+    // where w_ri is the ternary value (I2_S: per-tensor scale folded into weight_scale; TQ2_0 and
+    // TQ1_0: the block's f16 scale d multiplies each block's integer dot).
+    void (*gemm_i2s_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                        const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                        int64_t out_stride);
+    void (*gemm_tq2_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                        const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                        int64_t out_stride);
+    void (*gemm_tq1_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                        const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                        int64_t out_stride);
+
+    // Σ a_i * b_i in float (any summation order; float paths are checked within 1e-6 relative).
+    float (*dot_f32)(const float *a, const float *b, int64_t n);
+};
+
+// The table for this CPU (selected once, thread-safe), or a named one for tests: returns null
+// when `name` is unknown or the CPU cannot run it.
+const KernelTable &cpu_kernels();
+const KernelTable *cpu_kernels_named(const char *name);
+// Every variant compiled in that this CPU can run, best last.
+size_t available_cpu_kernels(const KernelTable **out, size_t capacity);
+
+// Per-variant tables (defined in kernels/<isa>/; null-returning stubs are never registered).
+const KernelTable &scalar_kernels();
+
+}  // namespace bitnet

@@ -1,0 +1,129 @@
+// C API: loading, freeing and querying models.
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "api/guard.h"
+#include "bitnet.h"
+#include "model/model.h"
+
+namespace {
+
+bitnet::LoadOptions options_from(const bitnet_model_params *params, const char *function) {
+    bitnet_model_params defaults = bitnet_model_default_params();
+    if (!params) params = &defaults;
+    bitnet::require_argument(params->struct_size >= offsetof(bitnet_model_params, vocab_only) + sizeof(bool),
+                             function, "params->struct_size is too small (fill params with bitnet_model_default_params())");
+    bitnet::require_argument(params->head_type >= BITNET_HEAD_AS_STORED && params->head_type <= BITNET_HEAD_Q4_0,
+                             function, "params->head_type is not a bitnet_head_type value");
+    bitnet::LoadOptions options;
+    options.progress_callback = params->progress_callback;
+    options.progress_user_data = params->progress_user_data;
+    options.head_type = params->head_type;
+    options.vocab_only = params->vocab_only;
+    return options;
+}
+
+template <class Body>
+bitnet_status load_guarded(const char *function, bitnet_model **out_model, Body &&body) {
+    if (out_model) *out_model = nullptr;
+    return bitnet::api_guard(function, [&] {
+        bitnet::require_argument(out_model != nullptr, function, "out_model is NULL");
+        *out_model = body().release();
+    });
+}
+
+}  // namespace
+
+extern "C" {
+
+BITNET_API bitnet_model_params bitnet_model_default_params(void) {
+    bitnet_model_params params;
+    std::memset(&params, 0, sizeof params);
+    params.struct_size = sizeof params;
+    params.head_type = BITNET_HEAD_AS_STORED;
+    return params;
+}
+
+BITNET_API bitnet_status bitnet_model_load_file(const char *path, const bitnet_model_params *params,
+                                                bitnet_model **out_model) {
+    return load_guarded(__func__, out_model, [&] {
+        bitnet::require_argument(path != nullptr, __func__, "path is NULL");
+        bitnet::LoadOptions options = options_from(params, __func__);
+        return bitnet::load_model(bitnet::MappedFile::open(path), options);
+    });
+}
+
+BITNET_API bitnet_status bitnet_model_load_memory(const void *data, size_t size, const bitnet_model_params *params,
+                                                  bitnet_model **out_model) {
+    return load_guarded(__func__, out_model, [&] {
+        bitnet::require_argument(data != nullptr, __func__, "data is NULL");
+        bitnet::require_argument(size > 0, __func__, "size is 0");
+        // Tensor data is read in place with 16-byte vector loads of f32/f16 values.
+        bitnet::require_argument(reinterpret_cast<uintptr_t>(data) % 16 == 0, __func__,
+                                 "data must be aligned to 16 bytes");
+        bitnet::LoadOptions options = options_from(params, __func__);
+        return bitnet::load_model(bitnet::MappedFile::borrow(data, size), options);
+    });
+}
+
+BITNET_API void bitnet_model_free(bitnet_model *model) { delete model; }
+
+BITNET_API const char *bitnet_model_architecture(const bitnet_model *model) {
+    return model ? model->architecture_name.c_str() : "";
+}
+
+BITNET_API const char *bitnet_model_name(const bitnet_model *model) { return model ? model->name.c_str() : ""; }
+
+BITNET_API uint64_t bitnet_model_n_params(const bitnet_model *model) { return model ? model->n_params : 0; }
+
+BITNET_API uint64_t bitnet_model_file_size(const bitnet_model *model) { return model ? model->mapping.size() : 0; }
+
+BITNET_API int32_t bitnet_model_n_layer(const bitnet_model *model) { return model ? model->hparams.n_layer : 0; }
+BITNET_API int32_t bitnet_model_n_embd(const bitnet_model *model) { return model ? model->hparams.n_embd : 0; }
+BITNET_API int32_t bitnet_model_n_head(const bitnet_model *model) { return model ? model->hparams.n_head : 0; }
+BITNET_API int32_t bitnet_model_n_head_kv(const bitnet_model *model) { return model ? model->hparams.n_head_kv : 0; }
+BITNET_API int32_t bitnet_model_n_ff(const bitnet_model *model) { return model ? model->hparams.n_ff : 0; }
+BITNET_API int32_t bitnet_model_n_vocab(const bitnet_model *model) { return model ? model->hparams.n_vocab : 0; }
+BITNET_API int32_t bitnet_model_n_ctx_train(const bitnet_model *model) {
+    return model ? model->hparams.n_ctx_train : 0;
+}
+BITNET_API float bitnet_model_rope_freq_base(const bitnet_model *model) {
+    return model ? model->hparams.rope_freq_base : 0.0f;
+}
+BITNET_API int64_t bitnet_model_n_tensors(const bitnet_model *model) {
+    return model ? static_cast<int64_t>(model->file.tensors().size()) : 0;
+}
+
+BITNET_API int64_t bitnet_model_meta_value(const bitnet_model *model, const char *key, char *buf, size_t capacity) {
+    int64_t result = -1;
+    bitnet_status status = bitnet::api_guard(__func__, [&] {
+        bitnet::require_argument(model != nullptr, __func__, "model is NULL");
+        bitnet::require_argument(key != nullptr, __func__, "key is NULL");
+        bitnet::require_argument(buf != nullptr || capacity == 0, __func__, "buf is NULL but capacity is not 0");
+        const bitnet::gguf::MetadataEntry *entry = model->file.find(key);
+        if (!entry) {
+            bitnet::set_last_error(BITNET_ERR_INVALID_ARGUMENT, std::string("no metadata key '") + key + "'");
+            return;
+        }
+        std::string text = model->file.render(entry->value, 16);
+        if (capacity > 0) {
+            size_t n = text.size() < capacity - 1 ? text.size() : capacity - 1;
+            std::memcpy(buf, text.data(), n);
+            buf[n] = '\0';
+        }
+        result = static_cast<int64_t>(text.size());
+    });
+    return status == BITNET_OK ? result : -1;
+}
+
+BITNET_API int64_t bitnet_model_meta_count(const bitnet_model *model) {
+    return model ? static_cast<int64_t>(model->file.metadata().size()) : 0;
+}
+
+BITNET_API const char *bitnet_model_meta_key(const bitnet_model *model, int64_t i) {
+    if (!model || i < 0 || i >= static_cast<int64_t>(model->file.metadata().size())) return nullptr;
+    return model->file.metadata()[static_cast<size_t>(i)].key.c_str();
+}
+
+}  // extern "C"

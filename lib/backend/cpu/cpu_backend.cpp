@@ -1,0 +1,222 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "tensor/quantize.h"
+#include "util/error.h"
+#include "util/half.h"
+#include "util/parallel.h"
+
+namespace bitnet {
+namespace {
+
+int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// Widest row any projection reads, padded to the largest block (TQ: 256 elements).
+int64_t max_stored_cols(const HyperParams &hp) { return round_up(std::max(hp.n_embd, hp.n_ff), 256); }
+
+}  // namespace
+
+CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config, KvCache &kv, Arena &arena)
+    : model_(model), config_(config), kv_(kv), kernels_(cpu_kernels()) {
+    const HyperParams &hp = model.hparams;
+    const int64_t n_batch = config.n_batch;
+    const int64_t n_embd_kv = static_cast<int64_t>(hp.head_dim) * hp.n_head_kv;
+    const int64_t widths[] = {hp.n_embd, hp.n_embd, hp.n_embd, n_embd_kv, n_embd_kv,
+                              hp.n_embd, hp.n_ff,   hp.n_ff,   hp.n_embd};
+    static_assert(sizeof(widths) / sizeof(widths[0]) == static_cast<size_t>(Act::Count));
+    for (int i = 0; i < static_cast<int>(Act::Count); ++i) {
+        buffers_[i].width = widths[i];
+        buffers_[i].data = arena.allocate<float>(static_cast<size_t>(n_batch * widths[i]));
+    }
+    quantized_stride_ = max_stored_cols(hp);
+    quantized_codes_ = arena.allocate<int8_t>(static_cast<size_t>(n_batch * quantized_stride_));
+    quantized_rows_ = arena.allocate<QuantizedRow>(static_cast<size_t>(n_batch));
+    row_scratch_stride_ = std::max<int64_t>(quantized_stride_, hp.n_embd);
+    row_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads * row_scratch_stride_));
+    score_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
+    rope_inv_freq_ = arena.allocate<float>(static_cast<size_t>(hp.n_rot / 2));
+    if (rope_inv_freq_) {
+        // theta_i = base^(-2i / n_rot) for the pairs (i, i + n_rot/2) of NEOX RoPE (formats.md §2.7).
+        for (int32_t i = 0; i < hp.n_rot / 2; ++i) {
+            rope_inv_freq_[i] = static_cast<float>(std::pow(static_cast<double>(hp.rope_freq_base), -2.0 * i / hp.n_rot));
+        }
+    }
+}
+
+void CpuBackend::begin(const BatchPlan &plan) {
+    plan_ = &plan;
+    quantized_source_ = -1;
+}
+
+void CpuBackend::embed(const Weight &token_embd) {
+    const BatchPlan &plan = *plan_;
+    for (int32_t t = 0; t < plan.n_tokens; ++t) {
+        dequantize_rows(token_embd.type, token_embd.data, token_embd.stored_cols, token_embd.rows,
+                        static_cast<uint64_t>(plan.tokens[t]), 1, row(Act::Residual, t));
+    }
+    written(Act::Residual);
+}
+
+void CpuBackend::rms_norm(Act in, const Weight &weight, Act out) {
+    const int64_t n = static_cast<int64_t>(weight.cols);
+    const float *gamma = reinterpret_cast<const float *>(weight.data);
+    const float eps = model_.hparams.norm_eps;
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+        const float *x = row(in, t);
+        float *y = row(out, t);
+        double sum_squares = 0.0;
+        for (int64_t i = 0; i < n; ++i) sum_squares += static_cast<double>(x[i]) * x[i];
+        const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares / static_cast<double>(n) + eps));
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i] * inv_rms * gamma[i];
+    }
+    written(out);
+}
+
+void CpuBackend::project(const Weight &weight, Act in, Act out) {
+    if (tensor_type_traits(weight.type).ternary && config_.quantize_activations) {
+        project_ternary_a8(weight, in, out);
+    } else {
+        project_by_rows(weight, in, out);
+    }
+    written(out);
+}
+
+void CpuBackend::quantize_input(Act in, int64_t stored_cols) {
+    const int source = static_cast<int>(in);
+    if (quantized_source_ == source && quantized_version_ == versions_[source] && quantized_cols_ == stored_cols) return;
+    const int64_t cols = width(in);
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+        int8_t *codes = quantized_codes_ + t * quantized_stride_;
+        QuantizedRow &q = quantized_rows_[t];
+        kernels_.quantize_activations(row(in, t), cols, stored_cols, codes, &q.scale, &q.sum);
+        q.codes = codes;
+    }
+    quantized_source_ = source;
+    quantized_version_ = versions_[source];
+    quantized_cols_ = stored_cols;
+}
+
+void CpuBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
+    quantize_input(in, static_cast<int64_t>(weight.stored_cols));
+    auto gemm = weight.type == TensorType::I2_S    ? kernels_.gemm_i2s_q8
+                : weight.type == TensorType::TQ2_0 ? kernels_.gemm_tq2_q8
+                                                   : kernels_.gemm_tq1_q8;
+    // I2_S carries one tensor scale; TQ blocks carry theirs inside the data (formats.md §2.3, §1.6).
+    const float weight_scale = (weight.type == TensorType::I2_S ? weight.scale : 1.0f) * weight.output_scale;
+    const size_t row_bytes = weight.row_bytes();
+    const int64_t n_cols = static_cast<int64_t>(weight.stored_cols);
+    const int32_t n_tokens = plan_->n_tokens;
+    float *out_data = row(out, 0);
+    const int64_t out_stride = width(out);
+    parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 16, [&](int64_t begin, int64_t end, int) {
+        gemm(weight.data + begin * row_bytes, row_bytes, end - begin, n_cols, quantized_rows_, n_tokens, weight_scale,
+             out_data + begin, out_stride);
+    });
+}
+
+void CpuBackend::project_by_rows(const Weight &weight, Act in, Act out) {
+    const int64_t cols = static_cast<int64_t>(weight.cols);
+    const int32_t n_tokens = plan_->n_tokens;
+    parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 16, [&](int64_t begin, int64_t end, int thread) {
+        float *weight_row = row_scratch_ + thread * row_scratch_stride_;
+        for (int64_t r = begin; r < end; ++r) {
+            dequantize_rows(weight.type, weight.data, weight.stored_cols, weight.rows, static_cast<uint64_t>(r), 1,
+                            weight_row);
+            for (int32_t t = 0; t < n_tokens; ++t) {
+                row(out, t)[r] = kernels_.dot_f32(weight_row, row(in, t), cols) * weight.output_scale;
+            }
+        }
+    });
+}
+
+void CpuBackend::rope(Act buffer, int32_t n_heads) {
+    const HyperParams &hp = model_.hparams;
+    const int32_t half = hp.n_rot / 2;
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+        float *x = row(buffer, t);
+        const double pos = plan_->positions[t];
+        for (int32_t i = 0; i < half; ++i) {
+            const double angle = pos * rope_inv_freq_[i];
+            const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+            for (int32_t h = 0; h < n_heads; ++h) {
+                float *head = x + static_cast<int64_t>(h) * hp.head_dim;
+                const float x0 = head[i], x1 = head[i + half];
+                head[i] = x0 * c - x1 * s;
+                head[i + half] = x0 * s + x1 * c;
+            }
+        }
+    }
+    written(buffer);
+}
+
+void CpuBackend::store_kv(int32_t layer) {
+    const int64_t n = kv_.n_embd_kv();
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+        const int32_t cell = plan_->cells[t];
+        const float *k = row(Act::K, t), *v = row(Act::V, t);
+        if (kv_.type() == BITNET_KV_F16) {
+            uint16_t *k_out = reinterpret_cast<uint16_t *>(kv_.key_row(layer, cell));
+            uint16_t *v_out = reinterpret_cast<uint16_t *>(kv_.value_row(layer, cell));
+            for (int64_t i = 0; i < n; ++i) {
+                k_out[i] = float_to_half(k[i]);
+                v_out[i] = float_to_half(v[i]);
+            }
+        } else {
+            std::memcpy(kv_.key_row(layer, cell), k, n * sizeof(float));
+            std::memcpy(kv_.value_row(layer, cell), v, n * sizeof(float));
+        }
+    }
+}
+
+void CpuBackend::gated_activation(FfnActivation activation) {
+    const int64_t n = width(Act::Gate);
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+        float *gate = row(Act::Gate, t);
+        const float *up = row(Act::Up, t);
+        for (int64_t i = 0; i < n; ++i) {
+            const float g = gate[i];
+            const float activated = activation == FfnActivation::ReluSquared ? (g > 0.0f ? g * g : 0.0f)
+                                                                               : g / (1.0f + std::exp(-g));
+            gate[i] = activated * up[i];
+        }
+    }
+    written(Act::Gate);
+}
+
+void CpuBackend::add(Act into, Act from) {
+    const int64_t n = width(into);
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+        float *a = row(into, t);
+        const float *b = row(from, t);
+        for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+    }
+    written(into);
+}
+
+void CpuBackend::output(const Weight &lm_head, Act normed) {
+    const BatchPlan &plan = *plan_;
+    const int64_t n_embd = model_.hparams.n_embd;
+    const int64_t n_vocab = static_cast<int64_t>(lm_head.rows);
+    if (outputs_.embeddings) {
+        for (int32_t o = 0; o < plan.n_outputs; ++o) {
+            std::memcpy(outputs_.embeddings + o * n_embd, row(normed, plan.output_entries[o]), n_embd * sizeof(float));
+        }
+    }
+    if (plan.n_outputs == 0) return;
+    float *logits = outputs_.logits;
+    parallel_for(config_.n_threads, n_vocab, 64, [&](int64_t begin, int64_t end, int thread) {
+        float *weight_row = row_scratch_ + thread * row_scratch_stride_;
+        for (int64_t r = begin; r < end; ++r) {
+            dequantize_rows(lm_head.type, lm_head.data, lm_head.stored_cols, lm_head.rows, static_cast<uint64_t>(r), 1,
+                            weight_row);
+            for (int32_t o = 0; o < plan.n_outputs; ++o) {
+                logits[o * n_vocab + r] = kernels_.dot_f32(weight_row, row(normed, plan.output_entries[o]), n_embd);
+            }
+        }
+    });
+}
+
+}  // namespace bitnet

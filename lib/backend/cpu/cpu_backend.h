@@ -1,0 +1,90 @@
+// The CPU backend: the op set over host memory, with the kernels chosen for this CPU and
+// OpenMP threads across rows and heads. All memory comes from the context's arena.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "runtime/arena.h"
+#include "runtime/kv_cache.h"
+#include "runtime/ops.h"
+
+namespace bitnet {
+
+struct CpuBackendConfig {
+    int32_t n_batch = 0;
+    int32_t n_outputs_max = 0;
+    int32_t n_threads = 1;
+    bool quantize_activations = true;
+    bool keep_embeddings = false;
+};
+
+// Where output() writes: logits [n_outputs_max][n_vocab], embeddings [n_outputs_max][n_embd].
+struct OutputBuffers {
+    float *logits = nullptr;
+    float *embeddings = nullptr;  // null unless kept
+};
+
+class CpuBackend final : public Ops {
+public:
+    // Lay out (measure or allocate) everything the backend needs in `arena`.
+    CpuBackend(const bitnet_model &model, const CpuBackendConfig &config, KvCache &kv, Arena &arena);
+
+    void set_outputs(const OutputBuffers &outputs) { outputs_ = outputs; }
+    const KernelTable &kernels() const { return kernels_; }
+
+    void begin(const BatchPlan &plan) override;
+    void embed(const Weight &token_embd) override;
+    void rms_norm(Act in, const Weight &weight, Act out) override;
+    void project(const Weight &weight, Act in, Act out) override;
+    void rope(Act buffer, int32_t n_heads) override;
+    void attention(int32_t layer) override;
+    void gated_activation(FfnActivation activation) override;
+    void add(Act into, Act from) override;
+    void output(const Weight &lm_head, Act normed) override;
+    void end() override {}
+
+private:
+    struct Buffer {
+        float *data = nullptr;
+        int64_t width = 0;  // floats per row
+    };
+    float *row(Act act, int32_t token) const {
+        const Buffer &b = buffers_[static_cast<int>(act)];
+        return b.data + static_cast<int64_t>(token) * b.width;
+    }
+    int64_t width(Act act) const { return buffers_[static_cast<int>(act)].width; }
+    void written(Act act) { ++versions_[static_cast<int>(act)]; }
+
+    void quantize_input(Act in, int64_t stored_cols);
+    void project_ternary_a8(const Weight &weight, Act in, Act out);
+    void project_by_rows(const Weight &weight, Act in, Act out);  // float activations
+    void store_kv(int32_t layer);
+
+    const bitnet_model &model_;
+    CpuBackendConfig config_;
+    KvCache &kv_;
+    const KernelTable &kernels_;
+    OutputBuffers outputs_;
+    const BatchPlan *plan_ = nullptr;
+
+    std::array<Buffer, static_cast<int>(Act::Count)> buffers_{};
+    std::array<uint64_t, static_cast<int>(Act::Count)> versions_{};
+
+    // int8 activations of one buffer, reused by every projection reading it (q, k, v share one).
+    int8_t *quantized_codes_ = nullptr;
+    QuantizedRow *quantized_rows_ = nullptr;
+    int64_t quantized_stride_ = 0;
+    int quantized_source_ = -1;
+    uint64_t quantized_version_ = 0;
+    int64_t quantized_cols_ = 0;
+
+    float *row_scratch_ = nullptr;       // per thread: one dequantized weight row
+    int64_t row_scratch_stride_ = 0;
+    float *score_scratch_ = nullptr;     // per thread: attention scores over the cells
+    float *rope_inv_freq_ = nullptr;     // [n_rot / 2]
+};
+
+}  // namespace bitnet

@@ -1,0 +1,151 @@
+// Model loading: architecture and hyperparameters from metadata, every weight bound by name and
+// checked by shape and type (formats.md §2.7-2.9).
+#include "model/model.h"
+
+#include <cmath>
+#include <string>
+
+#include "model/model_weights.h"
+#include "tensor/quantize.h"
+#include "tokenizer/vocabulary.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace bitnet {
+namespace {
+
+Architecture parse_architecture(const std::string &name) {
+    // "bitnet-25" was the first 2B-4T upload's name for the same graph (formats.md §2.7).
+    if (name == "bitnet-b1.58" || name == "bitnet-25") return Architecture::BitNetB158;
+    if (name == "bitnet") return Architecture::BitNet;
+    if (name == "llama") return Architecture::Llama;
+    if (name.empty()) fail(BITNET_ERR_INVALID_MODEL, "gguf: general.architecture is missing");
+    fail(BITNET_ERR_UNSUPPORTED,
+         "architecture '%s' is not supported (supported: bitnet-b1.58, bitnet-25, bitnet, llama)", name.c_str());
+}
+
+// A required positive hyperparameter, stored under "<arch>.<suffix>".
+int32_t required_count(const gguf::File &file, const char *suffix, int64_t max_value) {
+    std::string key = file.arch_key(suffix);
+    std::optional<uint64_t> value = file.get_uint(key);
+    if (!value) fail(BITNET_ERR_INVALID_MODEL, "model: required key '%s' is missing", key.c_str());
+    if (*value == 0 || *value > static_cast<uint64_t>(max_value)) {
+        fail(BITNET_ERR_INVALID_MODEL, "model: '%s' = %llu is out of range [1, %lld]", key.c_str(),
+             static_cast<unsigned long long>(*value), static_cast<long long>(max_value));
+    }
+    return static_cast<int32_t>(*value);
+}
+
+int32_t optional_count(const gguf::File &file, const char *suffix, int32_t fallback, int64_t max_value) {
+    if (!file.find(file.arch_key(suffix))) return fallback;
+    return required_count(file, suffix, max_value);
+}
+
+float optional_float(const gguf::File &file, const char *suffix, float fallback) {
+    std::optional<double> value = file.get_float(file.arch_key(suffix));
+    return value ? static_cast<float>(*value) : fallback;
+}
+
+FfnActivation read_activation(const gguf::File &file, Architecture arch) {
+    // The 2B-4T graph is ReLU² (formats.md §2.8, §6.4). llama.cpp's "bitnet" reads
+    // `<arch>.hidden_activation` and defaults to SiLU for backward compatibility (§2.7).
+    FfnActivation fallback = arch == Architecture::BitNetB158 ? FfnActivation::ReluSquared : FfnActivation::Silu;
+    std::string key = file.arch_key("hidden_activation");
+    std::optional<std::string_view> name = file.get_string(key);
+    if (!name) return fallback;
+    if (*name == "relu2" || *name == "relu_sqr" || *name == "relu_squared") return FfnActivation::ReluSquared;
+    if (*name == "silu" || *name == "swish") return FfnActivation::Silu;
+    fail(BITNET_ERR_UNSUPPORTED, "model: %s = '%.*s' is not a supported activation (relu2, silu)", key.c_str(),
+         static_cast<int>(name->size()), name->data());
+}
+
+HyperParams read_hyperparams(const gguf::File &file, Architecture arch, bool vocab_only) {
+    HyperParams hp;
+    constexpr int64_t kMaxDim = 1 << 20;
+    hp.n_embd = required_count(file, "embedding_length", kMaxDim);
+    hp.n_layer = required_count(file, "block_count", 4096);
+    hp.n_ff = required_count(file, "feed_forward_length", kMaxDim);
+    hp.n_head = required_count(file, "attention.head_count", 4096);
+    hp.n_head_kv = optional_count(file, "attention.head_count_kv", hp.n_head, 4096);
+    hp.n_ctx_train = optional_count(file, "context_length", 0, int64_t(1) << 30);
+    hp.norm_eps = optional_float(file, "attention.layer_norm_rms_epsilon", 1e-5f);
+    hp.rope_freq_base = optional_float(file, "rope.freq_base", 10000.0f);
+    hp.activation = read_activation(file, arch);
+    hp.has_sub_norms = arch != Architecture::Llama;
+
+    if (hp.n_embd % hp.n_head != 0) {
+        fail(BITNET_ERR_INVALID_MODEL, "model: embedding_length %d is not a multiple of head_count %d", hp.n_embd,
+             hp.n_head);
+    }
+    if (hp.n_head % hp.n_head_kv != 0) {
+        fail(BITNET_ERR_INVALID_MODEL, "model: head_count %d is not a multiple of head_count_kv %d", hp.n_head,
+             hp.n_head_kv);
+    }
+    hp.head_dim = hp.n_embd / hp.n_head;
+    hp.n_rot = optional_count(file, "rope.dimension_count", hp.head_dim, 1 << 16);
+    if (hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0) {
+        fail(BITNET_ERR_INVALID_MODEL, "model: rope.dimension_count %d must be even and at most the head size %d",
+             hp.n_rot, hp.head_dim);
+    }
+    if (!(hp.norm_eps >= 0.0f && hp.norm_eps < 1.0f)) {
+        fail(BITNET_ERR_INVALID_MODEL, "model: layer_norm_rms_epsilon %g is out of range", hp.norm_eps);
+    }
+    if (!(hp.rope_freq_base > 0.0f) || !std::isfinite(hp.rope_freq_base)) {
+        fail(BITNET_ERR_INVALID_MODEL, "model: rope.freq_base %g must be positive", hp.rope_freq_base);
+    }
+
+    // Vocabulary size: the key, else the embedding's rows, else the tokenizer's token count.
+    hp.n_vocab = optional_count(file, "vocab_size", 0, int64_t(1) << 24);
+    if (hp.n_vocab == 0) {
+        if (const gguf::TensorInfo *embd = file.find_tensor("token_embd.weight"); embd && embd->n_dims == 2) {
+            hp.n_vocab = static_cast<int32_t>(embd->dims[1]);
+        } else if (const gguf::MetadataEntry *tokens = file.find("tokenizer.ggml.tokens")) {
+            hp.n_vocab = static_cast<int32_t>(tokens->value.count);
+        } else if (!vocab_only) {
+            fail(BITNET_ERR_INVALID_MODEL, "model: cannot tell the vocabulary size (no %s, token_embd.weight or tokens)",
+                 file.arch_key("vocab_size").c_str());
+        }
+    }
+    return hp;
+}
+
+bool report_progress(const LoadOptions &options, float progress) {
+    if (!options.progress_callback) return true;
+    return options.progress_callback(progress, options.progress_user_data);
+}
+
+}  // namespace
+
+std::unique_ptr<bitnet_model> load_model(MappedFile mapping, const LoadOptions &options) {
+    auto model = std::make_unique<bitnet_model>();
+    model->mapping = std::move(mapping);
+    model->file = gguf::File::parse(model->mapping.data(), model->mapping.size());
+    const gguf::File &file = model->file;
+    if (!report_progress(options, 0.1f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
+
+    model->architecture_name = file.architecture();
+    model->arch = parse_architecture(model->architecture_name);
+    if (std::optional<std::string_view> name = file.get_string("general.name")) model->name = std::string(*name);
+    model->hparams = read_hyperparams(file, model->arch, options.vocab_only);
+    for (const gguf::TensorInfo &tensor : file.tensors()) model->n_params += tensor.n_elements;
+
+    model->vocab = Vocabulary::load(file);
+    if (!report_progress(options, 0.3f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
+
+    if (!options.vocab_only) {
+        bind_weights(*model, options);
+        if (!report_progress(options, 0.9f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
+    }
+    LOG_INFO("loaded %s model '%s': %d layers, n_embd %d, n_ff %d, heads %d/%d, vocab %d, %zu tensors, %.1f MiB "
+             "mapped%s, %.1f MiB repacked",
+             model->architecture_name.c_str(), model->name.c_str(), model->hparams.n_layer, model->hparams.n_embd,
+             model->hparams.n_ff, model->hparams.n_head, model->hparams.n_head_kv, model->hparams.n_vocab,
+             file.tensors().size(), model->mapping.size() / 1048576.0,
+             model->mapping.owns_mapping() ? "" : " (caller memory)", model->owned_bytes / 1048576.0);
+    if (!report_progress(options, 1.0f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
+    return model;
+}
+
+}  // namespace bitnet
+
+bitnet_model::~bitnet_model() = default;

@@ -1,0 +1,72 @@
+#include "model/weight_packing.h"
+
+#include <cmath>
+#include <algorithm>
+#include <vector>
+
+#include "tensor/quantize.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace bitnet {
+namespace {
+
+// The common magnitude if every value is 0 or ±a for one a > 0; 0 otherwise (and for all-zero).
+float ternary_magnitude(const std::vector<float> &values) {
+    float magnitude = 0.0f;
+    for (float value : values) {
+        float a = std::fabs(value);
+        if (a == 0.0f) continue;
+        if (magnitude == 0.0f) magnitude = a;
+        if (a != magnitude) return 0.0f;
+    }
+    return magnitude;
+}
+
+void ternarize_absmean(std::vector<float> &values) {
+    double sum = 0.0;
+    for (float value : values) sum += std::fabs(value);
+    double scale = std::max(sum / static_cast<double>(values.size()), 1e-5);
+    for (float &value : values) {
+        double code = std::nearbyint(value / scale);
+        value = static_cast<float>(std::clamp(code, -1.0, 1.0) * scale);
+    }
+}
+
+}  // namespace
+
+void pack_float_projection(bitnet_model &model, Weight &weight) {
+    const uint64_t cols = weight.cols, rows = weight.rows;
+    std::vector<float> values(cols * rows);
+    dequantize_rows(weight.type, weight.data, cols, rows, 0, rows, values.data());
+    const char *name = weight.info ? weight.info->name.c_str() : "?";
+    if (ternary_magnitude(values) == 0.0f) {
+        ternarize_absmean(values);
+        LOG_WARN("model: '%s' holds float weights that are not ternary: ternarized with absmean at load", name);
+    }
+
+    const uint64_t block = tensor_type_traits(TensorType::I2_S).block_elements;
+    const uint64_t stored_cols = (cols + block - 1) / block * block;
+    std::vector<float> padded(stored_cols * rows, 0.0f);
+    for (uint64_t row = 0; row < rows; ++row) {
+        std::copy(values.begin() + row * cols, values.begin() + (row + 1) * cols, padded.begin() + row * stored_cols);
+    }
+    uint64_t bytes = 0;
+    if (!tensor_total_bytes(TensorType::I2_S, stored_cols * rows, stored_cols, &bytes)) {
+        fail(BITNET_ERR_INVALID_MODEL, "model: '%s' is too large to repack", name);
+    }
+    auto buffer = std::make_unique<uint8_t[]>(bytes);
+    quantize_tensor(TensorType::I2_S, padded.data(), stored_cols, rows, buffer.get());
+
+    weight.type = TensorType::I2_S;
+    weight.stored_cols = stored_cols;
+    weight.data = buffer.get();
+    weight.scale = i2s_scale(buffer.get(), stored_cols * rows);
+    model.owned_bytes += bytes;
+    model.owned.push_back(std::move(buffer));
+    LOG_DEBUG("model: packed '%s' (%s [%llu, %llu]) into I2_S, %llu bytes", name,
+              weight.info ? tensor_type_name(weight.info->type) : "?", static_cast<unsigned long long>(cols),
+              static_cast<unsigned long long>(rows), static_cast<unsigned long long>(bytes));
+}
+
+}  // namespace bitnet

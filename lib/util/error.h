@@ -1,0 +1,37 @@
+// Internal error handling: engine code throws bitnet::Error; the C API boundary (lib/api/guard.h)
+// catches every exception and turns it into a status plus the per-thread message.
+#pragma once
+
+#include <cstdarg>
+#include <exception>
+#include <string>
+
+#include "bitnet.h"
+
+namespace bitnet {
+
+class Error : public std::exception {
+public:
+    Error(bitnet_status status, std::string message)
+        : status_(status), message_(std::move(message)) {}
+    bitnet_status status() const noexcept { return status_; }
+    const char *what() const noexcept override { return message_.c_str(); }
+
+private:
+    bitnet_status status_;
+    std::string message_;
+};
+
+// printf-style formatting into a std::string.
+std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string vformat(const char *fmt, va_list args);
+
+// Throw an Error with a printf-style message.
+[[noreturn]] void fail(bitnet_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+// The per-thread message behind bitnet_last_error().
+void set_last_error(bitnet_status status, const std::string &message);
+const char *last_error();
+
+}  // namespace bitnet
