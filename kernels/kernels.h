@@ -31,6 +31,13 @@ struct KernelTable {
     //   out[t * out_stride + r] = Σ_i w_ri * q_ti / activations[t].scale * weight_scale
     // where w_ri is the ternary value (I2_S: per-tensor scale folded into weight_scale; TQ2_0 and
     // TQ1_0: the block's f16 scale d multiplies each block's integer dot).
+    // Exact rules, which every variant follows operation for operation (so outputs are bitwise
+    // equal across variants): ternary = code - 1 (a stray code 3 counts as +2);
+    //   I2_S:       (float)(Σ_i code_ri * q_ti - activations[t].sum) / scale * weight_scale, int32;
+    //   TQ2_0/TQ1_0: acc = 0.0f; for each block b in order: acc = acc + d_b * (float)(int32 block
+    //               dot); result acc / scale * weight_scale.
+    // n_cols <= 2^22. No allocation, no threads: callers split rows across threads. Pointers need
+    // no alignment.
     void (*gemm_i2s_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                         const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
                         int64_t out_stride);
@@ -49,10 +56,18 @@ struct KernelTable {
 // when `name` is unknown or the CPU cannot run it.
 const KernelTable &cpu_kernels();
 const KernelTable *cpu_kernels_named(const char *name);
-// Every variant compiled in that this CPU can run, best last.
+// Every variant compiled in that this CPU can run, best last. Writes up to `capacity` of them to
+// `out` and returns how many there are.
 size_t available_cpu_kernels(const KernelTable **out, size_t capacity);
+// The selection rule cpu_kernels() applies to $BITNET_ISA, exposed for tests: null, "" or "auto"
+// give the best variant; a name this CPU can run gives that one; anything else logs a warning and
+// gives the best.
+const KernelTable &choose_cpu_kernels(const char *requested);
 
-// Per-variant tables (defined in kernels/<isa>/; null-returning stubs are never registered).
+// Per-variant tables, defined in kernels/<isa>/. Only dispatch.cpp calls the ISA ones, and only
+// when the build has them (BITNET_HAVE_<ISA>_KERNELS) and the CPU can run them.
 const KernelTable &scalar_kernels();
+const KernelTable &avx2_kernels();
+const KernelTable &avx512_kernels();
 
 }  // namespace bitnet

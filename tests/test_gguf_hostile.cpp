@@ -6,7 +6,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,7 +25,10 @@ using bitnet::gguf::Writer;
 // Hand-encoded GGUF bytes (formats.md §1.1-1.3).
 struct Bytes {
     std::vector<uint8_t> data;
-    Bytes &u8(uint8_t v) { data.push_back(v); return *this; }
+    Bytes &u8(uint8_t v) {
+        data.push_back(v);
+        return *this;
+    }
     Bytes &u32(uint32_t v) {
         for (int i = 0; i < 4; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
         return *this;
@@ -173,8 +175,8 @@ TEST(GgufHostile, SingleByteCorruptionsNeverCrash) {
     std::map<std::string, std::pair<size_t, std::string>> shapes;
     for (uint64_t at = 0; at < region; ++at) {
         const uint8_t byte = original[at];
-        for (uint8_t value : {uint8_t{0x00}, uint8_t{0xFF}, static_cast<uint8_t>(byte ^ 0x80),
-                              static_cast<uint8_t>(byte + 1)}) {
+        for (uint8_t value :
+             {uint8_t{0x00}, uint8_t{0xFF}, static_cast<uint8_t>(byte ^ 0x80), static_cast<uint8_t>(byte + 1)}) {
             if (value == byte) continue;
             image[at] = value;
             std::string message;
@@ -188,10 +190,11 @@ TEST(GgufHostile, SingleByteCorruptionsNeverCrash) {
         }
         image[at] = byte;
     }
-    std::printf("corrupted each of %llu header/metadata/tensor-info bytes: valid %zu, INVALID_MODEL %zu, "
-                "UNSUPPORTED %zu, other %zu\n",
-                static_cast<unsigned long long>(region), outcomes[Outcome::kValid], outcomes[Outcome::kInvalidModel],
-                outcomes[Outcome::kUnsupported], outcomes[Outcome::kOtherError]);
+    std::printf(
+        "corrupted each of %llu header/metadata/tensor-info bytes: valid %zu, INVALID_MODEL %zu, "
+        "UNSUPPORTED %zu, other %zu\n",
+        static_cast<unsigned long long>(region), outcomes[Outcome::kValid], outcomes[Outcome::kInvalidModel],
+        outcomes[Outcome::kUnsupported], outcomes[Outcome::kOtherError]);
     std::printf("%zu kinds of message (count x first example):\n", shapes.size());
     for (const auto &[shape, seen] : shapes) std::printf("  %5zu x  %s\n", seen.first, seen.second.c_str());
     EXPECT_GT(outcomes[Outcome::kInvalidModel], 0u);
@@ -278,16 +281,19 @@ TEST(GgufHostile, GeneralKeys) {
 TEST(GgufHostile, TensorInfos) {
     expect_invalid(tensor_file({{"a", {8}, kF32, 0}, {"a", {8}, kF32, 32}}, 64),
                    "tensor 'a' (info at byte 102): duplicate tensor name (first defined at byte 69)");
-    expect_invalid(tensor_file({{"a", {1, 1, 1, 1, 1}, kF32, 0}}, 32), "tensor 'a' (info at byte 69): n_dims 5 at byte 78 is out of range (1..4)");
+    expect_invalid(tensor_file({{"a", {1, 1, 1, 1, 1}, kF32, 0}}, 32),
+                   "tensor 'a' (info at byte 69): n_dims 5 at byte 78 is out of range (1..4)");
     expect_invalid(tensor_file({{"a", {}, kF32, 0}}, 32), "n_dims 0");
-    expect_invalid(tensor_file({{"a", {8, 0}, kF32, 0}}, 32), "tensor 'a' (info at byte 69): dimension 1 at byte 90 is 0");
+    expect_invalid(tensor_file({{"a", {8, 0}, kF32, 0}}, 32),
+                   "tensor 'a' (info at byte 69): dimension 1 at byte 90 is 0");
     expect_invalid(tensor_file({{"a", {1ull << 32, 1ull << 32, 1ull << 32}, kF32, 0}}, 32),
                    "element count of shape [4294967296, 4294967296, 4294967296] overflows");
     expect_invalid(tensor_file({{"a", {1ull << 62, 4}, kF32, 0}}, 32), "overflows");
     expect_invalid(tensor_file({{std::string(257, 'n'), {8}, kF32, 0}}, 32),
                    "name of tensor info 0 length 257 at byte 69 exceeds the limit of 256 bytes");
     expect_invalid(tensor_file({{"a", {8}, 99, 0}}, 32), "tensor 'a' (info at byte 69): unknown type id 99");
-    expect_invalid(tensor_file({{"q", {33, 2}, kQ8_0, 0}}, 128), "row length ne0 = 33 is not a multiple of the q8_0 block size 32");
+    expect_invalid(tensor_file({{"q", {33, 2}, kQ8_0, 0}}, 128),
+                   "row length ne0 = 33 is not a multiple of the q8_0 block size 32");
     // A name with control bytes is escaped in the message.
     expect_invalid(tensor_file({{"a\nb", {8}, 99, 0}}, 32), "tensor 'a\\x0ab'");
 }
@@ -297,7 +303,8 @@ TEST(GgufHostile, TensorPlacement) {
                    "tensor 'a' (info at byte 69): offset 16 is not a multiple of the alignment 32");
     expect_invalid(tensor_file({{"a", {8}, kF32, 0}, {"b", {16}, kF32, 32}}, 64),
                    "tensor 'b' (info at byte 102): data [192, 256) extends past the end of the file (224 bytes)");
-    expect_invalid(tensor_file({{"a", {8}, kF32, 1ull << 40}}, 32), "offset 1099511627776 (data section at byte 128) is past the end of the file (160 bytes)");
+    expect_invalid(tensor_file({{"a", {8}, kF32, 1ull << 40}}, 32),
+                   "offset 1099511627776 (data section at byte 128) is past the end of the file (160 bytes)");
     expect_invalid(tensor_file({{"a", {8}, kF32, ~0ull << 5}}, 32), "is past the end of the file");
     expect_invalid(tensor_file({{"a", {16}, kF32, 0}, {"b", {8}, kF32, 32}}, 96),
                    "tensor 'b' (info at byte 102): data [192, 224) overlaps tensor 'a' at [160, 224)");

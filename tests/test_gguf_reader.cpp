@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -27,7 +26,10 @@ using bitnet::gguf::Writer;
 // Hand-encoded GGUF bytes (formats.md §1.1-1.3), for what the Writer deliberately cannot produce.
 struct Bytes {
     std::vector<uint8_t> data;
-    Bytes &u8(uint8_t v) { data.push_back(v); return *this; }
+    Bytes &u8(uint8_t v) {
+        data.push_back(v);
+        return *this;
+    }
     Bytes &u16(uint16_t v) { return u8(v & 0xff).u8(v >> 8); }
     Bytes &u32(uint32_t v) { return u16(v & 0xffff).u16(v >> 16); }
     Bytes &u64(uint64_t v) { return u32(static_cast<uint32_t>(v)).u32(static_cast<uint32_t>(v >> 32)); }
@@ -46,25 +48,31 @@ struct Bytes {
     }
 };
 
-uint32_t f32_bits(float v) { uint32_t b; std::memcpy(&b, &v, 4); return b; }
-uint64_t f64_bits(double v) { uint64_t b; std::memcpy(&b, &v, 8); return b; }
+uint32_t f32_bits(float v) {
+    uint32_t b;
+    std::memcpy(&b, &v, 4);
+    return b;
+}
+uint64_t f64_bits(double v) {
+    uint64_t b;
+    std::memcpy(&b, &v, 8);
+    return b;
+}
 
 File parse(const std::vector<uint8_t> &bytes) { return File::parse(bytes.data(), bytes.size()); }
 
 template <class Fn> bitnet::Error capture_error(Fn fn) {
     try {
         fn();
-    } catch (const bitnet::Error &error) {
-        return error;
-    }
+    } catch (const bitnet::Error &error) { return error; }
     ADD_FAILURE() << "expected a bitnet::Error";
     return bitnet::Error(BITNET_OK, "");
 }
 
-#define EXPECT_ERROR(statement, expected_status, substring)                                  \
-    do {                                                                                     \
-        bitnet::Error error_ = capture_error([&] { (void)(statement); });                     \
-        EXPECT_EQ(error_.status(), expected_status) << error_.what();                        \
+#define EXPECT_ERROR(statement, expected_status, substring)                                        \
+    do {                                                                                           \
+        bitnet::Error error_ = capture_error([&] { (void)(statement); });                          \
+        EXPECT_EQ(error_.status(), expected_status) << error_.what();                              \
         EXPECT_NE(std::string(error_.what()).find(substring), std::string::npos) << error_.what(); \
     } while (0)
 
@@ -310,7 +318,8 @@ void check_every_type_round_trip(uint64_t alignment) {
     Writer writer(alignment);
     writer.set_string("general.architecture", "bitnet-b1.58");
     for (size_t i = 0; i < cases.size(); ++i) {
-        writer.add_tensor("tensor." + std::to_string(i), cases[i].type, cases[i].dims, pattern(static_cast<uint32_t>(i)));
+        writer.add_tensor("tensor." + std::to_string(i), cases[i].type, cases[i].dims,
+                          pattern(static_cast<uint32_t>(i)));
     }
     std::vector<uint8_t> bytes = writer.write_to_memory();
     File file = parse(bytes);
@@ -396,7 +405,8 @@ TEST(GgufReader, VocabOnlyFileWithoutTrailingPaddingIsValid) {
     const File padded = parse(bytes);
     const Value &tokens = padded.find("tokenizer.ggml.tokens")->value;
     // Producers of tensor-less files need not pad the (empty) data section.
-    std::vector<uint8_t> unpadded_bytes(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(tokens.offset + tokens.payload_bytes));
+    std::vector<uint8_t> unpadded_bytes(
+        bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(tokens.offset + tokens.payload_bytes));
     ASSERT_NE(unpadded_bytes.size() % 32, 0u);
     File unpadded = parse(unpadded_bytes);
     EXPECT_TRUE(unpadded.tensors().empty());
@@ -504,7 +514,8 @@ TEST(GgufTypeIds, ForkAndUpstreamOnlyIdsAreRefusedByName) {
     };
     const Case cases[] = {
         {"bitnet-b1.58", 37, BITNET_ERR_INVALID_MODEL, "I8_S"},
-        {"bitnet-b1.58", 38, BITNET_ERR_UNSUPPORTED, "TL1 (id 38) is a build-specific lookup-table layout; convert the model to I2_S"},
+        {"bitnet-b1.58", 38, BITNET_ERR_UNSUPPORTED,
+         "TL1 (id 38) is a build-specific lookup-table layout; convert the model to I2_S"},
         {"bitnet-25", 39, BITNET_ERR_UNSUPPORTED, "TL2 (id 39) is a build-specific lookup-table layout"},
         {"llama", 39, BITNET_ERR_UNSUPPORTED, "MXFP4"},
         {"llama", 38, BITNET_ERR_UNSUPPORTED, "IQ4_NL_8_8"},

@@ -15,7 +15,7 @@ const char *const kUsage =
     "usage: bitnet synth --preset tiny|small|2b4t --format i2_s|tq2_0|tq1_0|f16|f32\n"
     "                    [--embd-type f16|f32|q8_0|q6_k|q4_0] [--vocab VOCAB.gguf] [--seed N]\n"
     "                    [--n-layer N] [--n-embd N] [--n-ff N] [--n-head N] [--n-head-kv N] [--n-ctx N]\n"
-    "                    [--name NAME] -o OUT.gguf\n"
+    "                    [--activation relu2|silu] [--name NAME] -o OUT.gguf\n"
     "Random weights: the model computes nothing meaningful. The i2_s format copies the official\n"
     "bitnet-b1.58-2B-4T layout; the others are llama.cpp 'bitnet' files with the same weights.\n";
 
@@ -51,6 +51,7 @@ int run_synth(int argc, char **argv) {
         else if (arg == "--embd-type") embd_type = value;
         else if (arg == "--vocab") options.vocab_path = value;
         else if (arg == "--name") options.name = value;
+        else if (arg == "--activation") options.hidden_activation = value;
         else if (arg == "-o" || arg == "--output") output = value;
         else if (arg == "--seed") options.seed = std::strtoull(value, nullptr, 10);
         else matched = false;

@@ -23,8 +23,8 @@ constexpr uint64_t kHeaderBytes = 24;  // magic, version, tensor_count, metadata
 // empty name and a single dimension (§1.3).
 constexpr uint64_t kMinEntryBytes = 8 + 4 + 1;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;
-constexpr uint64_t kMaxKeyBytes = 65535;    // §1.1
-constexpr uint32_t kValueTypeCount = 13;    // §1.2
+constexpr uint64_t kMaxKeyBytes = 65535;  // §1.1
+constexpr uint32_t kValueTypeCount = 13;  // §1.2
 constexpr std::string_view kAlignmentKey = "general.alignment";
 constexpr std::string_view kArchitectureKey = "general.architecture";
 
@@ -43,11 +43,19 @@ std::string_view load_string(const uint8_t *p) { return as_text(p + 8, load_u64(
 // Bytes of one value of a fixed-size type; 0 for STRING and ARRAY (§1.2).
 uint64_t fixed_value_bytes(ValueType type) {
     switch (type) {
-        case ValueType::U8: case ValueType::I8: case ValueType::BOOL: return 1;
-        case ValueType::U16: case ValueType::I16: return 2;
-        case ValueType::U32: case ValueType::I32: case ValueType::F32: return 4;
-        case ValueType::U64: case ValueType::I64: case ValueType::F64: return 8;
-        case ValueType::STRING: case ValueType::ARRAY: return 0;
+        case ValueType::U8:
+        case ValueType::I8:
+        case ValueType::BOOL: return 1;
+        case ValueType::U16:
+        case ValueType::I16: return 2;
+        case ValueType::U32:
+        case ValueType::I32:
+        case ValueType::F32: return 4;
+        case ValueType::U64:
+        case ValueType::I64:
+        case ValueType::F64: return 8;
+        case ValueType::STRING:
+        case ValueType::ARRAY: return 0;
     }
     return 0;
 }
@@ -92,8 +100,7 @@ std::string printable(std::string_view text) {
     std::string out;
     for (size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
         auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c >= 0x7f) out += format("\\x%02x", c);
-        else out += static_cast<char>(c);
+        out += (c < 0x20 || c >= 0x7f) ? format("\\x%02x", c) : std::string(1, static_cast<char>(c));
     }
     if (text.size() > kMaxShown) out += "...";
     return out;
@@ -104,11 +111,13 @@ std::string quoted(std::string_view text) {
     std::string out = "\"";
     for (char ch : text) {
         auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') { out += '\\'; out += ch; }
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c < 0x20 || c == 0x7f) out += format("\\x%02x", c);
-        else out += ch;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            default: out += (c < 0x20 || c == 0x7f) ? format("\\x%02x", c) : std::string(1, ch);
+        }
     }
     return out + "\"";
 }
@@ -141,7 +150,7 @@ std::string type_text(const Value &value) {
 
 // Throw "gguf: <subject>: <detail>".
 [[noreturn]] __attribute__((format(printf, 3, 4))) void fail_in(bitnet_status status, const std::string &subject,
-                                                                  const char *fmt, ...) {
+                                                                const char *fmt, ...) {
     va_list args;
     va_start(args, fmt);
     std::string detail = vformat(fmt, args);
@@ -235,8 +244,8 @@ private:
     template <class Describe> void need(uint64_t bytes, const Describe &describe) const {
         if (bytes > remaining()) {
             fail(BITNET_ERR_INVALID_MODEL,
-                 "gguf: %s at byte %" PRIu64 " needs %" PRIu64 " bytes but only %" PRIu64
-                 " remain (file is %" PRIu64 " bytes)",
+                 "gguf: %s at byte %" PRIu64 " needs %" PRIu64 " bytes but only %" PRIu64 " remain (file is %" PRIu64
+                 " bytes)",
                  describe().c_str(), position_, bytes, remaining(), size_);
         }
     }
@@ -260,7 +269,8 @@ private:
         uint64_t length_offset = position_;
         uint64_t length = read_u64([&] { return describe() + " length"; });
         if (length > max_bytes) {
-            fail(BITNET_ERR_INVALID_MODEL, "gguf: %s length %" PRIu64 " at byte %" PRIu64 " exceeds the limit of %" PRIu64 " bytes",
+            fail(BITNET_ERR_INVALID_MODEL,
+                 "gguf: %s length %" PRIu64 " at byte %" PRIu64 " exceeds the limit of %" PRIu64 " bytes",
                  describe().c_str(), length, length_offset, max_bytes);
         }
         need(length, describe);
@@ -273,20 +283,22 @@ private:
         need(4, [] { return std::string("magic"); });
         if (std::memcmp(image_, kMagic, 4) != 0) {
             fail(BITNET_ERR_INVALID_MODEL,
-                 "gguf: bad magic at byte 0: expected \"GGUF\" (47 47 55 46), found %02x %02x %02x %02x",
-                 image_[0], image_[1], image_[2], image_[3]);
+                 "gguf: bad magic at byte 0: expected \"GGUF\" (47 47 55 46), found %02x %02x %02x %02x", image_[0],
+                 image_[1], image_[2], image_[3]);
         }
         position_ = 4;
         uint32_t version = read_u32([] { return std::string("version"); });
         // Upstream's test for a file written on a host of the other byte order (§1.1).
         if (version != 0 && (version & 0xFFFFu) == 0) {
             fail(BITNET_ERR_INVALID_MODEL,
-                 "gguf: version field at byte 4 is 0x%08x, which looks byte-swapped: big-endian GGUF files are not supported",
+                 "gguf: version field at byte 4 is 0x%08x, which looks byte-swapped: big-endian GGUF files are not "
+                 "supported",
                  version);
         }
         if (version == 1) {
-            fail(BITNET_ERR_INVALID_MODEL, "gguf: version 1 at byte 4 is not supported (GGUF v1 used 32-bit counts); "
-                                           "re-convert the model to GGUF v3");
+            fail(BITNET_ERR_INVALID_MODEL,
+                 "gguf: version 1 at byte 4 is not supported (GGUF v1 used 32-bit counts); "
+                 "re-convert the model to GGUF v3");
         }
         if (version != 2 && version != 3) {
             fail(BITNET_ERR_INVALID_MODEL, "gguf: unsupported version %u at byte 4 (supported: 2 and 3)", version);
@@ -446,7 +458,8 @@ private:
         }
         // ggml counts elements in int64_t (§1.3).
         if (overflow || n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-            fail_in(BITNET_ERR_INVALID_MODEL, subject, "element count of shape %s overflows", shape_text(tensor).c_str());
+            fail_in(BITNET_ERR_INVALID_MODEL, subject, "element count of shape %s overflows",
+                    shape_text(tensor).c_str());
         }
         tensor.n_elements = n_elements;
         tensor.raw_type = read_u32([&] { return subject + ": type"; });
@@ -484,9 +497,9 @@ private:
             const TensorInfo &current = tensors[by_offset[k]];
             if (previous.offset + previous.n_bytes > current.offset) {  // both lie inside the file
                 uint64_t base = file_.data_offset_;
-                fail_in(BITNET_ERR_INVALID_MODEL, tensor_subject(current),
-                        "data %s overlaps tensor '%s' at %s", range_text(base + current.offset, current.n_bytes).c_str(),
-                        printable(previous.name).c_str(), range_text(base + previous.offset, previous.n_bytes).c_str());
+                fail_in(BITNET_ERR_INVALID_MODEL, tensor_subject(current), "data %s overlaps tensor '%s' at %s",
+                        range_text(base + current.offset, current.n_bytes).c_str(), printable(previous.name).c_str(),
+                        range_text(base + previous.offset, previous.n_bytes).c_str());
             }
         }
     }
@@ -542,8 +555,9 @@ private:
             case 36: return bitnet_arch ? TensorType::I2_S : resolve_foreign_36(tensor, extent);
             case 37:
                 if (bitnet_arch) {
-                    fail_in(BITNET_ERR_INVALID_MODEL, tensor_subject(tensor),
-                            "type id 37 is I8_S, the BitNet fork's internal activation type, which never appears in files");
+                    fail_in(
+                        BITNET_ERR_INVALID_MODEL, tensor_subject(tensor),
+                        "type id 37 is I8_S, the BitNet fork's internal activation type, which never appears in files");
                 }
                 unsupported(tensor, "IQ4_NL_4_8 (a repacked type since removed from upstream ggml)");
             case 38:

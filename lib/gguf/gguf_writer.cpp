@@ -115,8 +115,8 @@ struct MemorySink {
 // general.alignment, when written, is the first key: the constructor stores it before any other.
 Writer::Writer(uint64_t alignment) : alignment_(alignment) {
     if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > UINT32_MAX) {
-        fail(BITNET_ERR_INVALID_ARGUMENT, "gguf writer: alignment %" PRIu64 " is not a power of two that fits in UINT32",
-             alignment);
+        fail(BITNET_ERR_INVALID_ARGUMENT,
+             "gguf writer: alignment %" PRIu64 " is not a power of two that fits in UINT32", alignment);
     }
     if (alignment != kDefaultAlignment) {
         std::vector<uint8_t> encoded;
@@ -212,7 +212,8 @@ void Writer::add_tensor(std::string_view name, TensorType type, const std::vecto
              printable_name.c_str(), kMaxTensorNameBytes);
     }
     for (const PendingTensor &tensor : tensors_) {
-        if (tensor.name == name) fail(BITNET_ERR_INVALID_ARGUMENT, "gguf writer: duplicate tensor '%s'", printable_name.c_str());
+        if (tensor.name == name)
+            fail(BITNET_ERR_INVALID_ARGUMENT, "gguf writer: duplicate tensor '%s'", printable_name.c_str());
     }
     if (dims.empty() || dims.size() > kMaxDims) {
         fail(BITNET_ERR_INVALID_ARGUMENT, "gguf writer: tensor '%s' has %zu dimensions (1..%d allowed)",
@@ -228,7 +229,8 @@ void Writer::add_tensor(std::string_view name, TensorType type, const std::vecto
     uint64_t n_bytes = 0;
     if (!tensor_total_bytes(type, n_elements, dims[0], &n_bytes)) {
         fail(BITNET_ERR_INVALID_ARGUMENT,
-             "gguf writer: tensor '%s': row length %" PRIu64 " is not a multiple of the %s block size %u (or the size overflows)",
+             "gguf writer: tensor '%s': row length %" PRIu64
+             " is not a multiple of the %s block size %u (or the size overflows)",
              printable_name.c_str(), dims[0], tensor_type_name(type), tensor_type_traits(type).block_elements);
     }
     if (!filler) fail(BITNET_ERR_INVALID_ARGUMENT, "gguf writer: tensor '%s' has no filler", printable_name.c_str());

@@ -72,6 +72,7 @@ HyperParams read_hyperparams(const gguf::File &file, Architecture arch, bool voc
     hp.rope_freq_base = optional_float(file, "rope.freq_base", 10000.0f);
     hp.activation = read_activation(file, arch);
     hp.has_sub_norms = arch != Architecture::Llama;
+    hp.rope_neox = arch != Architecture::Llama;
 
     if (hp.n_embd % hp.n_head != 0) {
         fail(BITNET_ERR_INVALID_MODEL, "model: embedding_length %d is not a multiple of head_count %d", hp.n_embd,

@@ -38,6 +38,10 @@ struct HyperParams {
     float norm_eps = 1e-5f;
     FfnActivation activation = FfnActivation::Silu;
     bool has_sub_norms = false;
+    // NEOX RoPE rotates pairs (i, i + n_rot/2) in each head (the bitnet architectures, formats.md
+    // §2.7); llama.cpp's `llama` files rotate adjacent pairs (2i, 2i + 1), because its converter
+    // permutes the Q/K rows of Hugging Face checkpoints into that order.
+    bool rope_neox = true;
 };
 
 // One weight tensor as the engine sees it: `rows` outputs of `cols` inputs each (ggml ne1 x ne0).

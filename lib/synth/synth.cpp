@@ -104,6 +104,13 @@ void check_shape(const SynthOptions &options) {
     if (s.n_embd % s.n_head != 0 || s.n_head % s.n_head_kv != 0) {
         fail(BITNET_ERR_INVALID_ARGUMENT, "synth: n_embd %% n_head and n_head %% n_head_kv must be 0");
     }
+    if (options.hidden_activation != "relu2" && options.hidden_activation != "silu") {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "synth: activation must be relu2 or silu (got '%s')",
+             options.hidden_activation.c_str());
+    }
+    if (options.format == TensorType::I2_S && options.hidden_activation != "relu2") {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "synth: the i2_s format copies the 2B-4T layout, which is always relu2");
+    }
     const TensorTypeTraits &traits = tensor_type_traits(options.format);
     for (int32_t cols : {s.n_embd, s.n_ff}) {
         if (cols % traits.block_elements != 0) {
@@ -154,7 +161,7 @@ gguf::Writer build_writer(const SynthOptions &options, const gguf::File *vocab_f
     writer.set_f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
     writer.set_f32(arch + ".rope.freq_base", s.rope_freq_base);
     writer.set_u32("general.file_type", file_type_of(options.format));
-    if (!official) writer.set_string(arch + ".hidden_activation", "relu2");
+    if (!official) writer.set_string(arch + ".hidden_activation", options.hidden_activation);
     write_vocabulary_keys(writer, vocab, /*official_layout=*/official);
     writer.set_u32("general.quantization_version", 2);
 

@@ -32,6 +32,9 @@ struct SynthOptions {
     std::string vocab_path;                      // GGUF to copy tokenizer metadata from; "" = byte-level
     uint64_t seed = 1;
     std::string name = "bitnet-synthetic";
+    // FFN activation of the llama.cpp "bitnet" formats, written as bitnet.hidden_activation:
+    // "relu2" (the 2B-4T model's) or "silu". The I2_S format is always ReLU² (formats.md §2.8).
+    std::string hidden_activation = "relu2";
 };
 
 // Write the model to `path` (streamed; the 2b4t shape never sits in memory whole). Throws Error.

@@ -24,7 +24,7 @@ void CodeUnits::decode(std::string_view text) {
     for (size_t pos = 0; pos < text.size();) {
         utf8::Unit unit = utf8::decode(bytes + pos, text.size() - pos);
         code_points.push_back(unit.code_point);
-        flags.push_back(unit.code_point == utf8::kInvalid ? unicode::kOther : unicode::flags(unit.code_point));
+        flags.push_back(unit.code_point == utf8::kInvalid ? uint8_t(unicode::kOther) : unicode::flags(unit.code_point));
         offsets.push_back(static_cast<uint32_t>(pos));
         pos += unit.length;
     }

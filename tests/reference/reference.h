@@ -1,7 +1,8 @@
 // The reference forward pass: BitNet b1.58 (and plain llama) in double precision, written to be
 // read in one sitting. It is the oracle for every numerical test of the engine and shares no
 // compute code with it: only the GGUF reader is borrowed, to find metadata and tensor bytes.
-// Weight decoding lives in reference_decode.cpp, the forward pass in reference.cpp.
+// Weight decoding lives in reference_decode.cpp, loading in reference_model.cpp, the forward pass
+// in reference.cpp.
 //
 // What it computes (formats.md §2.4, §2.8, §3.2, §3.3):
 //   x = token_embd[token]

@@ -3,11 +3,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "synth/synth.h"
 
 namespace bitnet_test {
 
@@ -52,6 +57,37 @@ void write_file(const std::string &path, const std::vector<uint8_t> &bytes) {
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string synthetic_model(const std::string &preset, const std::string &format, const std::string &activation,
+                            uint64_t seed) {
+    static std::mutex mutex;
+    static std::map<std::string, std::string> written;
+    std::lock_guard<std::mutex> lock(mutex);
+    std::string key = preset + "-" + format + "-" + activation + "-" + std::to_string(seed);
+    auto found = written.find(key);
+    if (found != written.end()) return found->second;
+    bitnet::SynthOptions options;
+    options.shape = bitnet::synth_preset(preset);
+    options.format = *bitnet::tensor_type_from_name(format);
+    options.hidden_activation = activation;
+    options.seed = seed;
+    std::string path = temp_dir() + "/" + key + ".gguf";
+    bitnet::write_synthetic_model(options, path);
+    written[key] = path;
+    return path;
+}
+
+double relative_rms(const std::vector<float> &actual, const std::vector<double> &expected) {
+    double mean = 0.0;
+    for (double v : expected) mean += v;
+    mean /= static_cast<double>(expected.size());
+    double variance = 0.0, error = 0.0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+        variance += (expected[i] - mean) * (expected[i] - mean);
+        error += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+    }
+    return std::sqrt(error / variance);
 }
 
 }  // namespace bitnet_test

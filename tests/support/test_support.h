@@ -18,6 +18,14 @@ std::string temp_dir();
 std::vector<uint8_t> read_file(const std::string &path);
 void write_file(const std::string &path, const std::vector<uint8_t> &bytes);
 
+// A synthetic model written once per process to the temp folder (see lib/synth): preset "tiny" or
+// "small", format "i2_s", "tq2_0", "tq1_0", "f16" or "f32", activation "relu2" or "silu".
+std::string synthetic_model(const std::string &preset, const std::string &format,
+                            const std::string &activation = "relu2", uint64_t seed = 1);
+
+// rms(a - b) / std(b): the relative error measure of the numerical tests.
+double relative_rms(const std::vector<float> &actual, const std::vector<double> &expected);
+
 }  // namespace bitnet_test
 
 // Skip the current test with a reason when a fixture is missing: GTEST_SKIP prints "skipped".

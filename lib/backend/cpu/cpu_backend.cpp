@@ -37,11 +37,11 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
     row_scratch_stride_ = std::max<int64_t>(quantized_stride_, hp.n_embd);
     row_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads * row_scratch_stride_));
     score_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
-    rope_inv_freq_ = arena.allocate<float>(static_cast<size_t>(hp.n_rot / 2));
+    rope_inv_freq_ = arena.allocate<double>(static_cast<size_t>(hp.n_rot / 2));
     if (rope_inv_freq_) {
-        // theta_i = base^(-2i / n_rot) for the pairs (i, i + n_rot/2) of NEOX RoPE (formats.md §2.7).
+        // theta_i = base^(-2i / n_rot) for rotation pair i (formats.md §2.7).
         for (int32_t i = 0; i < hp.n_rot / 2; ++i) {
-            rope_inv_freq_[i] = static_cast<float>(std::pow(static_cast<double>(hp.rope_freq_base), -2.0 * i / hp.n_rot));
+            rope_inv_freq_[i] = std::pow(static_cast<double>(hp.rope_freq_base), -2.0 * i / hp.n_rot);
         }
     }
 }
@@ -135,17 +135,21 @@ void CpuBackend::project_by_rows(const Weight &weight, Act in, Act out) {
 void CpuBackend::rope(Act buffer, int32_t n_heads) {
     const HyperParams &hp = model_.hparams;
     const int32_t half = hp.n_rot / 2;
+    // Pair i of a head is (i, i + n_rot/2) in NEOX order, (2i, 2i + 1) in adjacent order.
+    const int32_t first_stride = hp.rope_neox ? 1 : 2;
+    const int32_t partner_offset = hp.rope_neox ? half : 1;
     for (int32_t t = 0; t < plan_->n_tokens; ++t) {
         float *x = row(buffer, t);
         const double pos = plan_->positions[t];
         for (int32_t i = 0; i < half; ++i) {
             const double angle = pos * rope_inv_freq_[i];
             const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+            const int32_t first = i * first_stride;
             for (int32_t h = 0; h < n_heads; ++h) {
                 float *head = x + static_cast<int64_t>(h) * hp.head_dim;
-                const float x0 = head[i], x1 = head[i + half];
-                head[i] = x0 * c - x1 * s;
-                head[i + half] = x0 * s + x1 * c;
+                const float x0 = head[first], x1 = head[first + partner_offset];
+                head[first] = x0 * c - x1 * s;
+                head[first + partner_offset] = x0 * s + x1 * c;
             }
         }
     }

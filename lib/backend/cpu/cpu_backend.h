@@ -84,7 +84,7 @@ private:
     float *row_scratch_ = nullptr;       // per thread: one dequantized weight row
     int64_t row_scratch_stride_ = 0;
     float *score_scratch_ = nullptr;     // per thread: attention scores over the cells
-    float *rope_inv_freq_ = nullptr;     // [n_rot / 2]
+    double *rope_inv_freq_ = nullptr;    // [n_rot / 2]; double keeps pos * theta exact enough at long range
 };
 
 }  // namespace bitnet

@@ -1,0 +1,471 @@
+// AVX-512 kernels (F, BW, VL, DQ, VNNI, VBMI). Integer work is exact and float steps follow the
+// scalar specification operation for operation, so results equal kernels/scalar/ bit for bit.
+//
+// Ternary × int8 products use vpdpbusd on unsigned codes {0,1,2} against signed activations
+// (formats.md §2.4: Σ (code - 1) q = Σ code q - Σ q). A 32-byte I2_S block (or TQ2_0 half block)
+// is broadcast to both halves of a zmm and shifted per half, which lines its codes up with 64
+// consecutive activations. Several rows and tokens are computed per pass (a register tile) so
+// each weight byte is loaded and unpacked once per tile of tokens: that is what makes prefill
+// compute-bound instead of unpack-bound; decode (one token) streams rows four at a time.
+//
+// Everything here has internal linkage: this file is compiled with AVX-512 flags, and an inline
+// function shared with other files could be merged into a copy that uses AVX-512 instructions.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace bitnet {
+namespace {
+
+constexpr int64_t kI2SBlockElements = 128;
+constexpr int64_t kI2SBlockBytes = 32;
+constexpr int64_t kTQBlockElements = 256;
+constexpr int64_t kTQ2BlockBytes = 66;
+constexpr int64_t kTQ1BlockBytes = 54;
+
+// Register tile: rows × tokens accumulators (at most 16 of 32 zmm registers).
+constexpr int kTileRows = 4;
+constexpr int kTileTokens = 4;
+// Rows whose weights stay cached while every token tile passes over them.
+constexpr int64_t kRowChunkBytes = 192 * 1024;
+// Column chunk for the TQ per-block activation sums kept on the stack.
+constexpr int64_t kTQMaxChunkBlocks = 256;
+
+int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+int64_t row_chunk_rows(size_t row_bytes) {
+    const int64_t rows = kRowChunkBytes / static_cast<int64_t>(row_bytes == 0 ? 1 : row_bytes);
+    return rows < kTileRows ? kTileRows : rows - rows % kTileRows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activations
+// ---------------------------------------------------------------------------------------------
+
+__mmask16 tail_mask16(int64_t count) { return static_cast<__mmask16>((1u << count) - 1u); }
+
+void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *codes, float *scale, int32_t *sum) {
+    const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    __m512 max_abs = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        // vmaxps returns its second operand when the first is NaN: NaN inputs are skipped, as in
+        // the scalar loop.
+        max_abs = _mm512_max_ps(_mm512_and_ps(_mm512_loadu_ps(x + i), abs_mask), max_abs);
+    }
+    if (i < n) {
+        const __m512 v = _mm512_maskz_loadu_ps(tail_mask16(n - i), x + i);
+        max_abs = _mm512_max_ps(_mm512_and_ps(v, abs_mask), max_abs);
+    }
+    const float m = _mm512_reduce_max_ps(max_abs);
+    const float s = 127.0f / (m > 1e-5f ? m : 1e-5f);
+
+    const __m512 vs = _mm512_set1_ps(s);
+    const __m512i lo = _mm512_set1_epi32(-128);
+    const __m512i hi = _mm512_set1_epi32(127);
+    __m512i total = _mm512_setzero_si512();
+    for (i = 0; i < n; i += 16) {
+        const __mmask16 mask = n - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask16(n - i);
+        const __m512 product = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), vs);
+        // Round half to even; NaN becomes INT_MIN and then -128, like the scalar clamp.
+        __m512i q = _mm512_cvt_roundps_epi32(product, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+        total = _mm512_add_epi32(total, q);
+        _mm_mask_storeu_epi8(codes + i, mask, _mm512_cvtepi32_epi8(q));
+    }
+    if (n_padded > n) std::memset(codes + n, 0, static_cast<size_t>(n_padded - n));
+    *scale = s;
+    *sum = _mm512_reduce_add_epi32(total);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Horizontal sums of up to 16 int32 vectors into one vector whose lane k is Σ lanes of v[k].
+// ---------------------------------------------------------------------------------------------
+
+// Two steps of pairwise transposition: the result's 128-bit lane l holds, for v0..v3 in order,
+// partial sums over lane l of each.
+__m512i transpose_add4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
+    const __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
+    const __m512i b = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
+
+// Adds 128-bit lanes pairwise: [u0 l0+l1, u0 l2+l3, u1 l0+l1, u1 l2+l3].
+__m512i fold_lanes(__m512i u0, __m512i u1) {
+    return _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i32x4(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+template <int N>
+__m512i reduce_lanes(const __m512i *v) {
+    static_assert(N >= 1 && N <= 16);
+    const __m512i zero = _mm512_setzero_si512();
+    auto at = [&](int k) { return k < N ? v[k] : zero; };
+    if constexpr (N <= 4) {
+        const __m512i u = transpose_add4(at(0), at(1), at(2), at(3));
+        const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+        const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        return _mm512_castsi128_si512(q);
+    } else if constexpr (N <= 8) {
+        const __m512i w = fold_lanes(transpose_add4(at(0), at(1), at(2), at(3)),
+                                     transpose_add4(at(4), at(5), at(6), at(7)));
+        return fold_lanes(w, w);  // low 256 bits: v0..v7
+    } else {
+        const __m512i w0 = fold_lanes(transpose_add4(at(0), at(1), at(2), at(3)),
+                                      transpose_add4(at(4), at(5), at(6), at(7)));
+        const __m512i w1 = fold_lanes(transpose_add4(at(8), at(9), at(10), at(11)),
+                                      transpose_add4(at(12), at(13), at(14), at(15)));
+        return fold_lanes(w0, w1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unpacking 32 bytes of 2-bit codes into two vectors of 64 codes each
+// ---------------------------------------------------------------------------------------------
+
+// Per-16-bit-lane shift counts: low half of the zmm by `low`, high half by `high`.
+__m512i half_shifts(short low, short high) {
+    return _mm512_inserti64x4(_mm512_set1_epi16(low), _mm256_set1_epi16(high), 1);
+}
+
+struct CodeUnpacker {
+    __m512i first_shift;   // groups for activations [0, 64) of the 128
+    __m512i second_shift;  // groups for activations [64, 128)
+    __m512i mask = _mm512_set1_epi8(3);
+
+    // 32 bytes -> codes for 128 consecutive activations (two zmm of 64).
+    void unpack(const uint8_t *bytes, __m512i &c0, __m512i &c1) const {
+        const __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bytes)));
+        c0 = _mm512_and_si512(_mm512_srlv_epi16(w, first_shift), mask);
+        c1 = _mm512_and_si512(_mm512_srlv_epi16(w, second_shift), mask);
+    }
+};
+
+// I2_S: element p of a block is at bits 7-2(p/32) .. 6-2(p/32): groups 0,1,2,3 at shifts 6,4,2,0.
+CodeUnpacker i2s_unpacker() { return {half_shifts(6, 4), half_shifts(2, 0)}; }
+// TQ2_0: in a half block, element 32l + m is at bits 2l+1 .. 2l of byte m: shifts 0,2,4,6.
+CodeUnpacker tq2_unpacker() { return {half_shifts(0, 2), half_shifts(4, 6)}; }
+
+// ---------------------------------------------------------------------------------------------
+// I2_S
+// ---------------------------------------------------------------------------------------------
+
+template <int R, int T>
+void i2s_tile(const uint8_t *weights, size_t row_bytes, int64_t n_blocks, const QuantizedRow *act,
+              float weight_scale, float *out, int64_t out_stride) {
+    const CodeUnpacker unpacker = i2s_unpacker();
+    const int8_t *codes[T];
+    for (int t = 0; t < T; ++t) codes[t] = act[t].codes;
+    __m512i acc[R][T];
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_si512();
+
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        const int64_t offset = b * kI2SBlockElements;
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            __m512i c0, c1;
+            unpacker.unpack(weights + r * row_bytes + b * kI2SBlockBytes, c0, c1);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; ++t) {
+                acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], c0, _mm512_loadu_si512(codes[t] + offset));
+                acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], c1, _mm512_loadu_si512(codes[t] + offset + 64));
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        for (int t = 0; t < T; ++t) {
+            const int32_t dot = _mm512_reduce_add_epi32(acc[r][t]) - act[t].sum;
+            out[t * out_stride + r] = static_cast<float>(dot) / act[t].scale * weight_scale;
+        }
+    }
+}
+
+using I2STile = void (*)(const uint8_t *, size_t, int64_t, const QuantizedRow *, float, float *, int64_t);
+
+template <int R>
+constexpr I2STile i2s_tiles_for_rows[kTileTokens] = {i2s_tile<R, 1>, i2s_tile<R, 2>, i2s_tile<R, 3>, i2s_tile<R, 4>};
+constexpr const I2STile *i2s_tiles[kTileRows] = {i2s_tiles_for_rows<1>, i2s_tiles_for_rows<2>, i2s_tiles_for_rows<3>,
+                                                 i2s_tiles_for_rows<4>};
+
+void gemm_i2s_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                 int64_t out_stride) {
+    const int64_t n_blocks = n_cols / kI2SBlockElements;
+    const int64_t chunk = row_chunk_rows(row_bytes);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
+        const int64_t r_end = min64(n_rows, r0 + chunk);
+        for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
+            const int64_t tokens = min64(kTileTokens, n_tokens - t);
+            for (int64_t r = r0; r < r_end; r += kTileRows) {
+                const int64_t rows = min64(kTileRows, r_end - r);
+                i2s_tiles[rows - 1][tokens - 1](weights + r * row_bytes, row_bytes, n_blocks, activations + t,
+                                                weight_scale, out + t * out_stride + r, out_stride);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TQ2_0 and TQ1_0: per-block f16 scales, so each block's integer dot is finished before the next
+// block starts (acc = acc + d * (float)dot, in block order, exactly as the scalar kernel).
+// ---------------------------------------------------------------------------------------------
+
+// Σ of each token's activation codes per 256-element block, for blocks [b0, b0 + n) of T tokens:
+// sums[(b - b0) * kTileTokens + t].
+template <int T>
+void block_activation_sums(const QuantizedRow *act, int64_t b0, int64_t n, int32_t *sums) {
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int t = 0; t < T; ++t) {
+        for (int64_t b = 0; b < n; ++b) {
+            const int8_t *q = act[t].codes + (b0 + b) * kTQBlockElements;
+            __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(q));
+            s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(q + 64));
+            s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(q + 128));
+            s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(q + 192));
+            sums[b * kTileTokens + t] = _mm512_reduce_add_epi32(s);
+        }
+    }
+}
+
+// Lane k = r * T + t of the tile's result vectors: which row and which token.
+template <int R, int T>
+__m512i lane_rows() {
+    alignas(64) int32_t idx[16];
+    for (int k = 0; k < 16; ++k) idx[k] = k < R * T ? k / T : 0;
+    return _mm512_load_si512(idx);
+}
+template <int R, int T>
+__m512i lane_tokens() {
+    alignas(64) int32_t idx[16];
+    for (int k = 0; k < 16; ++k) idx[k] = k < R * T ? k % T : 0;
+    return _mm512_load_si512(idx);
+}
+
+uint16_t load_u16(const uint8_t *p) {
+    uint16_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// Decoders: one block of one row -> four vectors of 64 codes, for activations [0,64) .. [192,256).
+struct TQ2Decoder {
+    static constexpr int64_t kBlockBytes = kTQ2BlockBytes;
+    CodeUnpacker unpacker = tq2_unpacker();
+    void decode(const uint8_t *block, __m512i c[4]) const {
+        unpacker.unpack(block, c[0], c[1]);
+        unpacker.unpack(block + 32, c[2], c[3]);
+    }
+};
+
+// Bytes times per-byte constants, mod 256: 16-bit multiplies for even and odd bytes, blended.
+__m512i mul_bytes(__m512i x, __m512i even_factors, __m512i odd_factors) {
+    const __m512i even = _mm512_mullo_epi16(x, even_factors);
+    const __m512i odd = _mm512_mullo_epi16(_mm512_and_si512(x, _mm512_set1_epi16(static_cast<short>(0xff00))), odd_factors);
+    return _mm512_mask_blend_epi8(static_cast<__mmask64>(0xaaaaaaaaaaaaaaaaull), even, odd);
+}
+
+// Base-3 digit from a fixed-point byte: (p * 3) >> 8 = [p >= 86] + [p >= 171].
+__m512i top_trit(__m512i p) {
+    const __mmask64 ge1 = _mm512_cmpge_epu8_mask(p, _mm512_set1_epi8(86));
+    const __mmask64 ge2 = _mm512_cmpge_epu8_mask(p, _mm512_set1_epi8(static_cast<char>(171)));
+    return _mm512_mask_mov_epi8(_mm512_maskz_mov_epi8(ge1, _mm512_set1_epi8(1)), ge2, _mm512_set1_epi8(2));
+}
+
+// TQ1_0 (formats.md §1.6): qs[0..31] trit n -> element 32n + m; qs[32..47] trit n -> 160 + 16n + m;
+// qh[j] trit n -> 240 + 4n + j. Each output vector gathers its source bytes with vpermb and
+// multiplies them by 3^n (mod 256) before taking the top trit.
+struct TQ1Decoder {
+    static constexpr int64_t kBlockBytes = kTQ1BlockBytes;
+    __m512i select[3];      // byte gathers for vectors 0 (and 1), 2, 3
+    __m512i factors[3][2];  // even/odd 16-bit factors for vectors 0, 2, 3
+    TQ1Decoder() {
+        alignas(64) uint8_t sel[3][64];
+        alignas(64) uint8_t pow[3][64];
+        for (int k = 0; k < 64; ++k) {
+            // vector 0: elements 0..63 = qs[k % 32] trit k / 32
+            sel[0][k] = static_cast<uint8_t>(k % 32);
+            pow[0][k] = k < 32 ? 1 : 3;
+            // vector 2: elements 128..191: 128..159 = qs[m] trit 4; 160..191 = qs[32 + m] trits 0, 1
+            if (k < 32) {
+                sel[1][k] = static_cast<uint8_t>(k);
+                pow[1][k] = 81;
+            } else {
+                sel[1][k] = static_cast<uint8_t>(32 + (k - 32) % 16);
+                pow[1][k] = k < 48 ? 1 : 3;
+            }
+            // vector 3: elements 192..255: 192..239 = qs[32 + m] trits 2, 3, 4; 240..255 = qh
+            if (k < 48) {
+                static constexpr uint8_t kPow[3] = {9, 27, 81};
+                sel[2][k] = static_cast<uint8_t>(32 + k % 16);
+                pow[2][k] = kPow[k / 16];
+            } else {
+                static constexpr uint8_t kPow[4] = {1, 3, 9, 27};
+                const int e = k - 48;  // 4n + j
+                sel[2][k] = static_cast<uint8_t>(48 + e % 4);
+                pow[2][k] = kPow[e / 4];
+            }
+        }
+        for (int v = 0; v < 3; ++v) {
+            select[v] = _mm512_load_si512(sel[v]);
+            alignas(64) uint16_t even[32], odd[32];
+            for (int w = 0; w < 32; ++w) {
+                even[w] = pow[v][2 * w];
+                odd[w] = pow[v][2 * w + 1];
+            }
+            factors[v][0] = _mm512_load_si512(even);
+            factors[v][1] = _mm512_load_si512(odd);
+        }
+    }
+    void decode(const uint8_t *block, __m512i c[4]) const {
+        const __m512i bytes = _mm512_maskz_loadu_epi8((1ull << kTQ1BlockBytes) - 1, block);
+        const __m512i p0 = mul_bytes(_mm512_permutexvar_epi8(select[0], bytes), factors[0][0], factors[0][1]);
+        // p0 * 9 for trits 2 and 3: x + 8x, the 16-bit shift's spill into the next byte masked off.
+        const __m512i p1 = _mm512_add_epi8(p0, _mm512_and_si512(_mm512_slli_epi16(p0, 3), _mm512_set1_epi8(static_cast<char>(0xf8))));
+        const __m512i p2 = mul_bytes(_mm512_permutexvar_epi8(select[1], bytes), factors[1][0], factors[1][1]);
+        const __m512i p3 = mul_bytes(_mm512_permutexvar_epi8(select[2], bytes), factors[2][0], factors[2][1]);
+        c[0] = top_trit(p0);
+        c[1] = top_trit(p1);
+        c[2] = top_trit(p2);
+        c[3] = top_trit(p3);
+    }
+};
+
+template <class Decoder, int R, int T>
+void tq_tile(const Decoder &decoder, const uint8_t *weights, size_t row_bytes, int64_t b0, int64_t n_blocks,
+             const QuantizedRow *act, const int32_t *block_sums, bool first, bool last, float weight_scale,
+             float *out, int64_t out_stride) {
+    constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
+    constexpr int N = R * T;
+    const __m512i rows_of_lane = lane_rows<R, T>();
+    const __m512i tokens_of_lane = lane_tokens<R, T>();
+    const __mmask16 lanes = static_cast<__mmask16>((1u << N) - 1u);
+
+    __m512 partial = _mm512_setzero_ps();
+    if (!first) {
+        alignas(64) float carried[16] = {};
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < T; ++t) carried[r * T + t] = out[t * out_stride + r];
+        partial = _mm512_load_ps(carried);
+    }
+
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        const int64_t offset = (b0 + b) * kTQBlockElements;
+        __m512i acc[R * T];
+        __m128i scales = _mm_setzero_si128();
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const uint8_t *block = weights + r * row_bytes + (b0 + b) * kBlockBytes;
+            scales = _mm_insert_epi16(scales, load_u16(block + kBlockBytes - 2), r);
+            __m512i c[4];
+            decoder.decode(block, c);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; ++t) {
+                const int8_t *q = act[t].codes + offset;
+                __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c[0], _mm512_loadu_si512(q));
+                a = _mm512_dpbusd_epi32(a, c[1], _mm512_loadu_si512(q + 64));
+                a = _mm512_dpbusd_epi32(a, c[2], _mm512_loadu_si512(q + 128));
+                acc[r * T + t] = _mm512_dpbusd_epi32(a, c[3], _mm512_loadu_si512(q + 192));
+            }
+        }
+        const __m512i code_dots = reduce_lanes<N>(acc);
+        const __m512i sums = _mm512_permutexvar_epi32(
+            tokens_of_lane, _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b * kTileTokens))));
+        const __m512i dots = _mm512_sub_epi32(code_dots, sums);
+        const __m512 d = _mm512_permutexvar_ps(rows_of_lane, _mm512_castps128_ps512(_mm_cvtph_ps(scales)));
+        partial = _mm512_add_ps(partial, _mm512_mul_ps(d, _mm512_cvtepi32_ps(dots)));
+    }
+
+    alignas(64) float result[16];
+    if (last) {
+        alignas(64) float inv[16] = {}, ws[16] = {};
+        for (int r = 0; r < R; ++r) {
+            for (int t = 0; t < T; ++t) {
+                inv[r * T + t] = act[t].scale;
+                ws[r * T + t] = weight_scale;
+            }
+        }
+        partial = _mm512_mul_ps(_mm512_div_ps(partial, _mm512_load_ps(inv)), _mm512_load_ps(ws));
+    }
+    _mm512_mask_store_ps(result, lanes, partial);
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < T; ++t) out[t * out_stride + r] = result[r * T + t];
+}
+
+template <class Decoder>
+struct TQKernel {
+    using Tile = void (*)(const Decoder &, const uint8_t *, size_t, int64_t, int64_t, const QuantizedRow *,
+                          const int32_t *, bool, bool, float, float *, int64_t);
+    template <int R>
+    static constexpr Tile for_rows[kTileTokens] = {tq_tile<Decoder, R, 1>, tq_tile<Decoder, R, 2>,
+                                                   tq_tile<Decoder, R, 3>, tq_tile<Decoder, R, 4>};
+    static constexpr const Tile *tiles[kTileRows] = {for_rows<1>, for_rows<2>, for_rows<3>, for_rows<4>};
+    using Sums = void (*)(const QuantizedRow *, int64_t, int64_t, int32_t *);
+    static constexpr Sums sums[kTileTokens] = {block_activation_sums<1>, block_activation_sums<2>,
+                                               block_activation_sums<3>, block_activation_sums<4>};
+
+    static void gemm(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                     const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                     int64_t out_stride) {
+        const Decoder decoder;
+        const int64_t n_blocks = n_cols / kTQBlockElements;
+        const int64_t chunk = row_chunk_rows(row_bytes);
+        alignas(64) int32_t block_sums[kTQMaxChunkBlocks * kTileTokens];
+        for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
+            const int64_t r_end = min64(n_rows, r0 + chunk);
+            for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
+                const int64_t tokens = min64(kTileTokens, n_tokens - t);
+                for (int64_t b0 = 0; b0 < n_blocks; b0 += kTQMaxChunkBlocks) {
+                    const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
+                    std::memset(block_sums, 0, sizeof block_sums);
+                    sums[tokens - 1](activations + t, b0, blocks, block_sums);
+                    const bool first = b0 == 0, last = b0 + blocks == n_blocks;
+                    for (int64_t r = r0; r < r_end; r += kTileRows) {
+                        const int64_t rows = min64(kTileRows, r_end - r);
+                        tiles[rows - 1][tokens - 1](decoder, weights + r * row_bytes, row_bytes, b0, blocks,
+                                                    activations + t, block_sums, first, last, weight_scale,
+                                                    out + t * out_stride + r, out_stride);
+                    }
+                }
+            }
+        }
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Float dot product
+// ---------------------------------------------------------------------------------------------
+
+float dot_f32(const float *a, const float *b, int64_t n) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        for (int k = 0; k < 4; ++k) {
+            acc[k] = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16 * k), _mm512_loadu_ps(b + i + 16 * k), acc[k]);
+        }
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 mask = n - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask16(n - i);
+        acc[0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i), acc[0]);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
+const KernelTable kAvx512Table = {
+    "avx512",
+    quantize_activations,
+    gemm_i2s_q8,
+    TQKernel<TQ2Decoder>::gemm,
+    TQKernel<TQ1Decoder>::gemm,
+    dot_f32,
+};
+
+}  // namespace
+
+const KernelTable &avx512_kernels() { return kAvx512Table; }
+
+}  // namespace bitnet

@@ -1,0 +1,95 @@
+#include "kernels/cpu_features.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#include <cstdint>
+
+namespace bitnet {
+namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+
+// xgetbv through its encoding so that this file needs no -mxsave; only called when cpuid says
+// OSXSAVE (the OS enabled XGETBV).
+uint64_t read_xcr0() {
+    uint32_t eax = 0, edx = 0;
+    __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+CpuFeatures detect() {
+    CpuFeatures f;
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return f;
+    const unsigned max_leaf = eax;
+    if (max_leaf < 1) return f;
+
+    __cpuid(1, eax, ebx, ecx, edx);
+    f.fma = (ecx >> 12) & 1;
+    f.f16c = (ecx >> 29) & 1;
+    const bool osxsave = (ecx >> 27) & 1;
+    const bool avx = (ecx >> 28) & 1;
+    if (osxsave && avx) {
+        const uint64_t xcr0 = read_xcr0();
+        f.os_saves_ymm = (xcr0 & 0x6) == 0x6;    // bit 1 SSE, bit 2 AVX
+        f.os_saves_zmm = (xcr0 & 0xe6) == 0xe6;  // plus bit 5 opmask, 6 ZMM_Hi256, 7 Hi16_ZMM
+    }
+
+    if (max_leaf >= 7) {
+        __cpuid_count(7, 0, eax, ebx, ecx, edx);
+        f.avx2 = (ebx >> 5) & 1;
+        f.bmi2 = (ebx >> 8) & 1;
+        f.avx512f = (ebx >> 16) & 1;
+        f.avx512dq = (ebx >> 17) & 1;
+        f.avx512bw = (ebx >> 30) & 1;
+        f.avx512vl = (ebx >> 31) & 1;
+        f.avx512vbmi = (ecx >> 1) & 1;
+        f.avx512vnni = (ecx >> 11) & 1;
+    }
+    return f;
+}
+
+#else
+
+CpuFeatures detect() { return CpuFeatures{}; }
+
+#endif
+
+}  // namespace
+
+const CpuFeatures &cpu_features() {
+    static const CpuFeatures features = detect();
+    return features;
+}
+
+bool cpu_runs_avx2_kernels(const CpuFeatures &f) { return f.os_saves_ymm && f.avx2 && f.fma && f.f16c && f.bmi2; }
+
+bool cpu_runs_avx512_kernels(const CpuFeatures &f) {
+    return cpu_runs_avx2_kernels(f) && f.os_saves_zmm && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
+           f.avx512vnni && f.avx512vbmi;
+}
+
+std::string describe_cpu_features(const CpuFeatures &f) {
+    std::string out;
+    auto add = [&out](bool present, const char *name) {
+        if (!present) return;
+        if (!out.empty()) out += ' ';
+        out += name;
+    };
+    add(f.avx2, "avx2");
+    add(f.fma, "fma");
+    add(f.f16c, "f16c");
+    add(f.bmi2, "bmi2");
+    add(f.avx512f, "avx512f");
+    add(f.avx512bw, "avx512bw");
+    add(f.avx512vl, "avx512vl");
+    add(f.avx512dq, "avx512dq");
+    add(f.avx512vnni, "avx512vnni");
+    add(f.avx512vbmi, "avx512vbmi");
+    add(f.os_saves_ymm, "os-ymm");
+    add(f.os_saves_zmm, "os-zmm");
+    return out.empty() ? std::string("none") : out;
+}
+
+}  // namespace bitnet

@@ -1,0 +1,36 @@
+// What this CPU and its operating system let the kernels use: cpuid feature bits, with the vector
+// register state checked through xgetbv (an OS that does not save YMM/ZMM registers on a context
+// switch makes AVX2/AVX-512 unusable even when cpuid reports them).
+#pragma once
+
+#include <string>
+
+namespace bitnet {
+
+struct CpuFeatures {
+    bool avx2 = false;
+    bool fma = false;
+    bool f16c = false;
+    bool bmi2 = false;
+    bool avx512f = false;
+    bool avx512bw = false;
+    bool avx512vl = false;
+    bool avx512dq = false;
+    bool avx512vnni = false;
+    bool avx512vbmi = false;
+    bool os_saves_ymm = false;  // XCR0: SSE and AVX state
+    bool os_saves_zmm = false;  // XCR0: SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM state
+};
+
+// Detected once (thread-safe); all false on CPUs other than x86-64.
+const CpuFeatures &cpu_features();
+
+// Everything the kernels/avx2/ files are compiled for: AVX2, FMA, F16C, BMI2 and OS YMM support.
+bool cpu_runs_avx2_kernels(const CpuFeatures &features);
+// The avx2 set plus AVX-512 F, BW, VL, DQ, VNNI, VBMI and OS ZMM support.
+bool cpu_runs_avx512_kernels(const CpuFeatures &features);
+
+// "avx2 fma f16c ..." for logs and test output.
+std::string describe_cpu_features(const CpuFeatures &features);
+
+}  // namespace bitnet
