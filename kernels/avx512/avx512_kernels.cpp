@@ -356,11 +356,11 @@ void tq_tile(const Decoder &decoder, const uint8_t *weights, size_t row_bytes, i
     for (int64_t b = 0; b < n_blocks; ++b) {
         const int64_t offset = (b0 + b) * kTQBlockElements;
         __m512i acc[R * T];
-        __m128i scales = _mm_setzero_si128();
+        alignas(16) uint16_t scales[8] = {};
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             const uint8_t *block = weights + r * row_bytes + (b0 + b) * kBlockBytes;
-            scales = _mm_insert_epi16(scales, load_u16(block + kBlockBytes - 2), r);
+            scales[r] = load_u16(block + kBlockBytes - 2);
             __m512i c[4];
             decoder.decode(block, c);
 #pragma GCC unroll 4
@@ -376,7 +376,8 @@ void tq_tile(const Decoder &decoder, const uint8_t *weights, size_t row_bytes, i
         const __m512i sums = _mm512_permutexvar_epi32(
             tokens_of_lane, _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b * kTileTokens))));
         const __m512i dots = _mm512_sub_epi32(code_dots, sums);
-        const __m512 d = _mm512_permutexvar_ps(rows_of_lane, _mm512_castps128_ps512(_mm_cvtph_ps(scales)));
+        const __m512 d = _mm512_permutexvar_ps(
+            rows_of_lane, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(scales)))));
         partial = _mm512_add_ps(partial, _mm512_mul_ps(d, _mm512_cvtepi32_ps(dots)));
     }
 
@@ -421,7 +422,7 @@ struct TQKernel {
                 const int64_t tokens = min64(kTileTokens, n_tokens - t);
                 for (int64_t b0 = 0; b0 < n_blocks; b0 += kTQMaxChunkBlocks) {
                     const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
-                    std::memset(block_sums, 0, sizeof block_sums);
+                    std::memset(block_sums, 0, static_cast<size_t>(blocks * kTileTokens) * sizeof block_sums[0]);
                     sums[tokens - 1](activations + t, b0, blocks, block_sums);
                     const bool first = b0 == 0, last = b0 + blocks == n_blocks;
                     for (int64_t r = r0; r < r_end; r += kTileRows) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/backend_factory.h"
 #include "runtime/forward.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -53,13 +54,13 @@ ContextConfig resolve_context_params(const bitnet_model &model, const bitnet_con
     config.embeddings = params.embeddings;
     config.abort_callback = params.abort_callback;
     config.abort_user_data = params.abort_user_data;
-    switch (params.backend) {
-        case BITNET_BACKEND_AUTO:
-        case BITNET_BACKEND_CPU: break;
-        case BITNET_BACKEND_VULKAN:
-            fail(BITNET_ERR_UNSUPPORTED, "context: this build has no Vulkan backend; use BITNET_BACKEND_CPU or AUTO");
-        default: fail(BITNET_ERR_INVALID_ARGUMENT, "context: backend %d is not a bitnet_backend_type", params.backend);
+    if (params.backend != BITNET_BACKEND_AUTO && params.backend != BITNET_BACKEND_CPU &&
+        params.backend != BITNET_BACKEND_VULKAN) {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "context: backend %d is not a bitnet_backend_type", params.backend);
     }
+    if (params.device_index < 0) fail(BITNET_ERR_INVALID_ARGUMENT, "context: device_index %d is negative", params.device_index);
+    config.device_index = params.device_index;
+    config.backend = resolve_backend(params.backend, params.device_index);
     return config;
 }
 
@@ -96,7 +97,7 @@ std::unique_ptr<bitnet_context> create_context(const bitnet_model &model, const 
     context->layout(arena);
     context->kv.clear();
     context->backend->set_outputs({context->logits, context->embeddings});
-    context->backend_name = format("cpu %s, %d threads", context->backend->kernels().name, config.n_threads);
+    context->backend_name = context->backend->name();
     LOG_INFO("context: n_ctx %u, n_batch %d, %d sequences, KV %s, %.1f MiB, backend %s", config.n_ctx, config.n_batch,
              config.n_seq_max, config.kv_type == BITNET_KV_F16 ? "f16" : "f32", required / 1048576.0,
              context->backend_name.c_str());
@@ -125,12 +126,11 @@ void decode(bitnet_context &context, const bitnet_batch &batch) {
 
 void bitnet_context::layout(bitnet::Arena &arena) {
     const bitnet::HyperParams &hp = model->hparams;
-    kv.layout(arena, hp.n_layer, hp.head_dim * hp.n_head_kv, config.n_ctx, config.kv_type);
+    kv.layout(arena, hp.n_layer, hp.head_dim * hp.n_head_kv, config.n_ctx, config.kv_type,
+              bitnet::backend_keeps_kv_on_host(config.backend));
     plan_scratch.layout(arena, {hp.n_vocab, config.n_batch, config.n_seq_max, config.n_outputs_max});
     logits = arena.allocate<float>(static_cast<size_t>(config.n_outputs_max) * hp.n_vocab);
     embeddings = config.embeddings ? arena.allocate<float>(static_cast<size_t>(config.n_outputs_max) * hp.n_embd) : nullptr;
     output_row_of_entry = arena.allocate<int32_t>(static_cast<size_t>(config.n_batch));
-    bitnet::CpuBackendConfig backend_config{config.n_batch, config.n_outputs_max, config.n_threads,
-                                            config.quantize_activations, config.embeddings};
-    backend = std::make_unique<bitnet::CpuBackend>(*model, backend_config, kv, arena);
+    backend = bitnet::create_backend(*model, config, kv, arena);
 }

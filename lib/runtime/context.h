@@ -4,10 +4,10 @@
 #include <memory>
 #include <string>
 
-#include "backend/cpu/cpu_backend.h"
 #include "bitnet.h"
 #include "model/model.h"
 #include "runtime/arena.h"
+#include "runtime/backend.h"
 #include "runtime/batch_plan.h"
 #include "runtime/kv_cache.h"
 
@@ -25,6 +25,8 @@ struct ContextConfig {
     bool embeddings = false;
     bitnet_abort_callback abort_callback = nullptr;
     void *abort_user_data = nullptr;
+    bitnet_backend_type backend = BITNET_BACKEND_CPU;  // resolved: CPU or VULKAN, never AUTO
+    int32_t device_index = 0;
 };
 
 ContextConfig resolve_context_params(const bitnet_model &model, const bitnet_context_params &params);
@@ -39,7 +41,7 @@ struct bitnet_context {
     bitnet::KvCache kv;
     bitnet::PlanScratch plan_scratch;
     bitnet::BatchPlan plan;
-    std::unique_ptr<bitnet::CpuBackend> backend;
+    std::unique_ptr<bitnet::Backend> backend;
     std::string backend_name;
 
     float *logits = nullptr;              // [n_outputs_max][n_vocab]

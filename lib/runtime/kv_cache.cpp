@@ -6,14 +6,17 @@
 
 namespace bitnet {
 
-void KvCache::layout(Arena &arena, int32_t n_layer, int32_t n_embd_kv, uint32_t n_ctx, bitnet_kv_type type) {
+void KvCache::layout(Arena &arena, int32_t n_layer, int32_t n_embd_kv, uint32_t n_ctx, bitnet_kv_type type,
+                     bool host_data) {
     n_layer_ = n_layer;
     n_embd_kv_ = n_embd_kv;
     n_ctx_ = n_ctx;
     type_ = type;
-    size_t elements = static_cast<size_t>(n_layer) * n_ctx * n_embd_kv;
-    keys_ = arena.allocate<uint8_t>(elements * element_bytes());
-    values_ = arena.allocate<uint8_t>(elements * element_bytes());
+    if (host_data) {
+        size_t elements = static_cast<size_t>(n_layer) * n_ctx * n_embd_kv;
+        keys_ = arena.allocate<uint8_t>(elements * element_bytes());
+        values_ = arena.allocate<uint8_t>(elements * element_bytes());
+    }
     committed_.pos = arena.allocate<int32_t>(n_ctx);
     committed_.seq_mask = arena.allocate<uint64_t>(n_ctx);
     working_.pos = arena.allocate<int32_t>(n_ctx);

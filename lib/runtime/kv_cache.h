@@ -20,7 +20,9 @@ class KvCache {
 public:
     static constexpr int32_t kMaxSequences = 64;
 
-    void layout(Arena &arena, int32_t n_layer, int32_t n_embd_kv, uint32_t n_ctx, bitnet_kv_type type);
+    // With `host_data` false only the cell metadata lives here (a GPU backend keeps the data).
+    void layout(Arena &arena, int32_t n_layer, int32_t n_embd_kv, uint32_t n_ctx, bitnet_kv_type type,
+                bool host_data = true);
     void clear();
 
     uint32_t n_ctx() const { return n_ctx_; }

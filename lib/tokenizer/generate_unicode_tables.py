@@ -2,9 +2,10 @@
 """Generate lib/tokenizer/unicode_tables.inc from the Unicode Character Database.
 
 The pre-tokenizers need, for every code point, its general category class (\\p{L}, \\p{N}, ...)
-and whether it is White_Space (\\s). This script reads UnicodeData.txt, PropList.txt and CaseFolding.txt (Debian's
-unicode-data package installs them in /usr/share/unicode) and writes a two-stage lookup table:
-stage 1 maps a block of code points to a deduplicated stage-2 block of one flag byte each.
+and whether it is White_Space (\\s), plus the few code points that case-fold to ASCII letters.
+This script reads UnicodeData.txt, PropList.txt and CaseFolding.txt (Debian's unicode-data
+package installs them in /usr/share/unicode) and writes a two-stage lookup table: stage 1 maps a
+block of code points to a deduplicated stage-2 block of one flag byte each.
 
 Usage: python3 lib/tokenizer/generate_unicode_tables.py [--ucd DIR] [--output FILE]
 The output is committed; rerun this script when moving to a newer Unicode version.

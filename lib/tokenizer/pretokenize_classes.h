@@ -17,17 +17,15 @@ inline bool is_other(uint8_t flags) {
     return !(flags & (unicode::kWhitespace | CodeUnits::kEndOfText)) && !is_letter(flags) && !is_number(flags);
 }
 inline bool is_newline(uint32_t code_point) { return code_point == '\r' || code_point == '\n'; }
-inline uint32_t ascii_lower(uint32_t code_point) {
-    return code_point >= 'A' && code_point <= 'Z' ? code_point + ('a' - 'A') : code_point;
-}
 
 // Length of a contraction ('s 't 're 've 'm 'll 'd) starting at `pos`, or 0. `fold` makes the
-// letters case-insensitive (ASCII only, as the reference implementation does).
+// letters case-insensitive as the regex (?i:...) is: by simple case folding, so U+017F LONG S
+// counts as 's'. (llama.cpp folds ASCII only; the models' own tokenizers follow the regex.)
 inline size_t contraction_length(const CodeUnits &units, size_t pos, bool fold) {
     if (units.code_points[pos] != '\'') return 0;
     auto letter = [&](size_t i) {
         uint32_t code_point = units.code_points[i];
-        return fold ? ascii_lower(code_point) : code_point;
+        return fold && code_point != utf8::kInvalid ? unicode::fold_to_ascii(code_point) : code_point;
     };
     uint32_t first = letter(pos + 1);  // the sentinel is never a letter, so pos + 2 is in range
     if (first == 's' || first == 't' || first == 'm' || first == 'd') return 2;

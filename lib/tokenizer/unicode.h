@@ -27,6 +27,10 @@ extern const uint16_t stage1[];
 extern const uint8_t stage2[][1 << kBlockShift];
 }  // namespace detail
 
+// The ASCII letter a code point case-folds to (simple folding: 'S' -> 's', U+017F LONG S -> 's',
+// U+212A KELVIN SIGN -> 'k'); other code points are returned unchanged.
+uint32_t fold_to_ascii(uint32_t code_point);
+
 // Flag byte of a code point: class | (kWhitespace if White_Space).
 inline uint8_t flags(uint32_t code_point) {
     if (code_point >= 0x110000) return kUnassigned;

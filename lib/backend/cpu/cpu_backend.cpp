@@ -132,27 +132,27 @@ void CpuBackend::project_by_rows(const Weight &weight, Act in, Act out) {
     });
 }
 
-void CpuBackend::rope(Act buffer, int32_t n_heads) {
+void CpuBackend::rotate(float *x, int32_t n_heads, double position) const {
     const HyperParams &hp = model_.hparams;
     const int32_t half = hp.n_rot / 2;
     // Pair i of a head is (i, i + n_rot/2) in NEOX order, (2i, 2i + 1) in adjacent order.
     const int32_t first_stride = hp.rope_neox ? 1 : 2;
     const int32_t partner_offset = hp.rope_neox ? half : 1;
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
-        float *x = row(buffer, t);
-        const double pos = plan_->positions[t];
-        for (int32_t i = 0; i < half; ++i) {
-            const double angle = pos * rope_inv_freq_[i];
-            const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
-            const int32_t first = i * first_stride;
-            for (int32_t h = 0; h < n_heads; ++h) {
-                float *head = x + static_cast<int64_t>(h) * hp.head_dim;
-                const float x0 = head[first], x1 = head[first + partner_offset];
-                head[first] = x0 * c - x1 * s;
-                head[first + partner_offset] = x0 * s + x1 * c;
-            }
+    for (int32_t i = 0; i < half; ++i) {
+        const double angle = position * rope_inv_freq_[i];
+        const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+        const int32_t first = i * first_stride;
+        for (int32_t h = 0; h < n_heads; ++h) {
+            float *head = x + static_cast<int64_t>(h) * hp.head_dim;
+            const float x0 = head[first], x1 = head[first + partner_offset];
+            head[first] = x0 * c - x1 * s;
+            head[first + partner_offset] = x0 * s + x1 * c;
         }
     }
+}
+
+void CpuBackend::rope(Act buffer, int32_t n_heads) {
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) rotate(row(buffer, t), n_heads, plan_->positions[t]);
     written(buffer);
 }
 

@@ -9,7 +9,7 @@
 #include "model/model.h"
 #include "runtime/arena.h"
 #include "runtime/kv_cache.h"
-#include "runtime/ops.h"
+#include "runtime/backend.h"
 
 namespace bitnet {
 
@@ -21,19 +21,17 @@ struct CpuBackendConfig {
     bool keep_embeddings = false;
 };
 
-// Where output() writes: logits [n_outputs_max][n_vocab], embeddings [n_outputs_max][n_embd].
-struct OutputBuffers {
-    float *logits = nullptr;
-    float *embeddings = nullptr;  // null unless kept
-};
-
-class CpuBackend final : public Ops {
+class CpuBackend final : public Backend {
 public:
     // Lay out (measure or allocate) everything the backend needs in `arena`.
     CpuBackend(const bitnet_model &model, const CpuBackendConfig &config, KvCache &kv, Arena &arena);
 
-    void set_outputs(const OutputBuffers &outputs) { outputs_ = outputs; }
-    const KernelTable &kernels() const { return kernels_; }
+    std::string name() const override;
+    void set_outputs(const OutputBuffers &outputs) override { outputs_ = outputs; }
+    size_t kv_cell_bytes() const override;
+    void read_kv_cells(const int32_t *cells, int32_t n_cells, uint8_t *out) override;
+    void write_kv_cells(const int32_t *cells, int32_t n_cells, const uint8_t *in) override;
+    void rotate_keys(const int32_t *cells, const int32_t *deltas, int32_t n_cells) override;
 
     void begin(const BatchPlan &plan) override;
     void embed(const Weight &token_embd) override;
@@ -62,6 +60,8 @@ private:
     void project_ternary_a8(const Weight &weight, Act in, Act out);
     void project_by_rows(const Weight &weight, Act in, Act out);  // float activations
     void store_kv(int32_t layer);
+    // Rotate the head pairs of `x` (n_heads heads) by `position` (RoPE, NEOX or adjacent pairs).
+    void rotate(float *x, int32_t n_heads, double position) const;
 
     const bitnet_model &model_;
     CpuBackendConfig config_;

@@ -1,0 +1,372 @@
+// AVX2 kernels (with FMA and F16C). Integer work is exact and float steps follow the scalar
+// specification operation for operation, so results equal kernels/scalar/ bit for bit.
+//
+// Ternary × int8 products use vpmaddubsw on unsigned codes {0,1,2} (a stray 3 included) against
+// signed activations: a pair sums to at most 2 * 3 * 128 = 768, so int16 never saturates, and up to
+// 8 blocks (8 * 4 * 768 = 24576) are summed in int16 before vpmaddwd widens them to int32. Each
+// weight block is unpacked once and used for a tile of up to 4 tokens (prefill); decode streams rows.
+//
+// Everything here has internal linkage: this file is compiled with AVX2 flags, and an inline
+// function shared with other files could be merged into a copy that uses AVX2 instructions.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace bitnet {
+namespace {
+
+constexpr int64_t kI2SBlockElements = 128;
+constexpr int64_t kI2SBlockBytes = 32;
+constexpr int64_t kTQBlockElements = 256;
+constexpr int64_t kTQ2BlockBytes = 66;
+constexpr int64_t kTQ1BlockBytes = 54;
+
+constexpr int kTileTokens = 4;
+constexpr int64_t kInt16Blocks = 8;  // I2_S blocks summed in int16 before widening
+constexpr int64_t kRowChunkBytes = 192 * 1024;
+constexpr int64_t kTQMaxChunkBlocks = 256;
+
+int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+int64_t row_chunk_rows(size_t row_bytes) {
+    const int64_t rows = kRowChunkBytes / static_cast<int64_t>(row_bytes == 0 ? 1 : row_bytes);
+    return rows < 1 ? 1 : rows;
+}
+
+__m256i load256(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
+
+int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+// Lane k of the result is Σ lanes of v[k], k < 4.
+__m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+    const __m256i a = _mm256_add_epi32(_mm256_unpacklo_epi32(v0, v1), _mm256_unpackhi_epi32(v0, v1));
+    const __m256i b = _mm256_add_epi32(_mm256_unpacklo_epi32(v2, v3), _mm256_unpackhi_epi32(v2, v3));
+    const __m256i c = _mm256_add_epi32(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
+    return _mm_add_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+}
+
+// maskload mask for the first `count` (< 8) of 8 lanes.
+__m256i tail_mask8(int64_t count) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lane);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activations
+// ---------------------------------------------------------------------------------------------
+
+void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *codes, float *scale, int32_t *sum) {
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 max_abs = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i < n; i += 8) {
+        const __m256 v = n - i >= 8 ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, tail_mask8(n - i));
+        // vmaxps returns its second operand when the first is NaN: NaN inputs are skipped.
+        max_abs = _mm256_max_ps(_mm256_and_ps(v, abs_mask), max_abs);
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(max_abs), _mm256_extractf128_ps(max_abs, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float m = _mm_cvtss_f32(m4);
+    const float s = 127.0f / (m > 1e-5f ? m : 1e-5f);
+
+    const __m256 vs = _mm256_set1_ps(s);
+    const __m256i lo = _mm256_set1_epi32(-128);
+    const __m256i hi = _mm256_set1_epi32(127);
+    // Byte 0 of each int32 to the front of its 128-bit lane, then the two lanes' dwords together.
+    const __m256i gather_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4,
+                                                  8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i join_lanes = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    __m256i total = _mm256_setzero_si256();
+    for (i = 0; i < n; i += 8) {
+        const bool full = n - i >= 8;
+        const __m256 v = full ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, tail_mask8(n - i));
+        // Round half to even; NaN becomes INT_MIN and then -128, like the scalar clamp.
+        const __m256 rounded = _mm256_round_ps(_mm256_mul_ps(v, vs), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256i q = _mm256_cvtps_epi32(rounded);
+        q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+        total = _mm256_add_epi32(total, q);
+        const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(q, gather_bytes), join_lanes);
+        if (full) {
+            _mm_storel_epi64(reinterpret_cast<__m128i *>(codes + i), _mm256_castsi256_si128(packed));
+        } else {
+            alignas(16) int8_t bytes[16];
+            _mm_store_si128(reinterpret_cast<__m128i *>(bytes), _mm256_castsi256_si128(packed));
+            std::memcpy(codes + i, bytes, static_cast<size_t>(n - i));
+        }
+    }
+    if (n_padded > n) std::memset(codes + n, 0, static_cast<size_t>(n_padded - n));
+    *scale = s;
+    *sum = hsum_epi32(total);
+}
+
+// ---------------------------------------------------------------------------------------------
+// I2_S: groups 0..3 of a block (activations [32g, 32g + 32)) at shifts 6, 4, 2, 0.
+// ---------------------------------------------------------------------------------------------
+
+template <int T>
+void i2s_row(const uint8_t *row, int64_t n_blocks, const QuantizedRow *act, float weight_scale, float *out,
+             int64_t out_stride) {
+    const __m256i mask = _mm256_set1_epi8(3);
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int8_t *codes[T];
+    for (int t = 0; t < T; ++t) codes[t] = act[t].codes;
+    __m256i acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_si256();
+
+    for (int64_t b0 = 0; b0 < n_blocks; b0 += kInt16Blocks) {
+        const int64_t b_end = min64(n_blocks, b0 + kInt16Blocks);
+        __m256i acc16[T];
+        for (int t = 0; t < T; ++t) acc16[t] = _mm256_setzero_si256();
+        for (int64_t b = b0; b < b_end; ++b) {
+            const __m256i w = load256(row + b * kI2SBlockBytes);
+            const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(w, 6), mask);
+            const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+            const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(w, 2), mask);
+            const __m256i c3 = _mm256_and_si256(w, mask);
+            const int64_t offset = b * kI2SBlockElements;
+#pragma GCC unroll 4
+            for (int t = 0; t < T; ++t) {
+                const int8_t *q = codes[t] + offset;
+                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(c0, load256(q)),
+                                                     _mm256_maddubs_epi16(c1, load256(q + 32)));
+                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(c2, load256(q + 64)),
+                                                     _mm256_maddubs_epi16(c3, load256(q + 96)));
+                acc16[t] = _mm256_add_epi16(acc16[t], _mm256_add_epi16(p01, p23));
+            }
+        }
+        for (int t = 0; t < T; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(acc16[t], ones));
+    }
+    for (int t = 0; t < T; ++t) {
+        const int32_t dot = hsum_epi32(acc[t]) - act[t].sum;
+        out[t * out_stride] = static_cast<float>(dot) / act[t].scale * weight_scale;
+    }
+}
+
+using I2SRow = void (*)(const uint8_t *, int64_t, const QuantizedRow *, float, float *, int64_t);
+constexpr I2SRow kI2SRows[kTileTokens] = {i2s_row<1>, i2s_row<2>, i2s_row<3>, i2s_row<4>};
+
+void gemm_i2s_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                 int64_t out_stride) {
+    const int64_t n_blocks = n_cols / kI2SBlockElements;
+    const int64_t chunk = row_chunk_rows(row_bytes);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
+        const int64_t r_end = min64(n_rows, r0 + chunk);
+        for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
+            const int64_t tokens = min64(kTileTokens, n_tokens - t);
+            for (int64_t r = r0; r < r_end; ++r) {
+                kI2SRows[tokens - 1](weights + r * row_bytes, n_blocks, activations + t, weight_scale,
+                                     out + t * out_stride + r, out_stride);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TQ2_0 and TQ1_0: per-block f16 scales; acc = acc + d * (float)dot in block order.
+// ---------------------------------------------------------------------------------------------
+
+// sums[(b - b0) * kTileTokens + t] = Σ of token t's codes in block b.
+template <int T>
+void block_activation_sums(const QuantizedRow *act, int64_t b0, int64_t n, int32_t *sums) {
+    const __m256i ones8 = _mm256_set1_epi8(1);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    for (int t = 0; t < T; ++t) {
+        for (int64_t b = 0; b < n; ++b) {
+            const int8_t *q = act[t].codes + (b0 + b) * kTQBlockElements;
+            __m256i s = _mm256_setzero_si256();
+            for (int k = 0; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(ones8, load256(q + 32 * k)));
+            sums[b * kTileTokens + t] = hsum_epi32(_mm256_madd_epi16(s, ones16));
+        }
+    }
+}
+
+uint16_t load_u16(const uint8_t *p) {
+    uint16_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// Decoders: one block -> eight vectors of 32 codes, for activations [32k, 32k + 32).
+struct TQ2Decoder {
+    static constexpr int64_t kBlockBytes = kTQ2BlockBytes;
+    void decode(const uint8_t *block, __m256i c[8]) const {
+        const __m256i mask = _mm256_set1_epi8(3);
+        for (int half = 0; half < 2; ++half) {
+            const __m256i w = load256(block + 32 * half);
+            c[4 * half + 0] = _mm256_and_si256(w, mask);
+            c[4 * half + 1] = _mm256_and_si256(_mm256_srli_epi16(w, 2), mask);
+            c[4 * half + 2] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+            c[4 * half + 3] = _mm256_and_si256(_mm256_srli_epi16(w, 6), mask);
+        }
+    }
+};
+
+// Bytes times 3 and times 9, mod 256.
+__m256i times3(__m256i x) { return _mm256_add_epi8(x, _mm256_add_epi8(x, x)); }
+__m256i times9(__m256i x) {
+    return _mm256_add_epi8(x, _mm256_and_si256(_mm256_slli_epi16(x, 3), _mm256_set1_epi8(static_cast<char>(0xf8))));
+}
+
+// Base-3 digit from a fixed-point byte, (p * 3) >> 8, with byte averages (ggml's trick):
+// avg(p', avg(p', 0)) >> 6 with p' = max(p - 1, 0) (checked for all 256 bytes in the tests).
+__m256i top_trit(__m256i p) {
+    const __m256i p1 = _mm256_subs_epu8(p, _mm256_set1_epi8(1));
+    const __m256i x = _mm256_avg_epu8(p1, _mm256_avg_epu8(p1, _mm256_setzero_si256()));
+    return _mm256_and_si256(_mm256_srli_epi16(x, 6), _mm256_set1_epi8(3));
+}
+
+// TQ1_0 (formats.md §1.6): qs[0..31] trit n -> element 32n + m; qs[32..47] trit n -> 160 + 16n + m;
+// qh[j] trit n -> 240 + 4n + j.
+struct TQ1Decoder {
+    static constexpr int64_t kBlockBytes = kTQ1BlockBytes;
+    void decode(const uint8_t *block, __m256i c[8]) const {
+        __m256i p = load256(block);  // qs[0..31], trits 0..4 -> activations [0, 160)
+        c[0] = top_trit(p);
+        for (int n = 1; n < 5; ++n) {
+            p = times3(p);
+            c[n] = top_trit(p);
+        }
+        // qs[32..47] in both halves: trits (0 | 1), (2 | 3), (4 | -) -> activations [160, 240).
+        const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 32)));
+        const __m256i high_half = _mm256_setr_epi64x(0, 0, -1, -1);
+        const __m256i q01 = _mm256_add_epi8(q, _mm256_and_si256(_mm256_add_epi8(q, q), high_half));
+        const __m256i q23 = times9(q01);
+        const __m128i q4 = _mm256_castsi256_si128(times9(q23));
+        // qh[j] * 3^n at byte 4n + j: 16-bit multiplies for even and odd bytes, blended.
+        uint32_t qh_bytes;
+        std::memcpy(&qh_bytes, block + 48, sizeof qh_bytes);
+        const __m128i h = _mm_set1_epi32(static_cast<int>(qh_bytes));
+        const __m128i factors = _mm_setr_epi16(1, 1, 3, 3, 9, 9, 27, 27);
+        const __m128i even = _mm_mullo_epi16(h, factors);
+        const __m128i odd = _mm_mullo_epi16(_mm_and_si128(h, _mm_set1_epi16(static_cast<short>(0xff00))), factors);
+        const __m128i hp = _mm_blendv_epi8(even, odd, _mm_set1_epi16(static_cast<short>(0xff00)));
+        c[5] = top_trit(q01);
+        c[6] = top_trit(q23);
+        c[7] = top_trit(_mm256_inserti128_si256(_mm256_castsi128_si256(q4), hp, 1));
+    }
+};
+
+template <class Decoder, int T>
+void tq_row(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_blocks, const QuantizedRow *act,
+            const int32_t *block_sums, bool first, bool last, float weight_scale, float *out, int64_t out_stride) {
+    constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m128 partial = _mm_setzero_ps();
+    if (!first) {
+        alignas(16) float carried[4] = {};
+        for (int t = 0; t < T; ++t) carried[t] = out[t * out_stride];
+        partial = _mm_load_ps(carried);
+    }
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        const uint8_t *block = row + (b0 + b) * kBlockBytes;
+        const int64_t offset = (b0 + b) * kTQBlockElements;
+        __m256i c[8];
+        decoder.decode(block, c);
+        __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                          _mm256_setzero_si256()};
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+            const int8_t *q = act[t].codes + offset;
+            __m256i s = _mm256_maddubs_epi16(c[0], load256(q));
+            for (int k = 1; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[k], load256(q + 32 * k)));
+            acc[t] = _mm256_madd_epi16(s, ones);
+        }
+        const __m128i dots = _mm_sub_epi32(hsum4_epi32(acc[0], acc[1], acc[2], acc[3]),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b * kTileTokens)));
+        const __m128 d = _mm_cvtph_ps(_mm_set1_epi16(static_cast<short>(load_u16(block + kBlockBytes - 2))));
+        partial = _mm_add_ps(partial, _mm_mul_ps(d, _mm_cvtepi32_ps(dots)));
+    }
+    if (last) {
+        alignas(16) float scales[4] = {1.0f, 1.0f, 1.0f, 1.0f};
+        for (int t = 0; t < T; ++t) scales[t] = act[t].scale;
+        partial = _mm_mul_ps(_mm_div_ps(partial, _mm_load_ps(scales)), _mm_set1_ps(weight_scale));
+    }
+    alignas(16) float result[4];
+    _mm_store_ps(result, partial);
+    for (int t = 0; t < T; ++t) out[t * out_stride] = result[t];
+}
+
+template <class Decoder>
+struct TQKernel {
+    using Row = void (*)(const Decoder &, const uint8_t *, int64_t, int64_t, const QuantizedRow *, const int32_t *,
+                         bool, bool, float, float *, int64_t);
+    static constexpr Row rows[kTileTokens] = {tq_row<Decoder, 1>, tq_row<Decoder, 2>, tq_row<Decoder, 3>,
+                                              tq_row<Decoder, 4>};
+    using Sums = void (*)(const QuantizedRow *, int64_t, int64_t, int32_t *);
+    static constexpr Sums sums[kTileTokens] = {block_activation_sums<1>, block_activation_sums<2>,
+                                               block_activation_sums<3>, block_activation_sums<4>};
+
+    static void gemm(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                     const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                     int64_t out_stride) {
+        const Decoder decoder;
+        const int64_t n_blocks = n_cols / kTQBlockElements;
+        const int64_t chunk = row_chunk_rows(row_bytes);
+        alignas(32) int32_t block_sums[kTQMaxChunkBlocks * kTileTokens];
+        for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
+            const int64_t r_end = min64(n_rows, r0 + chunk);
+            for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
+                const int64_t tokens = min64(kTileTokens, n_tokens - t);
+                for (int64_t b0 = 0; b0 < n_blocks; b0 += kTQMaxChunkBlocks) {
+                    const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
+                    std::memset(block_sums, 0, static_cast<size_t>(blocks * kTileTokens) * sizeof block_sums[0]);
+                    sums[tokens - 1](activations + t, b0, blocks, block_sums);
+                    const bool first = b0 == 0, last = b0 + blocks == n_blocks;
+                    for (int64_t r = r0; r < r_end; ++r) {
+                        rows[tokens - 1](decoder, weights + r * row_bytes, b0, blocks, activations + t, block_sums,
+                                         first, last, weight_scale, out + t * out_stride + r, out_stride);
+                    }
+                }
+            }
+        }
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Float dot product
+// ---------------------------------------------------------------------------------------------
+
+float dot_f32(const float *a, const float *b, int64_t n) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        for (int k = 0; k < 4; ++k) {
+            acc[k] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * k), _mm256_loadu_ps(b + i + 8 * k), acc[k]);
+        }
+    }
+    for (; i < n; i += 8) {
+        const __m256i mask = n - i >= 8 ? _mm256_set1_epi32(-1) : tail_mask8(n - i);
+        acc[0] = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, mask), _mm256_maskload_ps(b + i, mask), acc[0]);
+    }
+    const __m256 s8 = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+    return _mm_cvtss_f32(s4);
+}
+
+const KernelTable kAvx2Table = {
+    "avx2",
+    quantize_activations,
+    gemm_i2s_q8,
+    TQKernel<TQ2Decoder>::gemm,
+    TQKernel<TQ1Decoder>::gemm,
+    dot_f32,
+};
+
+}  // namespace
+
+const KernelTable &avx2_kernels() { return kAvx2Table; }
+
+}  // namespace bitnet

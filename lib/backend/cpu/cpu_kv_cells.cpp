@@ -1,0 +1,63 @@
+// KV cache cell access for the CPU backend: state files and sequence position shifts.
+#include <cstring>
+
+#include "backend/cpu/cpu_backend.h"
+#include "util/error.h"
+#include "util/half.h"
+
+namespace bitnet {
+
+std::string CpuBackend::name() const { return format("cpu %s, %d threads", kernels_.name, config_.n_threads); }
+
+size_t CpuBackend::kv_cell_bytes() const {
+    return 2 * static_cast<size_t>(model_.hparams.n_layer) * kv_.n_embd_kv() * kv_.element_bytes();
+}
+
+void CpuBackend::read_kv_cells(const int32_t *cells, int32_t n_cells, uint8_t *out) {
+    const size_t row_bytes = kv_.n_embd_kv() * kv_.element_bytes();
+    for (int32_t i = 0; i < n_cells; ++i) {
+        for (int32_t layer = 0; layer < model_.hparams.n_layer; ++layer) {
+            std::memcpy(out, kv_.key_row(layer, cells[i]), row_bytes);
+            std::memcpy(out + row_bytes, kv_.value_row(layer, cells[i]), row_bytes);
+            out += 2 * row_bytes;
+        }
+    }
+}
+
+void CpuBackend::write_kv_cells(const int32_t *cells, int32_t n_cells, const uint8_t *in) {
+    const size_t row_bytes = kv_.n_embd_kv() * kv_.element_bytes();
+    for (int32_t i = 0; i < n_cells; ++i) {
+        for (int32_t layer = 0; layer < model_.hparams.n_layer; ++layer) {
+            std::memcpy(kv_.key_row(layer, cells[i]), in, row_bytes);
+            std::memcpy(kv_.value_row(layer, cells[i]), in + row_bytes, row_bytes);
+            in += 2 * row_bytes;
+        }
+    }
+}
+
+void CpuBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int32_t n_cells) {
+    const int32_t n = kv_.n_embd_kv();
+    float *key = row_scratch_;  // n_embd_kv <= n_embd <= the scratch row
+    const bool is_f16 = kv_.type() == BITNET_KV_F16;
+    for (int32_t i = 0; i < n_cells; ++i) {
+        if (deltas[i] == 0) continue;
+        for (int32_t layer = 0; layer < model_.hparams.n_layer; ++layer) {
+            uint8_t *stored = kv_.key_row(layer, cells[i]);
+            if (is_f16) {
+                const uint16_t *halves = reinterpret_cast<const uint16_t *>(stored);
+                for (int32_t k = 0; k < n; ++k) key[k] = half_to_float(halves[k]);
+            } else {
+                std::memcpy(key, stored, n * sizeof(float));
+            }
+            rotate(key, model_.hparams.n_head_kv, deltas[i]);
+            if (is_f16) {
+                uint16_t *halves = reinterpret_cast<uint16_t *>(stored);
+                for (int32_t k = 0; k < n; ++k) halves[k] = float_to_half(key[k]);
+            } else {
+                std::memcpy(stored, key, n * sizeof(float));
+            }
+        }
+    }
+}
+
+}  // namespace bitnet
