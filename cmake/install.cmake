@@ -29,6 +29,8 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/bitnetConfigVersion.cmake
 install(FILES ${CMAKE_BINARY_DIR}/bitnetConfig.cmake ${CMAKE_BINARY_DIR}/bitnetConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bitnet)
 
+# The .pc file finds its prefix relative to itself, so an installed tree can be moved.
+file(RELATIVE_PATH BITNET_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${CMAKE_SOURCE_DIR}/pkgconfig/bitnet.pc.in ${CMAKE_BINARY_DIR}/bitnet.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/bitnet.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 install(TARGETS bitnet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

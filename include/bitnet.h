@@ -295,6 +295,215 @@ BITNET_API const float *bitnet_get_logits(bitnet_context *context, int32_t i);
 BITNET_API const float *bitnet_get_embeddings(bitnet_context *context, int32_t i);
 
 /* ---------------------------------------------------------------------------------------------
+ * Sampling
+ *
+ * A sampler turns a row of logits into the next token. Samplers are built from small members
+ * put in a chain, in the order they run; this follows llama.cpp's sampler chain:
+ *
+ *     bitnet_sampler *chain = NULL, *member = NULL;
+ *     bitnet_sampler_chain_new(NULL, &chain);
+ *     bitnet_sampler_init_penalties(64, 1.1f, 0.0f, 0.0f, &member); bitnet_sampler_chain_add(chain, member);
+ *     bitnet_sampler_init_top_k(40, &member);                       bitnet_sampler_chain_add(chain, member);
+ *     bitnet_sampler_init_top_p(0.95f, 1, &member);                 bitnet_sampler_chain_add(chain, member);
+ *     bitnet_sampler_init_min_p(0.05f, 1, &member);                 bitnet_sampler_chain_add(chain, member);
+ *     bitnet_sampler_init_temperature(0.8f, &member);               bitnet_sampler_chain_add(chain, member);
+ *     bitnet_sampler_init_dist(42, &member);                        bitnet_sampler_chain_add(chain, member);
+ *     ... after each bitnet_decode():
+ *     bitnet_token next = bitnet_sampler_sample(chain, context, -1);
+ *     ...
+ *     bitnet_sampler_free(chain); (frees the members too)
+ *
+ * How a sample is made: every token of the vocabulary becomes a candidate {id, logit, p}; each
+ * member, in chain order, reorders, rescales or drops candidates, and the last one selects one
+ * (greedy or dist). Transforming members never select; a chain whose last member leaves no
+ * selection cannot sample. Order matters where a member looks at probabilities: top-p, min-p
+ * and typical-p after temperature see the tempered distribution (a temperature above 1 keeps
+ * more tokens), before it the raw one. Top-k and a positive temperature commute. Penalties and
+ * logit bias should come first: they change the logits that the truncating members then rank.
+ *
+ * Same seed, same tokens: a chain built the same way, given the same logits and the same history,
+ * returns the same tokens on every run. The random stream and the tie-breaking (equal logits rank
+ * by lower token id) do not depend on the platform; only the last bit of the C library's exp()
+ * may.
+ *
+ * A sampler, chain or member, belongs to one thread at a time (see the threading contract). No
+ * call allocates memory after a chain's first sample for a given vocabulary size.
+ * ------------------------------------------------------------------------------------------- */
+
+/* A dist seed that means "draw a random seed from the operating system". */
+#define BITNET_DEFAULT_SEED 0xFFFFFFFFu
+
+/* One candidate token: its logit and, once a member has computed it, its probability p (the
+ * softmax over the current candidates; stale after a member changes logits). */
+typedef struct bitnet_token_data {
+    bitnet_token id;
+    float logit;
+    float p;
+} bitnet_token_data;
+
+/* The candidates a sampler works on. `selected` is the index in `data` of the chosen entry, or
+ * -1 while none is chosen. `sorted` is true when `data` is in descending order of logit. */
+typedef struct bitnet_token_data_array {
+    bitnet_token_data *data;
+    size_t size;
+    int64_t selected;
+    bool sorted;
+} bitnet_token_data_array;
+
+typedef struct bitnet_sampler_chain_params {
+    size_t struct_size; /* sizeof(bitnet_sampler_chain_params) */
+    bool no_perf;       /* true: do not time bitnet_sampler_sample() (default false) */
+} bitnet_sampler_chain_params;
+
+BITNET_API bitnet_sampler_chain_params bitnet_sampler_chain_default_params(void);
+
+/* An empty chain. Add members with bitnet_sampler_chain_add(); a chain is itself a sampler and
+ * may be a member of another chain. */
+BITNET_API bitnet_status bitnet_sampler_chain_new(const bitnet_sampler_chain_params *params,
+                                                  bitnet_sampler **out_chain);
+
+/* Append `member` to the end of `chain`. On success the chain owns the member and frees it with
+ * itself; do not free it yourself. On failure (NULL arguments, `chain` is not a chain, `member`
+ * already belongs to a chain, or adding it would put a chain inside itself) nothing changes and
+ * the caller still owns `member`. */
+BITNET_API bitnet_status bitnet_sampler_chain_add(bitnet_sampler *chain, bitnet_sampler *member);
+
+/* Number of members of a chain (0 for NULL or a sampler that is not a chain), and member i
+ * (NULL when out of range). The member stays owned by the chain. */
+BITNET_API int32_t bitnet_sampler_chain_n(const bitnet_sampler *chain);
+BITNET_API bitnet_sampler *bitnet_sampler_chain_get(const bitnet_sampler *chain, int32_t i);
+
+/* Member samplers. Each constructor returns a new sampler through `out_sampler`: add it to a
+ * chain, or use it alone with bitnet_sampler_apply(). Out-of-range parameters (NaN anywhere)
+ * fail with BITNET_ERR_INVALID_ARGUMENT. */
+
+/* Selects the candidate with the highest logit (the lowest id among equals). */
+BITNET_API bitnet_status bitnet_sampler_init_greedy(bitnet_sampler **out_sampler);
+
+/* Selects a candidate at random with probability softmax(logits) over the current candidates.
+ * The random stream is a 32-bit Mersenne Twister seeded with `seed` (BITNET_DEFAULT_SEED: a
+ * seed from the operating system; bitnet_sampler_get_seed() tells which). Fails at sampling time
+ * with BITNET_ERR_INVALID_INPUT when every candidate's logit is -infinity. */
+BITNET_API bitnet_status bitnet_sampler_init_dist(uint32_t seed, bitnet_sampler **out_sampler);
+
+/* Divides every logit by `temperature` (finite). temperature <= 0 keeps only the candidate with
+ * the highest logit, so any later selecting member picks it. */
+BITNET_API bitnet_status bitnet_sampler_init_temperature(float temperature, bitnet_sampler **out_sampler);
+
+/* Keeps the k candidates with the highest logits, sorted; k <= 0 keeps all (and does nothing). */
+BITNET_API bitnet_status bitnet_sampler_init_top_k(int32_t k, bitnet_sampler **out_sampler);
+
+/* Nucleus sampling: keeps the smallest set of most probable candidates whose probabilities sum
+ * to at least p, and at least max(min_keep, 1) of them. p >= 1 does nothing. */
+BITNET_API bitnet_status bitnet_sampler_init_top_p(float p, size_t min_keep, bitnet_sampler **out_sampler);
+
+/* Keeps the candidates whose probability is at least p times that of the most probable one,
+ * and at least max(min_keep, 1) of them (the most probable). p <= 0 does nothing. */
+BITNET_API bitnet_status bitnet_sampler_init_min_p(float p, size_t min_keep, bitnet_sampler **out_sampler);
+
+/* Locally typical sampling (Meister et al. 2022): orders the candidates by how far their
+ * information -log(p) is from the entropy of the distribution, closest first, and keeps the
+ * shortest such prefix whose probabilities sum to more than p, and at least max(min_keep, 1).
+ * p >= 1 does nothing. The kept candidates are not in logit order. */
+BITNET_API bitnet_status bitnet_sampler_init_typical(float p, size_t min_keep, bitnet_sampler **out_sampler);
+
+/* Penalties on tokens among the last `last_n` accepted ones (last_n >= 0; 0 disables), with
+ * llama.cpp's semantics. For a token seen `count` > 0 times in that window:
+ *   repetition: a positive logit is divided by `repeat`, a negative one multiplied (repeat > 0;
+ *               1 disables);
+ *   then        logit -= count * frequency + presence   (0 and 0 disable).
+ * The window fills from bitnet_sampler_accept() and from tokens that bitnet_sampler_sample()
+ * returns; feed it the prompt's tokens with bitnet_sampler_accept() if they should count. */
+BITNET_API bitnet_status bitnet_sampler_init_penalties(int32_t last_n, float repeat, float frequency,
+                                                       float presence, bitnet_sampler **out_sampler);
+
+typedef struct bitnet_logit_bias {
+    bitnet_token token;
+    float bias; /* added to the token's logit; finite, or -INFINITY to ban the token */
+} bitnet_logit_bias;
+
+/* Adds each bias to its token's logit (biases of a repeated token add up). Every token must be in
+ * [0, n_vocab). The array is copied; `biases` may be NULL when n_biases is 0. */
+BITNET_API bitnet_status bitnet_sampler_init_logit_bias(int32_t n_vocab, const bitnet_logit_bias *biases,
+                                                        int32_t n_biases, bitnet_sampler **out_sampler);
+
+/* A sampler written by the caller. Set `version` to BITNET_SAMPLER_CALLBACKS_VERSION; a struct
+ * of another version is rejected with BITNET_ERR_INVALID_ARGUMENT. Every callback gets
+ * `user_data`. `apply` is required, the others may be NULL:
+ *   name   - a constant string naming the sampler ("custom" when NULL);
+ *   accept - a token was chosen (see bitnet_sampler_accept());
+ *   apply  - transform the candidates and/or select one (set `selected`). It may reorder
+ *            entries, change logits and p, shrink `size`, and must clear `sorted` if the
+ *            entries may no longer be in descending logit order. It must not grow `size` or
+ *            replace `data`: the call then fails with BITNET_ERR_INVALID_ARGUMENT;
+ *   reset  - forget any history;
+ *   free   - release user_data; called once, when the sampler is freed (also by its chain).
+ * The struct is copied. If bitnet_sampler_init_custom() fails, `free` is not called. */
+#define BITNET_SAMPLER_CALLBACKS_VERSION 1
+
+typedef struct bitnet_sampler_callbacks {
+    uint32_t version;
+    const char *(*name)(void *user_data);
+    void (*accept)(void *user_data, bitnet_token token);
+    void (*apply)(void *user_data, bitnet_token_data_array *candidates);
+    void (*reset)(void *user_data);
+    void (*free)(void *user_data);
+    void *user_data;
+} bitnet_sampler_callbacks;
+
+BITNET_API bitnet_status bitnet_sampler_init_custom(const bitnet_sampler_callbacks *callbacks,
+                                                    bitnet_sampler **out_sampler);
+
+/* Sample the next token from the logits of batch entry `i` of the context's last decode (i = -1:
+ * the last entry that asked for logits; see bitnet_get_logits()). The sampler (usually a chain)
+ * runs over all n_vocab tokens, and the chosen token is then accepted into it, as by
+ * bitnet_sampler_accept(): do not accept it again. Returns the token, or BITNET_TOKEN_NULL on
+ * failure with bitnet_last_error() set: NULL arguments, no logits for entry i, a logit that is
+ * NaN or +infinity, no candidate left, or a chain that selected nothing (a chain must end with
+ * greedy, dist or a custom member that selects). */
+BITNET_API bitnet_token bitnet_sampler_sample(bitnet_sampler *sampler, bitnet_context *context, int32_t i);
+
+/* The same, from the caller's `n_vocab` logits (token i has logits[i]). */
+BITNET_API bitnet_token bitnet_sampler_sample_logits(bitnet_sampler *sampler, const float *logits,
+                                                     int32_t n_vocab);
+
+/* Run a sampler (a member or a whole chain) over the caller's candidates, in place, without
+ * accepting anything. Set `selected` to -1 and `sorted` truthfully before the call. */
+BITNET_API bitnet_status bitnet_sampler_apply(bitnet_sampler *sampler, bitnet_token_data_array *candidates);
+
+/* Tell a sampler (a chain tells every member) that `token` (>= 0) was chosen: penalties add it
+ * to their window, custom samplers get their accept callback. */
+BITNET_API bitnet_status bitnet_sampler_accept(bitnet_sampler *sampler, bitnet_token token);
+
+/* Start over for a new generation: penalties forget their window, dist samplers restart their
+ * random stream from their seed (a BITNET_DEFAULT_SEED sampler draws a new one), custom samplers
+ * get their reset callback. A chain resets every member. NULL is a no-op. */
+BITNET_API void bitnet_sampler_reset(bitnet_sampler *sampler);
+
+/* "chain", "greedy", "dist", "temperature", "top-k", "top-p", "min-p", "typical",
+ * "penalties", "logit-bias", or a custom sampler's name; "" for NULL. */
+BITNET_API const char *bitnet_sampler_name(const bitnet_sampler *sampler);
+
+/* The seed in use by a dist sampler, or by the first dist member of a chain (searched in order,
+ * nested chains included); BITNET_DEFAULT_SEED when there is none. */
+BITNET_API uint32_t bitnet_sampler_get_seed(const bitnet_sampler *sampler);
+
+/* Time spent in bitnet_sampler_sample()/bitnet_sampler_sample_logits() on a chain and the
+ * number of samples, since it was made or bitnet_sampler_perf_reset(); zeros for a chain made
+ * with no_perf, for a sampler that is not a chain, and for NULL. */
+typedef struct bitnet_sampler_perf_data {
+    double t_sample_ms;
+    int32_t n_sample;
+} bitnet_sampler_perf_data;
+
+BITNET_API bitnet_sampler_perf_data bitnet_sampler_perf(const bitnet_sampler *chain);
+BITNET_API void bitnet_sampler_perf_reset(bitnet_sampler *chain);
+
+/* Free a sampler; a chain frees its members. NULL is a no-op. A member that belongs to a chain
+ * is not freed (the chain owns it): the call is ignored and an error is logged. */
+BITNET_API void bitnet_sampler_free(bitnet_sampler *sampler);
+
+/* ---------------------------------------------------------------------------------------------
  * Vocabulary and tokenizer
  *
  * Functions that return a count use this convention: a value >= 0 is the count written; a

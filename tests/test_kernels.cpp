@@ -118,18 +118,22 @@ float expected_output(Format f, const uint8_t *row, int64_t n_cols, const Quanti
     return acc / act.scale * weight_scale;
 }
 
-// Same, entirely in double (a sanity bound on the float steps themselves).
+// Same, entirely in double (a sanity bound on the float steps themselves); *magnitude gets the
+// same sum over |terms|, the scale of the float rounding error.
 double expected_output_double(Format f, const uint8_t *row, int64_t n_cols, const QuantizedRow &act,
-                              float weight_scale) {
-    double acc = 0.0;
+                              float weight_scale, double *magnitude) {
+    double acc = 0.0, abs_acc = 0.0;
     for (int64_t b = 0; b < n_cols / block_elements(f); ++b) {
         const uint8_t *block = row + b * block_bytes(f);
         int64_t dot = 0;
         for (int e = 0; e < block_elements(f); ++e) {
             dot += (code_at(f, block, e) - 1) * act.codes[b * block_elements(f) + e];
         }
-        acc += (f == Format::I2S ? 1.0 : half_value(block + block_bytes(f) - 2)) * static_cast<double>(dot);
+        const double term = (f == Format::I2S ? 1.0 : half_value(block + block_bytes(f) - 2)) * static_cast<double>(dot);
+        acc += term;
+        abs_acc += std::fabs(term);
     }
+    *magnitude = std::fabs(abs_acc / act.scale * weight_scale);
     return acc / act.scale * weight_scale;
 }
 
@@ -343,8 +347,9 @@ void check_scalar_gemm(Format f, uint32_t seed) {
                 ASSERT_EQ(float_bits(got), float_bits(want))
                     << format_name(f) << " rows " << shape.rows << " tokens " << shape.tokens << " cols " << n_cols
                     << " at r=" << r << " t=" << t << ": " << got << " vs " << want;
-                const double precise = expected_output_double(f, row, n_cols, a.rows[t], weight_scale);
-                ASSERT_NEAR(got, precise, 1e-5 * std::fabs(precise) + 1e-30);
+                double magnitude = 0.0;
+                const double precise = expected_output_double(f, row, n_cols, a.rows[t], weight_scale, &magnitude);
+                ASSERT_NEAR(got, precise, 1e-5 * magnitude + 1e-30);
             }
         }
     }

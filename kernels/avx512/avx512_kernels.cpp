@@ -10,6 +10,12 @@
 //
 // Everything here has internal linkage: this file is compiled with AVX-512 flags, and an inline
 // function shared with other files could be merged into a copy that uses AVX-512 instructions.
+// GCC 12's AVX-512 headers read an uninitialised "undefined" vector inside _mm512_extracti64x4_epi64,
+// _mm512_broadcast_i64x4 and friends and warn about it (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstddef>

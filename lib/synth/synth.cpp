@@ -26,9 +26,13 @@ public:
         return z ^ (z >> 31);
     }
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-    double normal() {  // Box-Muller; one value per call keeps the stream simple
-        double u1 = uniform(), u2 = uniform();
-        return std::sqrt(-2.0 * std::log(u1 + 0x1.0p-60)) * std::cos(6.283185307179586 * u2);
+    // Approximately standard normal: the sum of four 16-bit uniforms (Irwin-Hall), centred and
+    // scaled. Cheap enough for the 328M embedding values of the 2b4t shape.
+    double normal() {
+        uint64_t bits = next();
+        double sum = 0.0;
+        for (int k = 0; k < 4; ++k, bits >>= 16) sum += static_cast<double>(bits & 0xffff) * (1.0 / 65536.0);
+        return (sum - 2.0) * 1.7320508075688772;  // variance of the sum is 4/12
     }
 
 private:
@@ -50,9 +54,13 @@ std::vector<float> ternary_weights(uint64_t seed, const std::string &name, uint6
     // non-zero codes below), varied per tensor so scale handling is exercised.
     float alpha = round_to_half(static_cast<float>((0.75 + 0.5 * random.uniform()) / std::sqrt(0.6 * cols)));
     std::vector<float> values(cols * rows);
-    for (float &value : values) {
-        double u = random.uniform();
-        value = u < 0.3 ? -alpha : (u < 0.7 ? 0.0f : alpha);
+    // Each byte of a draw picks one code: P(-1) = 77/256, P(0) = 102/256, P(+1) = 77/256.
+    uint64_t bits = 0;
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (i % 8 == 0) bits = random.next();
+        const unsigned byte = static_cast<unsigned>(bits & 0xff);
+        bits >>= 8;
+        values[i] = byte < 77 ? -alpha : (byte < 179 ? 0.0f : alpha);
     }
     return values;
 }
@@ -143,7 +151,7 @@ gguf::Writer build_writer(const SynthOptions &options, const gguf::File *vocab_f
     // The I2_S file copies the official 2B-4T layout (formats.md §2.9); the others are llama.cpp
     // "bitnet" files, which name the ReLU² activation explicitly.
     const std::string arch = official ? "bitnet-b1.58" : "bitnet";
-    SynthVocabulary vocab = make_synth_vocabulary(vocab_file);
+    SynthVocabulary vocab = make_synth_vocabulary(vocab_file, s.n_vocab);
     const uint64_t n_vocab = vocab.n_tokens;
 
     gguf::Writer writer;
@@ -220,11 +228,11 @@ VocabSource open_vocabulary(const std::string &path) {
 SynthShape synth_preset(const std::string &name) {
     SynthShape s;
     if (name == "tiny") {
-        s = {256, 2, 4, 2, 512, 256, 10000.0f};
+        s = {256, 2, 4, 2, 512, 256, 10000.0f, 0};
     } else if (name == "small") {
-        s = {512, 4, 8, 2, 1536, 1024, 500000.0f};
+        s = {512, 4, 8, 2, 1536, 1024, 500000.0f, 0};
     } else if (name == "2b4t") {
-        s = {2560, 30, 20, 5, 6912, 4096, 500000.0f};  // formats.md §2.9 / §3.1
+        s = {2560, 30, 20, 5, 6912, 4096, 500000.0f, 128256};  // formats.md §2.9 / §3.1
     } else {
         fail(BITNET_ERR_INVALID_ARGUMENT, "synth: unknown preset '%s' (tiny, small, 2b4t)", name.c_str());
     }

@@ -20,6 +20,9 @@ struct SynthShape {
     int32_t n_ff = 0;
     int32_t n_ctx = 0;
     float rope_freq_base = 500000.0f;
+    // Vocabulary size when no --vocab is given: the byte-level vocabulary is padded with reserved
+    // control tokens up to it (0: no padding), so a 2b4t file has the real embedding size.
+    int32_t n_vocab = 0;
 };
 
 // "tiny", "small" or "2b4t" (the real bitnet-b1.58-2B-4T shape, formats.md §2.9). Throws on others.

@@ -53,7 +53,7 @@ bool is_official_key(std::string_view key) {
 
 }  // namespace
 
-SynthVocabulary make_synth_vocabulary(const gguf::File *source) {
+SynthVocabulary make_synth_vocabulary(const gguf::File *source, int32_t n_tokens) {
     SynthVocabulary vocab;
     vocab.source = source;
     if (source) {
@@ -76,6 +76,10 @@ SynthVocabulary make_synth_vocabulary(const gguf::File *source) {
     vocab.token_types.assign(256, kTokenNormal);
     for (const char *special : {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"}) {
         vocab.tokens.push_back(special);
+        vocab.token_types.push_back(kTokenControl);
+    }
+    for (int32_t reserved = 0; static_cast<int32_t>(vocab.tokens.size()) < n_tokens; ++reserved) {
+        vocab.tokens.push_back("<|reserved_special_token_" + std::to_string(reserved) + "|>");
         vocab.token_types.push_back(kTokenControl);
     }
     vocab.n_tokens = vocab.tokens.size();

@@ -19,7 +19,9 @@ struct SynthVocabulary {
     int32_t bos = 0, eos = 0;
 };
 
-SynthVocabulary make_synth_vocabulary(const gguf::File *source);
+// From `source` when given; else the byte-level vocabulary, padded with reserved control tokens
+// to `n_tokens` when that is larger.
+SynthVocabulary make_synth_vocabulary(const gguf::File *source, int32_t n_tokens);
 
 // tokenizer.ggml.add_bos_token, which the official file stores among the model keys (§2.9 #10).
 void write_vocabulary_flag_keys(gguf::Writer &writer, const SynthVocabulary &vocab);

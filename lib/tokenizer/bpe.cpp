@@ -4,6 +4,7 @@
 #include <climits>
 #include <queue>
 #include <string>
+#include <vector>
 
 #include "util/error.h"
 
@@ -12,25 +13,52 @@ namespace bitnet {
 size_t build_bpe_merges(const std::vector<std::string_view> &merge_texts, const TextToToken &token_of_text,
                         PairToMerge &merges) {
     merges.reserve(merge_texts.size());
-    std::string joined;
+    // Lookups go in batches: hash and prefetch a batch's slots first, then probe, so the cache
+    // misses of the 128k-entry text table and of the merge table overlap instead of queueing.
+    constexpr size_t kBatch = 32;
+    struct Pending {
+        std::string_view left, right;
+        std::string joined;
+        uint64_t left_hash, right_hash, joined_hash;
+        bitnet_token left_id, right_id, result;
+    };
+    std::vector<Pending> batch(kBatch);
     size_t skipped = 0;
-    for (size_t rank = 0; rank < merge_texts.size(); ++rank) {
-        std::string_view text = merge_texts[rank];
-        size_t space = text.size() > 1 ? text.find(' ', 1) : std::string_view::npos;
-        if (space == std::string_view::npos) {
-            fail(BITNET_ERR_INVALID_MODEL, "tokenizer.ggml.merges[%zu] has no space between its two parts", rank);
+    for (size_t first = 0; first < merge_texts.size(); first += kBatch) {
+        size_t count = std::min(kBatch, merge_texts.size() - first);
+        for (size_t i = 0; i < count; ++i) {
+            std::string_view text = merge_texts[first + i];
+            size_t space = text.size() > 1 ? text.find(' ', 1) : std::string_view::npos;
+            if (space == std::string_view::npos) {
+                fail(BITNET_ERR_INVALID_MODEL, "tokenizer.ggml.merges[%zu] has no space between its two parts", first + i);
+            }
+            Pending &pending = batch[i];
+            pending.left = text.substr(0, space);
+            pending.right = text.substr(space + 1);
+            pending.joined.assign(pending.left).append(pending.right);
+            pending.left_hash = TextToToken::hash(pending.left);
+            pending.right_hash = TextToToken::hash(pending.right);
+            pending.joined_hash = TextToToken::hash(pending.joined);
+            token_of_text.prefetch(pending.left_hash);
+            token_of_text.prefetch(pending.right_hash);
+            token_of_text.prefetch(pending.joined_hash);
         }
-        std::string_view left = text.substr(0, space);
-        std::string_view right = text.substr(space + 1);
-        joined.assign(left).append(right);
-        bitnet_token left_id = token_of_text.find(left);
-        bitnet_token right_id = token_of_text.find(right);
-        bitnet_token result = token_of_text.find(joined);
-        if (left_id == BITNET_TOKEN_NULL || right_id == BITNET_TOKEN_NULL || result == BITNET_TOKEN_NULL) {
-            ++skipped;
-            continue;
+        for (size_t i = 0; i < count; ++i) {
+            Pending &pending = batch[i];
+            pending.left_id = token_of_text.find(pending.left, pending.left_hash);
+            pending.right_id = token_of_text.find(pending.right, pending.right_hash);
+            pending.result = token_of_text.find(pending.joined, pending.joined_hash);
+            merges.prefetch(pending.left_id, pending.right_id);
         }
-        merges.insert(left_id, right_id, {static_cast<int32_t>(rank), result});
+        for (size_t i = 0; i < count; ++i) {
+            const Pending &pending = batch[i];
+            if (pending.left_id == BITNET_TOKEN_NULL || pending.right_id == BITNET_TOKEN_NULL ||
+                pending.result == BITNET_TOKEN_NULL) {
+                ++skipped;  // a merge whose parts or result are not tokens can never apply
+                continue;
+            }
+            merges.insert(pending.left_id, pending.right_id, {static_cast<int32_t>(first + i), pending.result});
+        }
     }
     return skipped;
 }

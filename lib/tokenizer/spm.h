@@ -22,7 +22,14 @@ struct SpmTables {
     bitnet_token unknown = BITNET_TOKEN_NULL;     // for a byte without a byte token
     std::string space_symbol;                     // "\xE2\x96\x81" (U+2581) or " "
     bool add_space_prefix = true;
+    // No piece joins a character to a following space symbol, so merges never cross the start of
+    // a run of spaces and each word can be merged on its own (same result, much faster).
+    bool words_are_independent = false;
 };
+
+// Whether no piece contains the space symbol right after another character (the condition for
+// SpmTables::words_are_independent).
+bool spm_words_are_independent(const std::vector<std::string_view> &pieces, std::string_view space_symbol);
 
 class SpmEncoder final : public Encoder {
 public:
@@ -33,7 +40,9 @@ public:
     const SpmTables &tables() const { return tables_; }
 
 private:
-    void encode_escaped(std::string_view text, std::vector<bitnet_token> &out) const;
+    void encode_word(std::string_view word, std::vector<bitnet_token> &out) const;
+    void merge_short(std::string_view word, std::vector<uint32_t> &lengths) const;
+    void merge_long(std::string_view word, std::vector<uint32_t> &lengths) const;
 
     SpmTables tables_;
 };

@@ -35,9 +35,17 @@ public:
     }
 
     // The id of `text`, or BITNET_TOKEN_NULL.
-    bitnet_token find(std::string_view text) const {
+    bitnet_token find(std::string_view text) const { return find(text, hash(text)); }
+
+    // Split lookups for bulk work: hash, prefetch the slot, and find later, so that the memory
+    // latency of many lookups overlaps.
+    static uint64_t hash(std::string_view text) { return XXH3_64bits(text.data(), text.size()); }
+    void prefetch(uint64_t text_hash) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[text_hash & (slots_.size() - 1)]);
+    }
+    bitnet_token find(std::string_view text, uint64_t text_hash) const {
         if (slots_.empty()) return BITNET_TOKEN_NULL;
-        return const_cast<TextToToken *>(this)->probe(text)->id;
+        return const_cast<TextToToken *>(this)->probe(text, text_hash)->id;
     }
 
     size_t size() const { return count_; }
@@ -49,17 +57,16 @@ private:
         bitnet_token id = BITNET_TOKEN_NULL;
     };
 
-    static uint64_t hash(std::string_view text) { return XXH3_64bits(text.data(), text.size()); }
-
     static size_t capacity_for(size_t count) {
         size_t capacity = 16;
         while (capacity < count * 2) capacity *= 2;
         return capacity;
     }
 
-    Slot *probe(std::string_view text) {
+    Slot *probe(std::string_view text) { return probe(text, hash(text)); }
+    Slot *probe(std::string_view text, uint64_t text_hash) {
         size_t mask = slots_.size() - 1;
-        for (size_t index = hash(text) & mask;; index = (index + 1) & mask) {
+        for (size_t index = text_hash & mask;; index = (index + 1) & mask) {
             Slot &slot = slots_[index];
             if (slot.data == nullptr) return &slot;
             if (slot.size == text.size() && std::memcmp(slot.data, text.data(), text.size()) == 0) return &slot;
@@ -105,6 +112,10 @@ public:
         return true;
     }
 
+    void prefetch(bitnet_token left, bitnet_token right) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[home_of(key_of(left, right))]);
+    }
+
     Merge find(bitnet_token left, bitnet_token right) const {
         if (slots_.empty()) return Merge{};
         return const_cast<PairToMerge *>(this)->probe(key_of(left, right))->merge;
@@ -123,11 +134,14 @@ private:
         return (uint64_t(uint32_t(left)) << 32) | uint32_t(right);
     }
 
+    // Fibonacci hashing: the multiply spreads both ids over the high bits.
+    size_t home_of(uint64_t key) const {
+        return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) & (slots_.size() - 1);
+    }
+
     Slot *probe(uint64_t key) {
         size_t mask = slots_.size() - 1;
-        // Fibonacci hashing: the multiply spreads both ids over the high bits.
-        size_t index = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-        for (;; index = (index + 1) & mask) {
+        for (size_t index = home_of(key);; index = (index + 1) & mask) {
             Slot &slot = slots_[index];
             if (slot.key == key || slot.key == kEmpty) return &slot;
         }

@@ -304,13 +304,16 @@ void Vocabulary::build_spm_encoder() {
     tables.space_symbol = has_space_symbol || !has_plain_space ? kSpaceSymbol : " ";
 
     tables.pieces.reserve(types_.size());
+    std::vector<std::string_view> piece_texts;
     for (size_t i = 0; i < types_.size(); ++i) {
         // Merges only form ordinary and user-defined pieces, as SentencePiece does: text that
         // spells "<s>" or "<0x41>" stays text.
         if (is_text_type(types_[i]) || types_[i] == BITNET_TOKEN_TYPE_USER_DEFINED) {
             tables.pieces.insert(text(static_cast<bitnet_token>(i)), static_cast<bitnet_token>(i));
+            piece_texts.push_back(text(static_cast<bitnet_token>(i)));
         }
     }
+    tables.words_are_independent = spm_words_are_independent(piece_texts, tables.space_symbol);
     tables.scores = scores_.empty() ? std::vector<float>(types_.size(), 0.0f) : scores_;
     int missing_bytes = 0;
     for (uint32_t byte = 0; byte < 256; ++byte) {

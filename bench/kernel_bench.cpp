@@ -1,0 +1,161 @@
+// kernel-bench: Google Benchmark timings of the CPU kernels, for every variant this CPU runs.
+//
+// Shapes are those of BitNet b1.58 2B-4T: decode multiplies a 6912 x 2560 weight (ffn_gate/up)
+// with one token; prefill multiplies a 2560 x 6912 weight (ffn_down) with 64 tokens. Reported:
+//   bytes_per_second  weight bytes read per second (decode is bound by this),
+//   MACs              ternary multiply-adds per second (prefill is bound by this).
+// Decode runs twice: "cold" rotates through weight copies larger than the last-level cache, as a
+// real decode streaming 0.5 GB of weights per token does; "hot" reuses one matrix (cache-resident).
+//
+// Single-threaded; run e.g.
+//   kernel-bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "util/half.h"
+
+using bitnet::KernelTable;
+using bitnet::QuantizedRow;
+
+namespace {
+
+enum class Format { I2S, TQ2, TQ1 };
+
+int64_t block_elements(Format f) { return f == Format::I2S ? 128 : 256; }
+int64_t block_bytes(Format f) { return f == Format::I2S ? 32 : f == Format::TQ2 ? 66 : 54; }
+const char *format_label(Format f) { return f == Format::I2S ? "i2s" : f == Format::TQ2 ? "tq2_0" : "tq1_0"; }
+
+using Gemm = void (*)(const uint8_t *, size_t, int64_t, int64_t, const QuantizedRow *, int64_t, float, float *,
+                      int64_t);
+Gemm gemm_of(const KernelTable &table, Format f) {
+    return f == Format::I2S ? table.gemm_i2s_q8 : f == Format::TQ2 ? table.gemm_tq2_q8 : table.gemm_tq1_q8;
+}
+
+// Random ternary weights (codes 0..2) with f16 block scales where the format has them.
+std::vector<uint8_t> make_weights(Format f, int64_t rows, int64_t cols, std::mt19937 &rng) {
+    const int64_t row_bytes = cols / block_elements(f) * block_bytes(f);
+    std::vector<uint8_t> bytes(static_cast<size_t>(rows * row_bytes));
+    std::uniform_int_distribution<int> trit(0, 2), byte(0, 242);
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        bytes[i] = f == Format::TQ1 ? static_cast<uint8_t>(byte(rng))
+                                    : static_cast<uint8_t>(trit(rng) | trit(rng) << 2 | trit(rng) << 4 | trit(rng) << 6);
+    }
+    if (f != Format::I2S) {
+        const uint16_t d = bitnet::float_to_half(0.01f);
+        for (size_t at = static_cast<size_t>(block_bytes(f)) - 2; at < bytes.size(); at += block_bytes(f)) {
+            bytes[at] = static_cast<uint8_t>(d & 0xff);
+            bytes[at + 1] = static_cast<uint8_t>(d >> 8);
+        }
+    }
+    return bytes;
+}
+
+struct Activations {
+    std::vector<int8_t> codes;
+    std::vector<QuantizedRow> rows;
+};
+
+Activations make_activations(const KernelTable &table, int64_t tokens, int64_t cols, std::mt19937 &rng) {
+    Activations a;
+    a.codes.resize(static_cast<size_t>(tokens * cols));
+    std::vector<float> x(static_cast<size_t>(cols));
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (int64_t t = 0; t < tokens; ++t) {
+        for (float &v : x) v = normal(rng);
+        QuantizedRow row{a.codes.data() + t * cols, 0.0f, 0};
+        table.quantize_activations(x.data(), cols, cols, a.codes.data() + t * cols, &row.scale, &row.sum);
+        a.rows.push_back(row);
+    }
+    return a;
+}
+
+// Weight copies of at least 256 MB in all, so that rotating through them misses every cache.
+constexpr int64_t kColdBytes = 256ll << 20;
+
+void bench_gemm(benchmark::State &state, const KernelTable *table, Format f, int64_t rows, int64_t cols,
+                int64_t tokens, bool cold) {
+    std::mt19937 rng(1);
+    const int64_t row_bytes = cols / block_elements(f) * block_bytes(f);
+    const int64_t matrix_bytes = rows * row_bytes;
+    const int64_t copies = cold ? (kColdBytes + matrix_bytes - 1) / matrix_bytes : 1;
+    std::vector<std::vector<uint8_t>> weights;
+    weights.push_back(make_weights(f, rows, cols, rng));
+    for (int64_t c = 1; c < copies; ++c) weights.push_back(weights.front());
+    const Activations a = make_activations(*table, tokens, cols, rng);
+    std::vector<float> out(static_cast<size_t>(rows * tokens));
+    const Gemm gemm = gemm_of(*table, f);
+    size_t next = 0;
+    for (auto _ : state) {
+        gemm(weights[next].data(), static_cast<size_t>(row_bytes), rows, cols, a.rows.data(), tokens, 1.0f, out.data(),
+             rows);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+        next = next + 1 == weights.size() ? 0 : next + 1;
+    }
+    state.SetBytesProcessed(state.iterations() * matrix_bytes);
+    state.counters["MACs"] = benchmark::Counter(static_cast<double>(rows * cols * tokens),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void bench_quantize(benchmark::State &state, const KernelTable *table, int64_t n) {
+    std::mt19937 rng(2);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float &v : x) v = normal(rng);
+    std::vector<int8_t> codes(static_cast<size_t>(n));
+    float scale;
+    int32_t sum;
+    for (auto _ : state) {
+        table->quantize_activations(x.data(), n, n, codes.data(), &scale, &sum);
+        benchmark::DoNotOptimize(codes.data());
+        benchmark::DoNotOptimize(sum);
+    }
+    state.SetBytesProcessed(state.iterations() * n * static_cast<int64_t>(sizeof(float)));
+}
+
+void register_all() {
+    const KernelTable *tables[8];
+    size_t count = bitnet::available_cpu_kernels(tables, 8);
+    if (count > 8) count = 8;
+    for (size_t v = 0; v < count; ++v) {
+        const KernelTable *table = tables[v];
+        const std::string variant = table->name;
+        for (Format f : {Format::I2S, Format::TQ2, Format::TQ1}) {
+            const std::string base = std::string("gemm_") + format_label(f) + "/" + variant;
+            benchmark::RegisterBenchmark((base + "/decode_6912x2560x1/cold").c_str(), bench_gemm, table, f, 6912, 2560,
+                                         1, true)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+            benchmark::RegisterBenchmark((base + "/decode_6912x2560x1/hot").c_str(), bench_gemm, table, f, 6912, 2560,
+                                         1, false)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+            // The scalar kernel needs seconds per prefill call; its decode numbers tell enough.
+            if (variant != "scalar") {
+                benchmark::RegisterBenchmark((base + "/prefill_2560x6912x64").c_str(), bench_gemm, table, f, 2560,
+                                             6912, 64, false)
+                    ->Unit(benchmark::kMillisecond)
+                    ->UseRealTime();
+            }
+        }
+        benchmark::RegisterBenchmark(("quantize_activations/" + variant + "/2560").c_str(), bench_quantize, table,
+                                     int64_t{2560})
+            ->Unit(benchmark::kNanosecond);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    register_all();
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

@@ -1,0 +1,6 @@
+# Tests that are scripts rather than GoogleTest programs.
+find_program(BASH bash REQUIRED)
+add_test(NAME install_and_link
+  COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/install/test_install.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+# The consumer programs are built without sanitizer runtimes, so this test skips sanitizer builds.
+set_tests_properties(install_and_link PROPERTIES LABELS "no-sanitizer" TIMEOUT 300)
