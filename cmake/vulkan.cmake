@@ -7,6 +7,8 @@ if(BITNET_VULKAN)
   find_program(GLSLANG_VALIDATOR glslangValidator)
   file(GLOB BITNET_VULKAN_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lib/backend/vulkan/*.cpp)
   file(GLOB BITNET_SHADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.comp)
+  # Code the shaders #include (shaders/*.glsl): every shader is rebuilt when one changes.
+  file(GLOB BITNET_SHADER_INCLUDES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.glsl)
   if(NOT VULKAN_HEADER_DIR OR NOT GLSLANG_VALIDATOR)
     message(STATUS "bitnet: Vulkan headers or glslangValidator missing: building without Vulkan")
   elseif(BITNET_VULKAN_SOURCES)
@@ -18,10 +20,11 @@ if(BITNET_VULKAN)
       set(spirv ${CMAKE_BINARY_DIR}/generated/shaders/${shader_name}.spv)
       set(header ${CMAKE_BINARY_DIR}/generated/shaders/${shader_name}.spv.h)
       add_custom_command(OUTPUT ${header}
-        COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 -o ${spirv} ${shader}
+        # SPIR-V 1.0 (Vulkan 1.0): the shaders need nothing newer, so every Vulkan device runs them.
+        COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.0 -o ${spirv} ${shader}
         COMMAND ${CMAKE_COMMAND} -DINPUT=${spirv} -DOUTPUT=${header} -DSYMBOL=spirv_${shader_name}
                 -P ${CMAKE_SOURCE_DIR}/cmake/embed_spirv.cmake
-        DEPENDS ${shader} ${CMAKE_SOURCE_DIR}/cmake/embed_spirv.cmake
+        DEPENDS ${shader} ${BITNET_SHADER_INCLUDES} ${CMAKE_SOURCE_DIR}/cmake/embed_spirv.cmake
         COMMENT "glslang: ${shader_name}.comp")
       list(APPEND spirv_headers ${header})
     endforeach()

@@ -213,7 +213,7 @@ typedef enum bitnet_kv_type {
 } bitnet_kv_type;
 
 typedef enum bitnet_backend_type {
-    BITNET_BACKEND_AUTO   = 0, /* Vulkan when a usable device exists, else CPU */
+    BITNET_BACKEND_AUTO   = 0, /* Vulkan if device_index is a real GPU (not CPU-emulated, e.g. lavapipe), else CPU */
     BITNET_BACKEND_CPU    = 1,
     BITNET_BACKEND_VULKAN = 2
 } bitnet_backend_type;
@@ -293,6 +293,59 @@ BITNET_API const float *bitnet_get_logits(bitnet_context *context, int32_t i);
 /* The final hidden state (after the output norm, n_embd floats) of entry `i`, when the context
  * was created with `embeddings`. Same rules as bitnet_get_logits(). */
 BITNET_API const float *bitnet_get_embeddings(bitnet_context *context, int32_t i);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sequence memory: editing what the KV cache holds. Positions are token positions within a
+ * sequence; ranges are half-open [p0, p1), and p1 < 0 means "to the end". A cell shared by
+ * several sequences (after bitnet_seq_cp) is one copy of the data: removing it from one sequence
+ * keeps it for the others, and bitnet_seq_add moves it for all of them.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Empty the whole KV cache. */
+BITNET_API bitnet_status bitnet_memory_clear(bitnet_context *context);
+/* Remove positions [p0, p1) of sequence `seq` (seq < 0: of every sequence). */
+BITNET_API bitnet_status bitnet_seq_rm(bitnet_context *context, int32_t seq, int32_t p0, int32_t p1);
+/* Make positions [p0, p1) of `src` part of `dst` too, sharing the cached data (no copy). */
+BITNET_API bitnet_status bitnet_seq_cp(bitnet_context *context, int32_t src, int32_t dst, int32_t p0, int32_t p1);
+/* Remove every sequence but `seq`. */
+BITNET_API bitnet_status bitnet_seq_keep(bitnet_context *context, int32_t seq);
+/* Add `delta` to positions [p0, p1) of `seq`, re-rotating the cached keys so attention sees the
+ * new positions; cells moved below position 0 are removed. The building block of context
+ * shifting: drop a range with bitnet_seq_rm, then move the rest down with a negative delta. */
+BITNET_API bitnet_status bitnet_seq_add(bitnet_context *context, int32_t seq, int32_t p0, int32_t p1,
+                                        int32_t delta);
+/* Smallest and largest position of `seq` in the cache, or -1 when it holds none. */
+BITNET_API int32_t bitnet_seq_pos_min(const bitnet_context *context, int32_t seq);
+BITNET_API int32_t bitnet_seq_pos_max(const bitnet_context *context, int32_t seq);
+
+/* ---------------------------------------------------------------------------------------------
+ * State: saving and restoring a context (its KV cache and last outputs), or one sequence.
+ * Format: magic "BNST", format version, kind, a fingerprint of the model (xxh3-64 of its GGUF
+ * metadata and tensor table and of samples of its tensor data), the zstd-compressed payload, and an xxh3-64 checksum of all the
+ * bytes before it. A state from another model, or truncated or corrupted, is rejected with
+ * BITNET_ERR_INVALID_STATE and a message saying what did not match; the target context is then
+ * left untouched.
+ * ------------------------------------------------------------------------------------------- */
+
+/* An upper bound of the bytes bitnet_state_save() writes for the context as it is now. */
+BITNET_API size_t bitnet_state_size(const bitnet_context *context);
+/* Save the whole context into buf; *written receives the size. BITNET_ERR_BUFFER_TOO_SMALL when
+ * capacity is less than needed (use bitnet_state_size()). */
+BITNET_API bitnet_status bitnet_state_save(bitnet_context *context, void *buf, size_t capacity, size_t *written);
+/* Replace the context's whole state by a saved one. The context must have the same model and KV
+ * type, room for the saved cells and every saved sequence id below its n_seq_max. */
+BITNET_API bitnet_status bitnet_state_load(bitnet_context *context, const void *data, size_t size);
+BITNET_API bitnet_status bitnet_state_save_file(bitnet_context *context, const char *path);
+BITNET_API bitnet_status bitnet_state_load_file(bitnet_context *context, const char *path);
+
+/* One sequence: its cells only (no logits). Loading replaces sequence `dst_seq` of the target. */
+BITNET_API size_t bitnet_state_seq_size(const bitnet_context *context, int32_t seq);
+BITNET_API bitnet_status bitnet_state_seq_save(bitnet_context *context, int32_t seq, void *buf, size_t capacity,
+                                               size_t *written);
+BITNET_API bitnet_status bitnet_state_seq_load(bitnet_context *context, int32_t dst_seq, const void *data,
+                                               size_t size);
+BITNET_API bitnet_status bitnet_state_seq_save_file(bitnet_context *context, int32_t seq, const char *path);
+BITNET_API bitnet_status bitnet_state_seq_load_file(bitnet_context *context, int32_t dst_seq, const char *path);
 
 /* ---------------------------------------------------------------------------------------------
  * Sampling
@@ -506,10 +559,18 @@ BITNET_API void bitnet_sampler_free(bitnet_sampler *sampler);
 /* ---------------------------------------------------------------------------------------------
  * Vocabulary and tokenizer
  *
+ * The tokenizer is loaded from the model file's tokenizer metadata: byte-level BPE
+ * (tokenizer.ggml.model "gpt2") with the Llama 3 pre-tokenizer (pre "llama-bpe", "llama3",
+ * "llama-v3", and the Llama 3 vocabulary without a pre key, as in the official 2B-4T file) or the
+ * GPT-2 one, and SentencePiece ("llama": Llama 2, 1bitLLM and llama2.c-derived vocabularies).
+ * Loading a file whose tokenizer is none of these fails with BITNET_ERR_UNSUPPORTED.
+ *
  * Functions that return a count use this convention: a value >= 0 is the count written; a
  * negative value -n (other than BITNET_COUNT_ERROR) means the output buffer was too small and n
- * entries are needed; BITNET_COUNT_ERROR means the call failed and bitnet_last_error() says why
- * (NULL model, model without a vocabulary, token id out of range, ...).
+ * entries are needed (nothing is written then); BITNET_COUNT_ERROR means the call failed and
+ * bitnet_last_error() says why (NULL model, model without a vocabulary, token id out of range,
+ * negative length or capacity, NULL buffer with a capacity above 0, ...). A buffer may be NULL
+ * when its capacity is 0, to ask for the size.
  * ------------------------------------------------------------------------------------------- */
 
 #define BITNET_COUNT_ERROR INT32_MIN
@@ -526,21 +587,35 @@ typedef enum bitnet_token_type {
 } bitnet_token_type;
 
 /* Tokenize `text_len` bytes of UTF-8 `text` (not NUL-terminated; embedded NUL bytes are ordinary
- * characters). `add_special` adds BOS (and EOS) as the model's metadata asks; `parse_special`
- * recognises special-token text such as "<|eot_id|>" as those tokens. Invalid UTF-8 bytes are
- * tokenized through the byte tokens (byte-level BPE) or byte fallback (SentencePiece), so the
- * bytes round-trip through bitnet_detokenize. */
+ * characters). `add_special` adds BOS (and EOS) as the model's metadata asks
+ * (tokenizer.ggml.add_bos_token, default true for SentencePiece and Llama 3 vocabularies;
+ * add_eos_token, default false). `parse_special` recognises control-token text such as
+ * "<|eot_id|>" as those tokens; without it such text is ordinary text (user-defined tokens are
+ * always recognised). Where special-token texts overlap the longest wins.
+ *
+ * Invalid UTF-8 is not an error: each byte that is not part of a well-formed sequence (overlong
+ * forms, surrogates, values above U+10FFFF and truncated sequences included) counts as one
+ * symbol-like character and is tokenized through its byte token (byte-level BPE) or <0xXX> byte
+ * fallback (SentencePiece). So for any bytes s,
+ * bitnet_detokenize(bitnet_tokenize(s, add_special = false, parse_special = false)) == s, the one
+ * exception being U+2581 in a SentencePiece vocabulary that spells spaces with it (it reads back
+ * as a space, as in SentencePiece itself). */
 BITNET_API int32_t bitnet_tokenize(const bitnet_model *model, const char *text, int32_t text_len,
                                    bitnet_token *tokens, int32_t capacity, bool add_special,
                                    bool parse_special);
 
-/* The bytes a token contributes to text (not NUL-terminated). Control tokens render as ""
- * unless `render_special`. Returns the byte count, -needed, or BITNET_COUNT_ERROR. */
+/* The bytes a token stands for (not NUL-terminated): the byte-level alphabet decoded, U+2581
+ * written as a space, <0xXX> as its byte. A piece may be part of a UTF-8 character. Control and
+ * unused tokens render as "" unless `render_special`; the unknown token renders as U+FFFD unless
+ * `render_special` (then as its text). Returns the byte count, -needed, or BITNET_COUNT_ERROR. */
 BITNET_API int32_t bitnet_token_to_piece(const bitnet_model *model, bitnet_token token, char *buf,
                                          int32_t capacity, bool render_special);
 
-/* Turn tokens back into text (not NUL-terminated). `remove_special` drops a leading BOS and
- * trailing EOS; `render_special` writes control tokens' text. Same return convention. */
+/* Turn tokens back into text (not NUL-terminated): the tokens' pieces joined. For SentencePiece
+ * vocabularies the space the tokenizer puts in front of a text (at the start, and after each
+ * special token) is taken off again: one leading space of the first piece there. Bytes that are
+ * not valid UTF-8 are returned as they are. `remove_special` drops a leading BOS and a trailing
+ * EOS; `render_special` writes control tokens' text. Same return convention. */
 BITNET_API int32_t bitnet_detokenize(const bitnet_model *model, const bitnet_token *tokens,
                                      int32_t n_tokens, char *buf, int32_t capacity,
                                      bool remove_special, bool render_special);
@@ -549,14 +624,19 @@ BITNET_API int32_t bitnet_vocab_n_tokens(const bitnet_model *model);
 BITNET_API bitnet_token bitnet_vocab_bos(const bitnet_model *model); /* BITNET_TOKEN_NULL if none */
 BITNET_API bitnet_token bitnet_vocab_eos(const bitnet_model *model);
 BITNET_API bitnet_token bitnet_vocab_eot(const bitnet_model *model);
-/* True for every token that ends generation (EOS, EOT, <|eom_id|>, ...). */
+/* EOT is tokenizer.ggml.eot_token_id, else the token spelled <|eot_id|> (or <|im_end|>, <|end|>,
+ * <end_of_turn>, <|endoftext|>, ...). True for every token that ends generation: EOS, EOT, EOM,
+ * and control tokens spelled <|eot_id|>, <|eom_id|>, <|end_of_text|>, <|im_end|>, </s>, ... */
 BITNET_API bool bitnet_token_is_eog(const bitnet_model *model, bitnet_token token);
 /* The token's stored text (NUL-terminated), or NULL for an invalid id. */
 BITNET_API const char *bitnet_token_text(const bitnet_model *model, bitnet_token token);
 BITNET_API bitnet_token_type bitnet_token_get_type(const bitnet_model *model, bitnet_token token);
 
 /* Streaming detokenization: feed tokens one at a time and receive only complete UTF-8
- * characters; bytes of a character split across tokens are held back until it completes. */
+ * characters; bytes of a character split across tokens are held back until it completes. The
+ * output is always valid UTF-8: a byte that can neither start nor continue a character is
+ * written as U+FFFD at once. The same space rule as bitnet_detokenize applies. A detokenizer
+ * refers to its model, which must outlive it; it belongs to one thread at a time. */
 typedef struct bitnet_detokenizer bitnet_detokenizer;
 
 BITNET_API bitnet_status bitnet_detokenizer_new(const bitnet_model *model, bool render_special,
@@ -576,15 +656,26 @@ BITNET_API void bitnet_detokenizer_free(bitnet_detokenizer *detokenizer);
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct bitnet_chat_message {
-    const char *role;    /* "system", "user" or "assistant" */
+    const char *role;    /* "system", "user" or "assistant" (llama2 accepts only these) */
     const char *content; /* NUL-terminated UTF-8 */
 } bitnet_chat_message;
 
-/* Render a conversation as prompt text. `template_name` is NULL (choose from the model's
- * tokenizer.chat_template) or one of "bitnet", "llama3", "llama2", "falcon3". With
- * `add_assistant_prompt` the text ends with the opening of the assistant's reply. The output
- * is NUL-terminated when it fits. Returns its length (without the NUL), -needed (length + 1),
- * or BITNET_COUNT_ERROR (unknown template name: the message names it). */
+/* Render a conversation as prompt text. `template_name` is one of
+ *   "bitnet"  <|begin_of_text|>System: ...<|eot_id|>User: ...<|eot_id|>Assistant: ...
+ *             (BitNet b1.58 2B-4T: role capitalised, content trimmed, every message ends with
+ *             <|eot_id|>; the assistant prompt is "Assistant: ")
+ *   "llama3"  <|begin_of_text|><|start_header_id|>ROLE<|end_header_id|>\n\nCONTENT<|eot_id|>...
+ *   "llama2"  <s>[INST] <<SYS>>\nSYSTEM\n<</SYS>>\n\nUSER [/INST] ASSISTANT </s><s>[INST] ...
+ *   "falcon3" <|ROLE|>\nCONTENT\n... <|assistant|>\n
+ * or NULL: the template recognised in the model's tokenizer.chat_template (for the 2B-4T
+ * architectures without one, "bitnet"); `model` may be NULL when a name is given. With
+ * `add_assistant_prompt` the text ends with the opening of the assistant's reply (llama2 always
+ * ends a user turn that way). The text starts with the BOS text where the model's own template
+ * does (bitnet, llama3, llama2): tokenize it with add_special = false and parse_special = true.
+ * The output is NUL-terminated when it fits. Returns its length (without the NUL), -needed
+ * (length + 1), or BITNET_COUNT_ERROR: an unknown template name (the message names it), a
+ * model template that is none of the built-in ones (the message quotes its beginning), a model
+ * without a template and no name, a NULL role or content, or a role the template cannot express. */
 BITNET_API int32_t bitnet_chat_apply_template(const bitnet_model *model, const char *template_name,
                                               const bitnet_chat_message *messages, size_t n_messages,
                                               bool add_assistant_prompt, char *buf, int32_t capacity);

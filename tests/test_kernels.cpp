@@ -164,7 +164,8 @@ Weights random_weights(Format f, int64_t n_rows, int64_t n_cols, size_t extra_ro
     Weights w;
     const int64_t n_blocks = n_cols / block_elements(f);
     w.row_bytes = static_cast<size_t>(n_blocks * block_bytes(f)) + extra_row_bytes;
-    w.bytes.resize(w.row_bytes * static_cast<size_t>(n_rows) + 64);
+    // Exactly the bytes the rows span, so that the sanitizer build catches reads past the last row.
+    w.bytes.resize(w.row_bytes * static_cast<size_t>(n_rows - 1) + static_cast<size_t>(n_blocks * block_bytes(f)));
     std::uniform_int_distribution<int> byte(0, 255);
     for (uint8_t &b : w.bytes) b = static_cast<uint8_t>(byte(rng));
     if (f != Format::I2S) {
@@ -195,7 +196,7 @@ struct Activations {
 Activations random_activations(int64_t n_tokens, int64_t n_cols, std::mt19937 &rng, bool extreme = false) {
     Activations a;
     const int64_t stride = n_cols + 67;
-    a.storage.assign(static_cast<size_t>(stride * n_tokens + 1), 0);
+    a.storage.assign(static_cast<size_t>(1 + stride * (n_tokens - 1) + n_cols), 0);  // no slack after the last
     std::normal_distribution<float> normal(0.0f, 1.0f);
     std::uniform_int_distribution<int> pick(0, 99);
     std::vector<float> x(static_cast<size_t>(n_cols));

@@ -54,6 +54,7 @@ int run_logits(int argc, char **argv) {
     params.n_threads = options.n_threads;
     params.kv_type = options.kv_type;
     params.quantize_activations = options.quantize_activations;
+    params.backend = options.backend;
     bitnet_context *context = nullptr;
     bitnet_batch *batch = nullptr;
     bitnet_status status = bitnet_context_new(model, &params, &context);

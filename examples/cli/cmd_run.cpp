@@ -115,6 +115,7 @@ int run_generate(int argc, char **argv) {
     params.n_threads = options.n_threads;
     params.kv_type = options.kv_type;
     params.quantize_activations = options.quantize_activations;
+    params.backend = options.backend;
     bitnet_context *context = nullptr;
     bitnet_batch *batch = nullptr;
     bitnet_detokenizer *detokenizer = nullptr;

@@ -158,9 +158,9 @@ int run_tokenize(int argc, char **argv) {
                                 static_cast<int32_t>(tokens.size()), add_special, parse_special);
     }
     if (count < 0) {
-        int result = bitnet_cli::report_failure("tokenize", BITNET_ERR_INVALID_ARGUMENT);
+        std::fprintf(stderr, "bitnet tokenize: %s\n", bitnet_last_error());
         bitnet_model_free(model);
-        return result;
+        return 1;
     }
     tokens.resize(static_cast<size_t>(count));
 

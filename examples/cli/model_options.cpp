@@ -15,6 +15,7 @@ const char *const kModelOptionsHelp =
     "  -c, --ctx-size N      KV cache size in tokens (default: model's, at most 4096)\n"
     "  --kv-type f16|f32     KV cache element type (default f16)\n"
     "  --no-act-quant        float activations into the ternary weights (analysis mode)\n"
+    "  --backend NAME        auto, cpu or vulkan (default auto: Vulkan on a GPU, else CPU)\n"
     "  -v, --verbose         log loading and context details to stderr\n";
 
 static bool parse_unsigned(const char *text, long max_value, long *out) {
@@ -51,6 +52,12 @@ bool parse_model_option(int argc, char **argv, int *i, ModelOptions *options, st
         if (v && !std::strcmp(v, "f16")) options->kv_type = BITNET_KV_F16;
         else if (v && !std::strcmp(v, "f32")) options->kv_type = BITNET_KV_F32;
         else if (v) *error = "--kv-type must be f16 or f32";
+    } else if (arg == "--backend") {
+        const char *v = value();
+        if (v && !std::strcmp(v, "auto")) options->backend = BITNET_BACKEND_AUTO;
+        else if (v && !std::strcmp(v, "cpu")) options->backend = BITNET_BACKEND_CPU;
+        else if (v && !std::strcmp(v, "vulkan")) options->backend = BITNET_BACKEND_VULKAN;
+        else if (v) *error = "--backend must be auto, cpu or vulkan";
     } else if (arg == "--no-act-quant") {
         options->quantize_activations = false;
     } else if (arg == "-v" || arg == "--verbose") {

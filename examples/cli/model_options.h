@@ -15,6 +15,7 @@ struct ModelOptions {
     uint32_t n_ctx = 0;
     bitnet_kv_type kv_type = BITNET_KV_F16;
     bool quantize_activations = true;
+    bitnet_backend_type backend = BITNET_BACKEND_AUTO;
     bool verbose = false;
 };
 

@@ -176,9 +176,9 @@ void gemm_i2s_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64
 // TQ2_0 and TQ1_0: per-block f16 scales; acc = acc + d * (float)dot in block order.
 // ---------------------------------------------------------------------------------------------
 
-// sums[(b - b0) * kTileTokens + t] = Σ of token t's codes in block b.
+// sums[(b - b0) * stride + t] = Σ of token t's codes in block b.
 template <int T>
-void block_activation_sums(const QuantizedRow *act, int64_t b0, int64_t n, int32_t *sums) {
+void block_activation_sums(const QuantizedRow *act, int64_t b0, int64_t n, int64_t stride, int32_t *sums) {
     const __m256i ones8 = _mm256_set1_epi8(1);
     const __m256i ones16 = _mm256_set1_epi16(1);
     for (int t = 0; t < T; ++t) {
@@ -186,7 +186,7 @@ void block_activation_sums(const QuantizedRow *act, int64_t b0, int64_t n, int32
             const int8_t *q = act[t].codes + (b0 + b) * kTQBlockElements;
             __m256i s = _mm256_setzero_si256();
             for (int k = 0; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(ones8, load256(q + 32 * k)));
-            sums[b * kTileTokens + t] = hsum_epi32(_mm256_madd_epi16(s, ones16));
+            sums[b * stride + t] = hsum_epi32(_mm256_madd_epi16(s, ones16));
         }
     }
 }
@@ -257,11 +257,17 @@ struct TQ1Decoder {
     }
 };
 
+// Σ code * q over one block as int32 lanes: int16 sums of eight vpmaddubsw (at most 8 * 768), widened.
+__m256i block_code_dot(const __m256i c[8], const int8_t *q) {
+    __m256i s = _mm256_maddubs_epi16(c[0], load256(q));
+    for (int k = 1; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[k], load256(q + 32 * k)));
+    return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+}
+
 template <class Decoder, int T>
 void tq_row(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_blocks, const QuantizedRow *act,
             const int32_t *block_sums, bool first, bool last, float weight_scale, float *out, int64_t out_stride) {
     constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
-    const __m256i ones = _mm256_set1_epi16(1);
     __m128 partial = _mm_setzero_ps();
     if (!first) {
         alignas(16) float carried[4] = {};
@@ -276,12 +282,7 @@ void tq_row(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_bl
         __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                           _mm256_setzero_si256()};
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) {
-            const int8_t *q = act[t].codes + offset;
-            __m256i s = _mm256_maddubs_epi16(c[0], load256(q));
-            for (int k = 1; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[k], load256(q + 32 * k)));
-            acc[t] = _mm256_madd_epi16(s, ones);
-        }
+        for (int t = 0; t < T; ++t) acc[t] = block_code_dot(c, act[t].codes + offset);
         const __m128i dots = _mm_sub_epi32(hsum4_epi32(acc[0], acc[1], acc[2], acc[3]),
                                            _mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b * kTileTokens)));
         const __m128 d = _mm_cvtph_ps(_mm_set1_epi16(static_cast<short>(load_u16(block + kBlockBytes - 2))));
@@ -297,13 +298,53 @@ void tq_row(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_bl
     for (int t = 0; t < T; ++t) out[t * out_stride] = result[t];
 }
 
+// Decode: one row after another, four blocks per step whose dots are reduced together; the float
+// accumulation still adds one block at a time, in order.
+template <class Decoder>
+void tq_row_one_token(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_blocks,
+                      const QuantizedRow &act, const int32_t *block_sums, bool first, bool last, float weight_scale,
+                      float *out) {
+    constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
+    float partial = first ? 0.0f : *out;
+    int64_t b = 0;
+    for (; b + 4 <= n_blocks; b += 4) {
+        __m256i acc[4];
+        alignas(16) uint16_t scales[8] = {};
+        for (int k = 0; k < 4; ++k) {
+            const uint8_t *block = row + (b0 + b + k) * kBlockBytes;
+            scales[k] = load_u16(block + kBlockBytes - 2);
+            __m256i c[8];
+            decoder.decode(block, c);
+            acc[k] = block_code_dot(c, act.codes + (b0 + b + k) * kTQBlockElements);
+        }
+        const __m128i dots = _mm_sub_epi32(hsum4_epi32(acc[0], acc[1], acc[2], acc[3]),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b)));
+        const __m128 d = _mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(scales)));
+        alignas(16) float terms[4];
+        _mm_store_ps(terms, _mm_mul_ps(d, _mm_cvtepi32_ps(dots)));
+        partial = partial + terms[0];
+        partial = partial + terms[1];
+        partial = partial + terms[2];
+        partial = partial + terms[3];
+    }
+    for (; b < n_blocks; ++b) {
+        const uint8_t *block = row + (b0 + b) * kBlockBytes;
+        __m256i c[8];
+        decoder.decode(block, c);
+        const int32_t dot = hsum_epi32(block_code_dot(c, act.codes + (b0 + b) * kTQBlockElements)) - block_sums[b];
+        const float d = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(load_u16(block + kBlockBytes - 2))));
+        partial = partial + d * static_cast<float>(dot);
+    }
+    *out = last ? partial / act.scale * weight_scale : partial;
+}
+
 template <class Decoder>
 struct TQKernel {
     using Row = void (*)(const Decoder &, const uint8_t *, int64_t, int64_t, const QuantizedRow *, const int32_t *,
                          bool, bool, float, float *, int64_t);
     static constexpr Row rows[kTileTokens] = {tq_row<Decoder, 1>, tq_row<Decoder, 2>, tq_row<Decoder, 3>,
                                               tq_row<Decoder, 4>};
-    using Sums = void (*)(const QuantizedRow *, int64_t, int64_t, int32_t *);
+    using Sums = void (*)(const QuantizedRow *, int64_t, int64_t, int64_t, int32_t *);
     static constexpr Sums sums[kTileTokens] = {block_activation_sums<1>, block_activation_sums<2>,
                                                block_activation_sums<3>, block_activation_sums<4>};
 
@@ -314,6 +355,18 @@ struct TQKernel {
         const int64_t n_blocks = n_cols / kTQBlockElements;
         const int64_t chunk = row_chunk_rows(row_bytes);
         alignas(32) int32_t block_sums[kTQMaxChunkBlocks * kTileTokens];
+        if (n_tokens == 1) {
+            for (int64_t b0 = 0; b0 < n_blocks; b0 += kTQMaxChunkBlocks) {
+                const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
+                block_activation_sums<1>(activations, b0, blocks, 1, block_sums);
+                const bool first = b0 == 0, last = b0 + blocks == n_blocks;
+                for (int64_t r = 0; r < n_rows; ++r) {
+                    tq_row_one_token(decoder, weights + r * row_bytes, b0, blocks, activations[0], block_sums, first,
+                                     last, weight_scale, out + r);
+                }
+            }
+            return;
+        }
         for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
             const int64_t r_end = min64(n_rows, r0 + chunk);
             for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
@@ -321,7 +374,7 @@ struct TQKernel {
                 for (int64_t b0 = 0; b0 < n_blocks; b0 += kTQMaxChunkBlocks) {
                     const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
                     std::memset(block_sums, 0, static_cast<size_t>(blocks * kTileTokens) * sizeof block_sums[0]);
-                    sums[tokens - 1](activations + t, b0, blocks, block_sums);
+                    sums[tokens - 1](activations + t, b0, blocks, kTileTokens, block_sums);
                     const bool first = b0 == 0, last = b0 + blocks == n_blocks;
                     for (int64_t r = r0; r < r_end; ++r) {
                         rows[tokens - 1](decoder, weights + r * row_bytes, b0, blocks, activations + t, block_sums,

@@ -7,6 +7,7 @@
 
 #include "api/guard.h"
 #include "bitnet.h"
+#include "sampler/candidates.h"
 #include "sampler/chain.h"
 #include "sampler/sampler.h"
 #include "sampler/samplers.h"
@@ -202,6 +203,7 @@ BITNET_API bitnet_status bitnet_sampler_apply(bitnet_sampler *sampler, bitnet_to
                          "candidates->data is NULL but size > 0");
         require_argument(candidates->selected >= -1 && candidates->selected < static_cast<int64_t>(candidates->size),
                          function, "candidates->selected must be -1 or an index into data");
+        bitnet::sampling::require_no_nan(*candidates, function);
         sampler->apply(*candidates);
     });
 }

@@ -2,8 +2,11 @@
 // checked by shape and type (formats.md §2.7-2.9).
 #include "model/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+
+#include <xxhash.h>
 
 #include "model/model_weights.h"
 #include "tensor/quantize.h"
@@ -110,6 +113,19 @@ HyperParams read_hyperparams(const gguf::File &file, Architecture arch, bool voc
     return hp;
 }
 
+// Identifies the model for state files: xxh3-64 of the metadata and tensor table, chained with the
+// first and last 64 KiB of tensor data so that two models of one shape but other weights differ.
+// Reads at most 128 KiB of the data: loading stays zero-copy.
+uint64_t fingerprint(const uint8_t *image, uint64_t size, uint64_t data_offset) {
+    constexpr uint64_t kSample = 64 * 1024;
+    uint64_t hash = XXH3_64bits(image, data_offset);
+    const uint64_t data_bytes = size - data_offset;
+    const uint64_t head = std::min(kSample, data_bytes);
+    hash = XXH3_64bits_withSeed(image + data_offset, head, hash);
+    const uint64_t tail = std::min(kSample, data_bytes - head);
+    return XXH3_64bits_withSeed(image + size - tail, tail, hash);
+}
+
 bool report_progress(const LoadOptions &options, float progress) {
     if (!options.progress_callback) return true;
     return options.progress_callback(progress, options.progress_user_data);
@@ -122,6 +138,7 @@ std::unique_ptr<bitnet_model> load_model(MappedFile mapping, const LoadOptions &
     model->mapping = std::move(mapping);
     model->file = gguf::File::parse(model->mapping.data(), model->mapping.size());
     const gguf::File &file = model->file;
+    model->fingerprint = fingerprint(model->mapping.data(), model->mapping.size(), file.data_offset());
     if (!report_progress(options, 0.1f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
 
     model->architecture_name = file.architecture();

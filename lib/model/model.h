@@ -94,6 +94,7 @@ struct bitnet_model {
     std::vector<std::unique_ptr<uint8_t[]>> owned;   // tensors repacked at load (counted, logged)
     uint64_t owned_bytes = 0;
     uint64_t n_params = 0;
+    uint64_t fingerprint = 0;  // xxh3-64 of the GGUF metadata and tensor table (state files)
 
     ~bitnet_model();
 };

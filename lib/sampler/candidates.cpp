@@ -15,21 +15,37 @@ size_t best_index(const bitnet_token_data_array &candidates) {
 }
 
 float max_logit(const bitnet_token_data_array &candidates) {
-    if (candidates.sorted) return rank_key(candidates.data[0].logit);
+    if (candidates.sorted) return candidates.data[0].logit;
     float best = -INFINITY;
-    for (size_t i = 0; i < candidates.size; ++i) best = std::max(best, rank_key(candidates.data[i].logit));
+    for (size_t i = 0; i < candidates.size; ++i) best = std::max(best, candidates.data[i].logit);
     return best;
+}
+
+void require_no_nan(const bitnet_token_data_array &candidates, const char *source) {
+    for (size_t i = 0; i < candidates.size; ++i) {
+        if (std::isnan(candidates.data[i].logit)) {
+            fail(BITNET_ERR_INVALID_INPUT, "%s: the logit of candidate %zu (token %d) is NaN", source, i,
+                 candidates.data[i].id);
+        }
+    }
 }
 
 void extend_sorted_prefix(bitnet_token_data_array &candidates, size_t from, size_t to) {
     bitnet_token_data *data = candidates.data;
     to = std::min(to, candidates.size);
     if (from >= to) return;
+    const size_t rest = candidates.size - from;
     if (to == candidates.size) {
         std::sort(data + from, data + to, ranks_before);
         candidates.sorted = true;
-    } else {
+    } else if ((to - from) * 32 < rest) {
+        // A heap of the few wanted: one cheap comparison for most of the rest.
         std::partial_sort(data + from, data + to, data + candidates.size, ranks_before);
+    } else {
+        // Many wanted: select them in linear time, then sort only those. The ranking is a total
+        // order (ids are unique), so the result is the same as the partial sort's.
+        std::nth_element(data + from, data + to, data + candidates.size, ranks_before);
+        std::sort(data + from, data + to, ranks_before);
     }
 }
 
@@ -41,22 +57,42 @@ void sort_top(bitnet_token_data_array &candidates, size_t k) {
 double softmax(bitnet_token_data_array &candidates, const char *sampler) {
     const float max = max_logit(candidates);
     if (!std::isfinite(max)) {
-        fail(BITNET_ERR_INVALID_INPUT, "sampler '%s': no candidate has a finite logit (all are -infinity or NaN)",
-             sampler);
+        fail(BITNET_ERR_INVALID_INPUT,
+             "sampler '%s': the largest logit is %g: no candidate has a finite logit (all are -infinity, or one "
+             "overflowed to +infinity)",
+             sampler, static_cast<double>(max));
     }
-    double sum = 0.0;
-    for (size_t i = 0; i < candidates.size; ++i) {
-        float e = std::exp(rank_key(candidates.data[i].logit) - max);
-        candidates.data[i].p = e;
-        sum += e;
+    bitnet_token_data *data = candidates.data;
+    const size_t n = candidates.size;
+    // Four running sums break the dependency chain of one; their order is fixed, so the result is
+    // too.
+    double sums[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (size_t lane = 0; lane < 4; ++lane) {
+            float e = std::exp(data[i + lane].logit - max);
+            data[i + lane].p = e;
+            sums[lane] += e;
+        }
     }
-    const float scale = static_cast<float>(1.0 / sum);
-    double total = 0.0;
-    for (size_t i = 0; i < candidates.size; ++i) {
-        candidates.data[i].p *= scale;
-        total += candidates.data[i].p;
+    for (; i < n; ++i) {
+        float e = std::exp(data[i].logit - max);
+        data[i].p = e;
+        sums[0] += e;
     }
-    return total;
+    const float scale = static_cast<float>(1.0 / ((sums[0] + sums[1]) + (sums[2] + sums[3])));
+    double totals[4] = {0.0, 0.0, 0.0, 0.0};
+    for (i = 0; i + 4 <= n; i += 4) {
+        for (size_t lane = 0; lane < 4; ++lane) {
+            data[i + lane].p *= scale;
+            totals[lane] += data[i + lane].p;
+        }
+    }
+    for (; i < n; ++i) {
+        data[i].p *= scale;
+        totals[0] += data[i].p;
+    }
+    return (totals[0] + totals[1]) + (totals[2] + totals[3]);
 }
 
 }  // namespace bitnet::sampling

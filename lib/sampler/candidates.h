@@ -10,15 +10,19 @@
 
 namespace bitnet::sampling {
 
-// Candidates rank by descending logit, equal logits by ascending id, so that every sort gives
-// the same order on every platform. NaN ranks like -infinity, keeping the order a strict weak
-// ordering whatever a caller or custom sampler puts in the array.
-inline float rank_key(float logit) { return std::isnan(logit) ? -INFINITY : logit; }
+// Candidates rank by descending logit, equal logits by ascending id: a total order, so every
+// sort and selection gives the same order on every platform. Logits are never NaN here: sample
+// calls reject NaN logits, the built-in members cannot make one, and arrays from callers and
+// custom samplers are checked (see require_no_nan).
+struct RanksBefore {
+    bool operator()(const bitnet_token_data &a, const bitnet_token_data &b) const {
+        return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+    }
+};
+inline constexpr RanksBefore ranks_before{};
 
-inline bool ranks_before(const bitnet_token_data &a, const bitnet_token_data &b) {
-    float ka = rank_key(a.logit), kb = rank_key(b.logit);
-    return ka > kb || (ka == kb && a.id < b.id);
-}
+// Throws BITNET_ERR_INVALID_INPUT, naming `source`, when a candidate's logit is NaN.
+void require_no_nan(const bitnet_token_data_array &candidates, const char *source);
 
 // Index of the best-ranked candidate. Requires size > 0.
 size_t best_index(const bitnet_token_data_array &candidates);

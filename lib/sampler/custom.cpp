@@ -1,4 +1,5 @@
 // A sampler made of the caller's C callbacks.
+#include "sampler/candidates.h"
 #include "sampler/samplers.h"
 #include "util/error.h"
 
@@ -34,6 +35,7 @@ public:
             fail(BITNET_ERR_INVALID_ARGUMENT, "custom sampler '%s' selected index %lld of %zu candidates", name(),
                  static_cast<long long>(candidates.selected), candidates.size);
         }
+        require_no_nan(candidates, name());
     }
 
     void accept(bitnet_token token) override {

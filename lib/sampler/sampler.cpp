@@ -13,11 +13,10 @@ bitnet_token sample_logits(bitnet_sampler &sampler, const float *logits, int32_t
     // resize keeps the capacity: only the first call for a vocabulary size allocates.
     sampler.candidate_buffer.resize(n);
     bitnet_token_data *data = sampler.candidate_buffer.data();
+    // Two simple loops rather than one: each vectorizes.
     bool all_valid = true;
-    for (size_t i = 0; i < n; ++i) {
-        data[i] = {static_cast<bitnet_token>(i), logits[i], 0.0f};
-        all_valid &= logits[i] < INFINITY;  // false for NaN and +infinity
-    }
+    for (size_t i = 0; i < n; ++i) all_valid &= logits[i] < INFINITY;  // false for NaN and +infinity
+    for (size_t i = 0; i < n; ++i) data[i] = {static_cast<bitnet_token>(i), logits[i], 0.0f};
     if (!all_valid) {
         for (size_t i = 0; i < n; ++i) {
             if (!(logits[i] < INFINITY)) {

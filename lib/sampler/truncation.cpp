@@ -82,16 +82,16 @@ public:
         bitnet_token_data *data = candidates.data;
         if (candidates.sorted) {
             size_t keep = min_keep;
-            while (keep < candidates.size && rank_key(data[keep].logit) >= threshold) ++keep;
+            while (keep < candidates.size && data[keep].logit >= threshold) ++keep;
             candidates.size = keep;
         } else {
             size_t passing = 0;
-            for (size_t i = 0; i < candidates.size; ++i) passing += rank_key(data[i].logit) >= threshold;
+            for (size_t i = 0; i < candidates.size; ++i) passing += data[i].logit >= threshold;
             if (passing >= min_keep) {
                 // Compact in place, keeping the candidates' order.
                 size_t kept = 0;
                 for (size_t i = 0; i < candidates.size; ++i) {
-                    if (rank_key(data[i].logit) >= threshold) data[kept++] = data[i];
+                    if (data[i].logit >= threshold) data[kept++] = data[i];
                 }
                 candidates.size = kept;
             } else {

@@ -145,9 +145,10 @@ void BpeEncoder::merge_short(Scratch &scratch) const {
             if (ranks[i] < ranks[best]) best = i;  // strict: the leftmost of equal ranks wins
         }
         if (ranks[best] == INT32_MAX) break;
+        // Symbol best + 1 disappears into best; the pairs after it move down one place.
         ids[best] = results[best];
-        for (size_t i = best + 1; i + 1 < count; ++i) {
-            ids[i] = ids[i + 1];
+        for (size_t i = best + 1; i + 1 < count; ++i) ids[i] = ids[i + 1];
+        for (size_t i = best + 1; i + 2 < count; ++i) {
             ranks[i] = ranks[i + 1];
             results[i] = results[i + 1];
         }

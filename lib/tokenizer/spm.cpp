@@ -64,6 +64,8 @@ void SpmEncoder::encode(std::string_view text, bool starts_text, std::vector<bit
 
 namespace {
 
+constexpr size_t kShortWord = 32;  // symbols; merge_short keeps its state on the stack
+
 // One symbol per UTF-8 character; a byte outside any well-formed sequence is a symbol of its own.
 void split_characters(std::string_view word, std::vector<uint32_t> &lengths) {
     lengths.clear();
@@ -82,7 +84,6 @@ void SpmEncoder::encode_word(std::string_view word, std::vector<bitnet_token> &o
     std::vector<uint32_t> lengths;
     split_characters(word, lengths);
     // Short words scan for the best pair; long runs (text without spaces) use a priority queue.
-    constexpr size_t kShortWord = 32;
     if (lengths.size() <= kShortWord) {
         merge_short(word, lengths);
     } else {
@@ -110,9 +111,9 @@ void SpmEncoder::encode_word(std::string_view word, std::vector<bitnet_token> &o
 // scores) until no pair joins into a piece. `lengths` become the merged symbols' lengths.
 void SpmEncoder::merge_short(std::string_view word, std::vector<uint32_t> &lengths) const {
     size_t count = lengths.size();
-    uint32_t offsets[33];
-    float scores[32];
-    bool joinable[32];
+    uint32_t offsets[kShortWord + 1];
+    float scores[kShortWord] = {};
+    bool joinable[kShortWord] = {};
     for (size_t i = 0, offset = 0; i < count; offset += lengths[i++]) offsets[i] = static_cast<uint32_t>(offset);
     offsets[count] = static_cast<uint32_t>(word.size());
     auto look_up = [&](size_t i) {
@@ -127,13 +128,11 @@ void SpmEncoder::merge_short(std::string_view word, std::vector<uint32_t> &lengt
             if (joinable[i] && (best == count || scores[i] > scores[best])) best = i;
         }
         if (best == count) break;
-        // Symbol best + 1 disappears into best.
-        for (size_t i = best + 1; i < count; ++i) {
-            offsets[i] = offsets[i + 1];
-            if (i + 1 < count) {
-                scores[i] = scores[i + 1];
-                joinable[i] = joinable[i + 1];
-            }
+        // Symbol best + 1 disappears into best; the pairs after it move down one place.
+        for (size_t i = best + 1; i < count; ++i) offsets[i] = offsets[i + 1];
+        for (size_t i = best + 1; i + 2 < count; ++i) {
+            scores[i] = scores[i + 1];
+            joinable[i] = joinable[i + 1];
         }
         --count;
         if (best > 0) look_up(best - 1);

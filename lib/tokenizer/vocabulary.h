@@ -38,20 +38,17 @@ public:
     TokenizerModel model() const { return model_; }
     // The pre-tokenizer of a BPE vocabulary (meaningless for SentencePiece).
     PreTokenizer pre_tokenizer() const { return pre_tokenizer_; }
-    // A short description: "gpt2/llama3", "llama/spm".
+    // For logs: "gpt2 (byte-level BPE, llama3 pre-tokenizer)", "llama (SentencePiece)".
     std::string describe() const;
 
     bitnet_token bos() const { return bos_; }
     bitnet_token eos() const { return eos_; }
     bitnet_token eot() const { return eot_; }
-    bitnet_token eom() const { return eom_; }
-    bitnet_token unknown() const { return unknown_; }
     bool add_bos() const { return add_bos_; }
     bool add_eos() const { return add_eos_; }
     // SentencePiece puts a space in front of the text; detokenization takes it off again.
     bool adds_space_prefix() const { return model_ == TokenizerModel::SentencePiece && add_space_prefix_; }
     bool is_eog(bitnet_token token) const;
-    const std::vector<bitnet_token> &eog_tokens() const { return eog_; }
 
     // The token's text as stored in the file (NUL-terminated). The token must be valid.
     std::string_view text(bitnet_token token) const {
@@ -59,7 +56,6 @@ public:
     }
     const char *text_c_str(bitnet_token token) const { return texts_.data() + text_offsets_[token]; }
     bitnet_token_type type(bitnet_token token) const { return static_cast<bitnet_token_type>(types_[token]); }
-    float score(bitnet_token token) const { return scores_.empty() ? 0.0f : scores_[token]; }
     // Control, unknown and user-defined tokens: matched as whole units in text, and a
     // SentencePiece text restarts after them.
     bool is_special(bitnet_token token) const;
@@ -74,9 +70,6 @@ public:
 
     // Append the tokens of `text` (any bytes; see bitnet_tokenize).
     void tokenize(std::string_view text, bool add_special, bool parse_special, std::vector<bitnet_token> &out) const;
-
-    // tokenizer.chat_template, or "" when absent.
-    const std::string &chat_template() const { return chat_template_; }
 
 private:
     Vocabulary() = default;
@@ -112,7 +105,6 @@ private:
 
     SpecialTokenMatcher special_matcher_;
     std::unique_ptr<Encoder> encoder_;
-    std::string chat_template_;
 };
 
 }  // namespace bitnet

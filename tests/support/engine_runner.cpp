@@ -20,6 +20,7 @@ ContextPtr make_context(const bitnet_model *model, const RunOptions &options, ui
     params.kv_type = options.kv_type;
     params.quantize_activations = options.quantize_activations;
     params.n_threads = options.n_threads;
+    params.backend = options.backend;
     bitnet_context *context = nullptr;
     bitnet_status status = bitnet_context_new(model, &params, &context);
     EXPECT_EQ(status, BITNET_OK) << bitnet_last_error();

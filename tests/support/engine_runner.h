@@ -30,6 +30,7 @@ struct RunOptions {
     bitnet_kv_type kv_type = BITNET_KV_F32;
     bool one_batch = true;  // false: one decode call per token
     int32_t n_threads = 2;
+    bitnet_backend_type backend = BITNET_BACKEND_CPU;
 };
 
 ContextPtr make_context(const bitnet_model *model, const RunOptions &options, uint32_t n_tokens,

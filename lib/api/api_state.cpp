@@ -1,0 +1,111 @@
+// C API: saving and loading context and sequence states, to memory and to files.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "api/guard.h"
+#include "bitnet.h"
+#include "state/state_file.h"
+#include "util/mapped_file.h"
+
+namespace {
+
+using bitnet::StateKind;
+
+size_t bound(const bitnet_context *context, StateKind kind, int32_t seq, const char *function) {
+    size_t bytes = 0;
+    bitnet::api_guard(function, [&] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
+        bytes = bitnet::state_size_bound(*context, kind, seq);
+    });
+    return bytes;
+}
+
+bitnet_status save(bitnet_context *context, StateKind kind, int32_t seq, void *buf, size_t capacity, size_t *written,
+                   const char *function) {
+    if (written) *written = 0;
+    return bitnet::api_guard(function, [&] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
+        bitnet::require_argument(buf != nullptr || capacity == 0, function, "buf is NULL");
+        size_t n = bitnet::save_state(*context, kind, seq, static_cast<uint8_t *>(buf), capacity);
+        if (written) *written = n;
+    });
+}
+
+bitnet_status load(bitnet_context *context, StateKind kind, int32_t seq, const void *data, size_t size,
+                   const char *function) {
+    return bitnet::api_guard(function, [&] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
+        bitnet::require_argument(data != nullptr, function, "data is NULL");
+        bitnet::load_state(*context, kind, seq, static_cast<const uint8_t *>(data), size);
+    });
+}
+
+// Written next to the target and renamed over it, so a failed save never destroys an older file.
+bitnet_status save_file(bitnet_context *context, StateKind kind, int32_t seq, const char *path, const char *function) {
+    return bitnet::api_guard(function, [&] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
+        bitnet::require_argument(path != nullptr, function, "path is NULL");
+        std::vector<uint8_t> bytes(bitnet::state_size_bound(*context, kind, seq));
+        bytes.resize(bitnet::save_state(*context, kind, seq, bytes.data(), bytes.size()));
+        std::string temporary = std::string(path) + ".tmp";
+        FILE *file = std::fopen(temporary.c_str(), "wb");
+        if (!file) bitnet::fail(BITNET_ERR_IO, "%s: cannot create '%s': %s", function, temporary.c_str(), std::strerror(errno));
+        bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+        ok = (std::fclose(file) == 0) && ok;
+        if (!ok || std::rename(temporary.c_str(), path) != 0) {
+            int saved = errno;
+            std::remove(temporary.c_str());
+            bitnet::fail(BITNET_ERR_IO, "%s: writing '%s' failed: %s", function, path, std::strerror(saved));
+        }
+    });
+}
+
+bitnet_status load_file(bitnet_context *context, StateKind kind, int32_t seq, const char *path, const char *function) {
+    return bitnet::api_guard(function, [&] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
+        bitnet::require_argument(path != nullptr, function, "path is NULL");
+        bitnet::MappedFile file = bitnet::MappedFile::open(path);
+        bitnet::load_state(*context, kind, seq, file.data(), file.size());
+    });
+}
+
+}  // namespace
+
+extern "C" {
+
+BITNET_API size_t bitnet_state_size(const bitnet_context *context) {
+    return bound(context, StateKind::Context, 0, __func__);
+}
+BITNET_API bitnet_status bitnet_state_save(bitnet_context *context, void *buf, size_t capacity, size_t *written) {
+    return save(context, StateKind::Context, 0, buf, capacity, written, __func__);
+}
+BITNET_API bitnet_status bitnet_state_load(bitnet_context *context, const void *data, size_t size) {
+    return load(context, StateKind::Context, 0, data, size, __func__);
+}
+BITNET_API bitnet_status bitnet_state_save_file(bitnet_context *context, const char *path) {
+    return save_file(context, StateKind::Context, 0, path, __func__);
+}
+BITNET_API bitnet_status bitnet_state_load_file(bitnet_context *context, const char *path) {
+    return load_file(context, StateKind::Context, 0, path, __func__);
+}
+BITNET_API size_t bitnet_state_seq_size(const bitnet_context *context, int32_t seq) {
+    return bound(context, StateKind::Sequence, seq, __func__);
+}
+BITNET_API bitnet_status bitnet_state_seq_save(bitnet_context *context, int32_t seq, void *buf, size_t capacity,
+                                               size_t *written) {
+    return save(context, StateKind::Sequence, seq, buf, capacity, written, __func__);
+}
+BITNET_API bitnet_status bitnet_state_seq_load(bitnet_context *context, int32_t dst_seq, const void *data,
+                                               size_t size) {
+    return load(context, StateKind::Sequence, dst_seq, data, size, __func__);
+}
+BITNET_API bitnet_status bitnet_state_seq_save_file(bitnet_context *context, int32_t seq, const char *path) {
+    return save_file(context, StateKind::Sequence, seq, path, __func__);
+}
+BITNET_API bitnet_status bitnet_state_seq_load_file(bitnet_context *context, int32_t dst_seq, const char *path) {
+    return load_file(context, StateKind::Sequence, dst_seq, path, __func__);
+}
+
+}  // extern "C"

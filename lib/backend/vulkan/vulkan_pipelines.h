@@ -1,0 +1,53 @@
+// The compute pipelines of the shaders in shaders/*.comp (SPIR-V embedded at build time). They all
+// share one pipeline layout: three descriptor sets of one storage buffer each (set 0: the
+// context's work buffer, set 1: a weight page or a layer's KV cache, set 2: the readback buffer)
+// and 128 bytes of push constants for shapes and offsets.
+#pragma once
+
+#include <array>
+#include <mutex>
+
+#include "backend/vulkan/vulkan_device.h"
+
+namespace bitnet::vk {
+
+enum class Shader : int {
+    Quantize,         // per-token absmax int8 activations
+    MatmulI2S,        // ternary weights x int8 activations, one kernel per ternary format
+    MatmulTQ2,
+    MatmulTQ1,
+    MatmulFloat,      // any weight type x float activations
+    LmHead,           // the same into the readback buffer, for the batch's output entries
+    RmsNorm,
+    Rope,
+    KvStore,
+    Attention,
+    GatedActivation,
+    Add,
+    Count
+};
+
+class Pipelines {
+public:
+    static constexpr uint32_t kSets = 3;
+    static constexpr uint32_t kPushConstantBytes = 128;  // the minimum every device offers
+
+    explicit Pipelines(Device &device);
+    ~Pipelines();
+    Pipelines(const Pipelines &) = delete;
+    Pipelines &operator=(const Pipelines &) = delete;
+
+    VkDescriptorSetLayout set_layout() const { return set_layout_; }
+    VkPipelineLayout layout() const { return layout_; }
+    // The pipeline of `shader`, compiled on first use (thread-safe). Throws on failure.
+    VkPipeline get(Shader shader);
+
+private:
+    Device &device_;
+    VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+    VkPipelineLayout layout_ = VK_NULL_HANDLE;
+    std::mutex mutex_;
+    std::array<VkPipeline, static_cast<size_t>(Shader::Count)> pipelines_{};
+};
+
+}  // namespace bitnet::vk

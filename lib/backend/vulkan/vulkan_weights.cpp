@@ -1,0 +1,154 @@
+#include "backend/vulkan/vulkan_weights.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "util/error.h"
+#include "util/log.h"
+
+namespace bitnet::vk {
+namespace {
+
+constexpr uint64_t kAlignment = 256;
+// Bytes after each piece that shaders may read past its end (a word straddling the last row's
+// end, a partial last unit); they never use what they read there.
+constexpr uint64_t kOverread = 64;
+constexpr uint64_t kMaxPageBytes = uint64_t(512) << 20;
+constexpr uint64_t kStagingBytes = uint64_t(64) << 20;
+
+uint64_t align_up(uint64_t value, uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
+
+// Every weight the shaders read, each distinct tensor once (a tied lm_head is the embedding).
+std::vector<const Weight *> device_weights(const bitnet_model &model) {
+    std::vector<const Weight *> weights;
+    for (const LayerWeights &lw : model.weights.layers) {
+        for (const Weight *w : {&lw.attn_norm, &lw.attn_sub_norm, &lw.ffn_norm, &lw.ffn_sub_norm, &lw.wq, &lw.wk,
+                                &lw.wv, &lw.wo, &lw.ffn_gate, &lw.ffn_up, &lw.ffn_down}) {
+            if (w->present()) weights.push_back(w);
+        }
+    }
+    weights.push_back(&model.weights.output_norm);
+    weights.push_back(&model.weights.output);
+    return weights;
+}
+
+}  // namespace
+
+std::shared_ptr<DeviceWeights> DeviceWeights::acquire(const std::shared_ptr<Device> &device, const bitnet_model &model) {
+    static std::mutex mutex;
+    static std::map<std::pair<const bitnet_model *, const Device *>, std::weak_ptr<DeviceWeights>> registry;
+    // Held during an upload too: a second context of the same model waits for it and shares it.
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto it = registry.begin(); it != registry.end();) {
+        it = it->second.expired() ? registry.erase(it) : std::next(it);
+    }
+    const auto key = std::make_pair(&model, device.get());
+    auto found = registry.find(key);
+    if (found != registry.end()) {
+        if (auto alive = found->second.lock()) return alive;
+    }
+    std::shared_ptr<DeviceWeights> weights(new DeviceWeights());
+    weights->device_ = device;
+    weights->upload(model);
+    registry[key] = weights;
+    return weights;
+}
+
+DeviceWeights::~DeviceWeights() = default;
+
+void DeviceWeights::upload(const bitnet_model &model) {
+    Device &device = *device_;
+    const uint64_t page_limit = std::min<uint64_t>(
+        {device.limits().max_buffer_range, device.limits().max_allocation, kMaxPageBytes, uint64_t(UINT32_MAX)}) /
+        kAlignment * kAlignment;
+
+    // Lay the tensors out in pages.
+    struct Pending {
+        const Weight *weight;
+        TensorPiece piece;
+    };
+    std::vector<Pending> pending;
+    std::vector<uint64_t> page_sizes{0};
+    for (const Weight *weight : device_weights(model)) {
+        if (tensors_.count(weight->data)) continue;
+        DeviceTensor &tensor = tensors_[weight->data];
+        tensor.row_bytes = weight->row_bytes();
+        uint64_t row = 0;
+        while (row < weight->rows) {
+            uint64_t offset = align_up(page_sizes.back(), kAlignment);
+            uint64_t fit = offset + kOverread < page_limit ? (page_limit - offset - kOverread) / tensor.row_bytes : 0;
+            if (fit == 0) {
+                if (page_sizes.back() == 0) {
+                    fail(BITNET_ERR_UNSUPPORTED, "vulkan: a row of '%s' (%llu bytes) does not fit in one buffer of device %d",
+                         weight->info ? weight->info->name.c_str() : "?", static_cast<unsigned long long>(tensor.row_bytes),
+                         device.index());
+                }
+                page_sizes.push_back(0);
+                continue;
+            }
+            TensorPiece piece;
+            piece.page = static_cast<uint32_t>(page_sizes.size() - 1);
+            piece.byte_offset = static_cast<uint32_t>(offset);
+            piece.first_row = row;
+            piece.n_rows = std::min(fit, weight->rows - row);
+            tensor.pieces.push_back(piece);
+            pending.push_back({weight, piece});
+            page_sizes.back() = offset + piece.n_rows * tensor.row_bytes + kOverread;
+            bytes_ += piece.n_rows * tensor.row_bytes;
+            row += piece.n_rows;
+        }
+    }
+
+    std::vector<const Buffer *> page_pointers;
+    for (uint64_t size : page_sizes) {
+        pages_.emplace_back(device, align_up(size, kAlignment), MemoryUse::Device, "weights");
+    }
+    for (const Buffer &page : pages_) page_pointers.push_back(&page);
+    sets_ = DescriptorSets(device, page_pointers);
+
+    // Copy through a staging buffer, a few tens of MiB at a time.
+    Buffer staging(device, std::min(kStagingBytes, align_up(bytes_, kAlignment)), MemoryUse::Upload, "weight staging");
+    Commands commands(device);
+    std::vector<std::pair<uint32_t, VkBufferCopy>> regions;
+    uint64_t staged = 0;
+    auto flush = [&]() {
+        if (regions.empty()) return;
+        VkCommandBuffer cmd = commands.begin();
+        for (const auto &[page, region] : regions) {
+            device.fn().vkCmdCopyBuffer(cmd, staging.handle(), pages_[page].handle(), 1, &region);
+        }
+        commands.submit_and_wait("uploading weights");
+        regions.clear();
+        staged = 0;
+    };
+    for (const Pending &item : pending) {
+        const uint64_t row_bytes = tensors_[item.weight->data].row_bytes;
+        const uint8_t *source = item.weight->data + item.piece.first_row * row_bytes;
+        const uint64_t size = item.piece.n_rows * row_bytes;
+        uint64_t done = 0;
+        while (done < size) {
+            if (staged == staging.size()) flush();
+            const uint64_t chunk = std::min(size - done, staging.size() - staged);
+            std::memcpy(staging.mapped() + staged, source + done, chunk);
+            regions.push_back({item.piece.page, VkBufferCopy{staged, item.piece.byte_offset + done, chunk}});
+            staged += chunk;
+            done += chunk;
+        }
+    }
+    flush();
+    LOG_INFO("vulkan: uploaded the weights of '%s' to device %d (%s): %.1f MiB in %zu buffers", model.name.c_str(),
+             device.index(), device.name().c_str(), bytes_ / 1048576.0, pages_.size());
+}
+
+const DeviceTensor &DeviceWeights::find(const Weight &weight) const {
+    auto found = tensors_.find(weight.data);
+    if (found == tensors_.end()) {
+        fail(BITNET_ERR_INTERNAL, "vulkan: weight '%s' was not uploaded", weight.info ? weight.info->name.c_str() : "?");
+    }
+    return found->second;
+}
+
+}  // namespace bitnet::vk

@@ -1,0 +1,17 @@
+#version 450
+// into += from over every element of the batch.
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 256) in;
+#include "common.glsl"
+
+layout(push_constant) uniform Params {
+    uint into_word;
+    uint from_word;
+    uint n;
+} p;
+
+void main() {
+    const uint i = flat_index(256u);
+    if (i >= p.n) return;
+    work_f[p.into_word + i] += work_f[p.from_word + i];
+}

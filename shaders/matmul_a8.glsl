@@ -1,0 +1,80 @@
+// BitLinear: ternary weights times int8 activations (formats.md §2.4). out[t][r] =
+//   I2_S:  float(Σ t_ri q_ti) / scale_t * weight_scale          (exact int32 sum)
+//   TQ:    (Σ over blocks d_b * float(Σ in block t_ri q_ti)) / scale_t * weight_scale
+// (the TQ sum runs in a different order than the CPU's, so it may differ in the last bits).
+// A workgroup computes 4 rows for up to 8 tokens: 32 lanes per row stride over the row's units,
+// and each weight word is decoded once for all 8 tokens. Grid: (row groups, token groups).
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x = 128) in;
+#include "common.glsl"
+#include "weights.glsl"
+#include "ternary.glsl"
+
+layout(push_constant) uniform Params {
+    uint weight_byte;   // row 0 of this dispatch in the weight page
+    uint row_bytes;
+    uint n_rows;
+    uint units;         // units per row
+    uint codes_word;
+    uint codes_stride;
+    uint scale_word;
+    uint out_word;      // out[token * out_stride + row], row 0 of this dispatch
+    uint out_stride;
+    uint n_tokens;
+    float weight_scale;
+} p;
+
+const uint LANES = 32u, ROWS = 4u, TOKENS = 8u;
+
+#ifdef INTEGER_ACCUMULATOR
+#define ACCUMULATOR int
+#else
+#define ACCUMULATOR float
+#endif
+shared ACCUMULATOR partial[TOKENS * 128u];
+
+void main() {
+    const uint lid = gl_LocalInvocationID.x, lane = lid % LANES, row_in_group = lid / LANES;
+    const uint row = gl_WorkGroupID.x * ROWS + row_in_group;
+    const uint first_token = gl_WorkGroupID.y * TOKENS;
+    const uint n_tokens = min(TOKENS, p.n_tokens - first_token);
+
+    ACCUMULATOR acc[TOKENS];
+    for (uint t = 0u; t < TOKENS; ++t) acc[t] = ACCUMULATOR(0);
+    if (row < p.n_rows) {
+        const uint row_byte = p.weight_byte + row * p.row_bytes;
+        for (uint u = lane; u < p.units; u += LANES) {
+            TernaryUnit unit;
+            decode_ternary(FORMAT, row_byte, u, unit);
+            for (uint t = 0u; t < TOKENS; ++t) {
+                if (t >= n_tokens) break;
+                const uint codes = p.codes_word + (first_token + t) * p.codes_stride;
+                int dot = 0;
+                for (uint r = 0u; r < unit.runs; ++r) {
+                    const ivec4 q = bytes_s(work_u[codes + unit.word[r]]);
+                    const ivec4 c = unit.codes[r];
+                    dot += c.x * q.x + c.y * q.y + c.z * q.z + c.w * q.w;
+                }
+#ifdef INTEGER_ACCUMULATOR
+                acc[t] += dot;
+#else
+                acc[t] += unit.d * float(dot);
+#endif
+            }
+        }
+    }
+    for (uint t = 0u; t < TOKENS; ++t) partial[t * 128u + lid] = acc[t];
+    barrier();
+    for (uint stride = LANES / 2u; stride > 0u; stride >>= 1) {
+        if (lane < stride) {
+            for (uint t = 0u; t < TOKENS; ++t) partial[t * 128u + lid] += partial[t * 128u + lid + stride];
+        }
+        barrier();
+    }
+    // Lane t of each row writes token t.
+    if (row < p.n_rows && lane < n_tokens) {
+        const uint token = first_token + lane;
+        const ACCUMULATOR total = partial[lane * 128u + row_in_group * LANES];
+        work_f[p.out_word + token * p.out_stride + row] = float(total) / work_f[p.scale_word + token] * p.weight_scale;
+    }
+}
