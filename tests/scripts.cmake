@@ -4,3 +4,6 @@ add_test(NAME install_and_link
   COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/install/test_install.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 # The consumer programs are built without sanitizer runtimes, so this test skips sanitizer builds.
 set_tests_properties(install_and_link PROPERTIES LABELS "no-sanitizer" TIMEOUT 300)
+
+add_test(NAME cli_end_to_end COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_cli.sh $<TARGET_FILE:bitnet_cli>)
+set_tests_properties(cli_end_to_end PROPERTIES TIMEOUT 300)
