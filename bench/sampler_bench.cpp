@@ -84,6 +84,7 @@ int main(int argc, char **argv) {
     run("penalties, top-k 40, top-p 0.95, min-p 0.05, temp 0.8, dist",
         chain_of({penalties(), top_k(40), top_p(0.95f), min_p(0.05f), temperature(0.8f), dist()}), rows, iterations);
     run("greedy", chain_of({greedy()}), rows, iterations);
+    run("top-k 40, dist", chain_of({top_k(40), dist()}), rows, iterations);
     run("temp 0.8, dist (whole vocabulary)", chain_of({temperature(0.8f), dist()}), rows, iterations);
     run("top-p 0.95, temp 0.8, dist (no top-k)", chain_of({top_p(0.95f), temperature(0.8f), dist()}), rows, iterations);
     run("min-p 0.05, temp 0.8, dist (no top-k)", chain_of({min_p(0.05f), temperature(0.8f), dist()}), rows, iterations);

@@ -488,7 +488,8 @@ BITNET_API bitnet_status bitnet_sampler_init_logit_bias(int32_t n_vocab, const b
  *   apply  - transform the candidates and/or select one (set `selected`). It may reorder
  *            entries, change logits and p, shrink `size`, and must clear `sorted` if the
  *            entries may no longer be in descending logit order. It must not grow `size` or
- *            replace `data`: the call then fails with BITNET_ERR_INVALID_ARGUMENT;
+ *            replace `data` (the call then fails with BITNET_ERR_INVALID_ARGUMENT), nor leave
+ *            a NaN logit (BITNET_ERR_INVALID_INPUT);
  *   reset  - forget any history;
  *   free   - release user_data; called once, when the sampler is freed (also by its chain).
  * The struct is copied. If bitnet_sampler_init_custom() fails, `free` is not called. */
@@ -521,7 +522,8 @@ BITNET_API bitnet_token bitnet_sampler_sample_logits(bitnet_sampler *sampler, co
                                                      int32_t n_vocab);
 
 /* Run a sampler (a member or a whole chain) over the caller's candidates, in place, without
- * accepting anything. Set `selected` to -1 and `sorted` truthfully before the call. */
+ * accepting anything. Set `selected` to -1 and `sorted` truthfully before the call. A NaN logit
+ * fails with BITNET_ERR_INVALID_INPUT. */
 BITNET_API bitnet_status bitnet_sampler_apply(bitnet_sampler *sampler, bitnet_token_data_array *candidates);
 
 /* Tell a sampler (a chain tells every member) that `token` (>= 0) was chosen: penalties add it

@@ -121,7 +121,9 @@ void expect_matches_cpu(const bitnet_model *model, const std::vector<int> &token
                     one_batch ? "one batch" : "token by token", result.worst_rel_rms, limit,
                     result.argmax_checked - result.argmax_mismatches, result.argmax_checked);
         EXPECT_LE(result.worst_rel_rms, limit) << label;
-        if (options.quantize_activations == false || limit <= 1e-3) EXPECT_EQ(result.argmax_mismatches, 0) << label;
+        if (!options.quantize_activations || limit <= 1e-3) {
+            EXPECT_EQ(result.argmax_mismatches, 0) << label;
+        }
     }
 }
 
@@ -427,6 +429,7 @@ TEST(VulkanBatches, AbortLeavesTheContextUnchanged) {
     bitnet_context_params params = bitnet_context_default_params();
     params.n_ctx = 16;
     params.n_outputs_max = 8;
+    params.kv_type = BITNET_KV_F32;  // as engine_logits uses
     params.backend = BITNET_BACKEND_VULKAN;
     params.abort_callback = [](void *flag) { return *static_cast<bool *>(flag); };
     params.abort_user_data = &abort_now;
@@ -490,7 +493,8 @@ TEST(VulkanKvCells, ReadWriteAndRotateMatchCpu) {
         auto relative = [](const std::vector<float> &actual, const std::vector<float> &expected) {
             return bitnet_test::relative_rms(actual, std::vector<double>(expected.begin(), expected.end()));
         };
-        EXPECT_LE(relative(read(vulkan_backend), read(cpu_backend)), 1e-5);
+        // F16 cells: a last-bit difference of a float can round to the neighbouring half.
+        EXPECT_LE(relative(read(vulkan_backend), read(cpu_backend)), kv_type == BITNET_KV_F32 ? 1e-5 : 1e-3);
 
         // Writing the CPU's cells into the device and reading them back is exact.
         std::vector<uint8_t> cpu_bytes(cell_bytes * n), round_trip(cell_bytes * n);

@@ -4,12 +4,13 @@
 // Ternary × int8 products use vpdpbusd on unsigned codes {0,1,2} against signed activations
 // (formats.md §2.4: Σ (code - 1) q = Σ code q - Σ q). A 32-byte I2_S block (or TQ2_0 half block)
 // is broadcast to both halves of a zmm and shifted per half, which lines its codes up with 64
-// consecutive activations. Several rows and tokens are computed per pass (a register tile) so
-// each weight byte is loaded and unpacked once per tile of tokens: that is what makes prefill
-// compute-bound instead of unpack-bound; decode (one token) streams rows four at a time.
+// consecutive activations. With several tokens (prefill), a register tile of 4 rows × 4 tokens
+// unpacks each weight block once for all four tokens and is bound by vpdpbusd throughput; with one
+// token (decode), rows are read one after another as a single stream, bound by memory bandwidth.
 //
 // Everything here has internal linkage: this file is compiled with AVX-512 flags, and an inline
 // function shared with other files could be merged into a copy that uses AVX-512 instructions.
+
 // GCC 12's AVX-512 headers read an uninitialised "undefined" vector inside _mm512_extracti64x4_epi64,
 // _mm512_broadcast_i64x4 and friends and warn about it (GCC bug 105593, fixed in GCC 13).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
@@ -183,8 +184,17 @@ void i2s_tile(const uint8_t *weights, size_t row_bytes, int64_t n_blocks, const 
 #pragma GCC unroll 16
     for (int k = 0; k < R * T; ++k) acc[k] = _mm512_setzero_si512();
 
+    // The next tile's rows, one tile ahead: rows read side by side are not a pattern the hardware
+    // prefetcher follows, and with few tokens the tile would wait on DRAM.
+    const uint8_t *next = weights + R * row_bytes;
     for (int64_t b = 0; b < n_blocks; ++b) {
         const int64_t offset = b * kI2SBlockElements;
+        if ((b & 1) == 0) {
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) {
+                _mm_prefetch(reinterpret_cast<const char *>(next + r * row_bytes + b * kI2SBlockBytes), _MM_HINT_T0);
+            }
+        }
         __m512i q0[T], q1[T];
 #pragma GCC unroll 16
         for (int t = 0; t < T; ++t) {
@@ -321,6 +331,13 @@ struct TQ2Decoder {
     }
 };
 
+__m512i load64(const void *p) { return _mm512_load_si512(p); }
+
+// Bytes times 9, mod 256: x + 8x, with the 16-bit shift's spill into the next byte masked off.
+__m512i times9(__m512i x) {
+    return _mm512_add_epi8(x, _mm512_and_si512(_mm512_slli_epi16(x, 3), _mm512_set1_epi8(static_cast<char>(0xf8))));
+}
+
 // Bytes times per-byte constants, mod 256: 16-bit multiplies for even and odd bytes, blended.
 __m512i mul_bytes(__m512i x, __m512i even_factors, __m512i odd_factors) {
     const __m512i even = _mm512_mullo_epi16(x, even_factors);
@@ -336,57 +353,57 @@ __m512i top_trit(__m512i p) {
 }
 
 // TQ1_0 (formats.md §1.6): qs[0..31] trit n -> element 32n + m; qs[32..47] trit n -> 160 + 16n + m;
-// qh[j] trit n -> 240 + 4n + j. Each output vector gathers its source bytes with vpermb and
-// multiplies them by 3^n (mod 256) before taking the top trit.
+// qh[j] trit n -> 240 + 4n + j. Each output vector of 64 codes is its source bytes times 3^n
+// (mod 256), whose top trit is the code. Vectors 0 and 1 (elements 0..127) come from qs[0..31]
+// broadcast to both halves; vectors 2 and 3 gather their bytes with vpermb.
+struct TQ1Tables {
+    uint8_t select[2][64];  // source byte of each element of vectors 2 and 3
+    uint16_t even[2][32];   // 3^n of the even / odd bytes of vectors 2 and 3, as 16-bit factors
+    uint16_t odd[2][32];
+};
+
+constexpr TQ1Tables make_tq1_tables() {
+    TQ1Tables tables{};
+    for (int k = 0; k < 64; ++k) {
+        int select2, power2, select3, power3;
+        if (k < 32) {  // element 128 + k: qs[k] trit 4
+            select2 = k;
+            power2 = 81;
+        } else {  // element 160 + (k - 32): qs[32 + m] trits 0, 1
+            select2 = 32 + (k - 32) % 16;
+            power2 = k < 48 ? 1 : 3;
+        }
+        if (k < 48) {  // element 192 + k: qs[32 + m] trits 2, 3, 4
+            select3 = 32 + k % 16;
+            power3 = k < 16 ? 9 : k < 32 ? 27 : 81;
+        } else {  // element 240 + 4n + j: qh[j] trit n
+            const int e = k - 48;
+            select3 = 48 + e % 4;
+            power3 = e < 4 ? 1 : e < 8 ? 3 : e < 12 ? 9 : 27;
+        }
+        tables.select[0][k] = static_cast<uint8_t>(select2);
+        tables.select[1][k] = static_cast<uint8_t>(select3);
+        (k % 2 == 0 ? tables.even : tables.odd)[0][k / 2] = static_cast<uint16_t>(power2);
+        (k % 2 == 0 ? tables.even : tables.odd)[1][k / 2] = static_cast<uint16_t>(power3);
+    }
+    return tables;
+}
+
+alignas(64) constexpr TQ1Tables kTQ1Tables = make_tq1_tables();
+
 struct TQ1Decoder {
     static constexpr int64_t kBlockBytes = kTQ1BlockBytes;
-    __m512i select[3];      // byte gathers for vectors 0 (and 1), 2, 3
-    __m512i factors[3][2];  // even/odd 16-bit factors for vectors 0, 2, 3
-    TQ1Decoder() {
-        alignas(64) uint8_t sel[3][64];
-        alignas(64) uint8_t pow[3][64];
-        for (int k = 0; k < 64; ++k) {
-            // vector 0: elements 0..63 = qs[k % 32] trit k / 32
-            sel[0][k] = static_cast<uint8_t>(k % 32);
-            pow[0][k] = k < 32 ? 1 : 3;
-            // vector 2: elements 128..191: 128..159 = qs[m] trit 4; 160..191 = qs[32 + m] trits 0, 1
-            if (k < 32) {
-                sel[1][k] = static_cast<uint8_t>(k);
-                pow[1][k] = 81;
-            } else {
-                sel[1][k] = static_cast<uint8_t>(32 + (k - 32) % 16);
-                pow[1][k] = k < 48 ? 1 : 3;
-            }
-            // vector 3: elements 192..255: 192..239 = qs[32 + m] trits 2, 3, 4; 240..255 = qh
-            if (k < 48) {
-                static constexpr uint8_t kPow[3] = {9, 27, 81};
-                sel[2][k] = static_cast<uint8_t>(32 + k % 16);
-                pow[2][k] = kPow[k / 16];
-            } else {
-                static constexpr uint8_t kPow[4] = {1, 3, 9, 27};
-                const int e = k - 48;  // 4n + j
-                sel[2][k] = static_cast<uint8_t>(48 + e % 4);
-                pow[2][k] = kPow[e / 4];
-            }
-        }
-        for (int v = 0; v < 3; ++v) {
-            select[v] = _mm512_load_si512(sel[v]);
-            alignas(64) uint16_t even[32], odd[32];
-            for (int w = 0; w < 32; ++w) {
-                even[w] = pow[v][2 * w];
-                odd[w] = pow[v][2 * w + 1];
-            }
-            factors[v][0] = _mm512_load_si512(even);
-            factors[v][1] = _mm512_load_si512(odd);
-        }
-    }
     void decode(const uint8_t *block, __m512i c[4]) const {
+        const __mmask64 high_half = 0xffffffff00000000ull;
+        // [qs * 1 | qs * 3] and [qs * 9 | qs * 27]: trits 0..3 of qs[0..31].
+        const __m512i qs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(block)));
+        const __m512i p0 = _mm512_mask_add_epi8(qs, high_half, qs, _mm512_add_epi8(qs, qs));
+        const __m512i p1 = times9(p0);
         const __m512i bytes = _mm512_maskz_loadu_epi8((1ull << kTQ1BlockBytes) - 1, block);
-        const __m512i p0 = mul_bytes(_mm512_permutexvar_epi8(select[0], bytes), factors[0][0], factors[0][1]);
-        // p0 * 9 for trits 2 and 3: x + 8x, the 16-bit shift's spill into the next byte masked off.
-        const __m512i p1 = _mm512_add_epi8(p0, _mm512_and_si512(_mm512_slli_epi16(p0, 3), _mm512_set1_epi8(static_cast<char>(0xf8))));
-        const __m512i p2 = mul_bytes(_mm512_permutexvar_epi8(select[1], bytes), factors[1][0], factors[1][1]);
-        const __m512i p3 = mul_bytes(_mm512_permutexvar_epi8(select[2], bytes), factors[2][0], factors[2][1]);
+        const __m512i p2 = mul_bytes(_mm512_permutexvar_epi8(load64(kTQ1Tables.select[0]), bytes),
+                                     load64(kTQ1Tables.even[0]), load64(kTQ1Tables.odd[0]));
+        const __m512i p3 = mul_bytes(_mm512_permutexvar_epi8(load64(kTQ1Tables.select[1]), bytes),
+                                     load64(kTQ1Tables.even[1]), load64(kTQ1Tables.odd[1]));
         c[0] = top_trit(p0);
         c[1] = top_trit(p1);
         c[2] = top_trit(p2);
@@ -420,6 +437,9 @@ void tq_tile(const Decoder &decoder, const uint8_t *weights, size_t row_bytes, i
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             const uint8_t *block = weights + r * row_bytes + (b0 + b) * kBlockBytes;
+            // The same block of the next tile's rows (see i2s_tile).
+            _mm_prefetch(reinterpret_cast<const char *>(block + R * row_bytes), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(block + R * row_bytes + kBlockBytes - 1), _MM_HINT_T0);
             scales[r] = load_u16(block + kBlockBytes - 2);
             __m512i c[4];
             decoder.decode(block, c);

@@ -118,6 +118,11 @@ void bind_weights(bitnet_model &model, const LoadOptions &options) {
     // A tied lm_head (no output.weight) is normal: the 2B-4T file has none (formats.md §2.9).
     weights.output = bind_tensor(file, "output.weight", n_embd, n_vocab, Role::Embedding, /*required=*/false);
     if (!weights.output.present()) weights.output = weights.token_embd;
+    if (options.head_type != BITNET_HEAD_AS_STORED) {
+        static const TensorType head_types[] = {TensorType::F16, TensorType::F16, TensorType::Q8_0, TensorType::Q6_K,
+                                                TensorType::Q4_0};
+        requantize_output(model, head_types[options.head_type]);
+    }
 
     weights.layers.resize(hp.n_layer);
     for (int32_t layer = 0; layer < hp.n_layer; ++layer) {

@@ -1,12 +1,15 @@
 #include "model/weight_packing.h"
 
+#include <chrono>
 #include <cmath>
 #include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "tensor/quantize.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/parallel.h"
 
 namespace bitnet {
 namespace {
@@ -67,6 +70,40 @@ void pack_float_projection(bitnet_model &model, Weight &weight) {
     LOG_DEBUG("model: packed '%s' (%s [%llu, %llu]) into I2_S, %llu bytes", name,
               weight.info ? tensor_type_name(weight.info->type) : "?", static_cast<unsigned long long>(cols),
               static_cast<unsigned long long>(rows), static_cast<unsigned long long>(bytes));
+}
+
+void requantize_output(bitnet_model &model, TensorType target) {
+    Weight &head = model.weights.output;
+    if (head.type == target) return;
+    const uint64_t cols = head.cols, rows = head.rows;
+    const TensorTypeTraits &traits = tensor_type_traits(target);
+    uint64_t bytes = 0;
+    if (cols % traits.block_elements != 0 || !tensor_total_bytes(target, cols * rows, cols, &bytes)) {
+        fail(BITNET_ERR_UNSUPPORTED, "model: the lm_head's rows of %llu values cannot be stored as %s (blocks of %u)",
+             static_cast<unsigned long long>(cols), traits.name, traits.block_elements);
+    }
+    auto start = std::chrono::steady_clock::now();
+    auto buffer = std::make_unique<uint8_t[]>(bytes);
+    const uint64_t row_bytes = tensor_row_bytes(target, cols);
+    const int64_t chunk = 256;
+    const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    parallel_for(threads, static_cast<int64_t>((rows + chunk - 1) / chunk), 1, [&](int64_t begin, int64_t end, int) {
+        std::vector<float> values(chunk * cols);
+        for (int64_t c = begin; c < end; ++c) {
+            const uint64_t first = static_cast<uint64_t>(c) * chunk, n = std::min<uint64_t>(chunk, rows - first);
+            dequantize_rows(head.type, head.data, head.stored_cols, rows, first, n, values.data());
+            quantize_tensor(target, values.data(), cols, n, buffer.get() + first * row_bytes);
+        }
+    });
+    LOG_INFO("model: lm_head re-encoded from %s to %s at load: %.1f MiB in %.0f ms", tensor_type_name(head.type),
+             traits.name, bytes / 1048576.0,
+             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    head.type = target;
+    head.stored_cols = cols;
+    head.data = buffer.get();
+    head.scale = 1.0f;
+    model.owned_bytes += bytes;
+    model.owned.push_back(std::move(buffer));
 }
 
 }  // namespace bitnet

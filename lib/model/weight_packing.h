@@ -1,4 +1,5 @@
-// Repacking float projection weights of the BitNet architectures into I2_S at load time.
+// Load-time weight conversions: float projections of the BitNet architectures into I2_S, and the
+// lm_head into the type the caller asked for. Both are owned by the model and logged.
 #pragma once
 
 #include "model/model.h"
@@ -11,5 +12,9 @@ namespace bitnet {
 // Rows are padded with zero weights to a multiple of 128 so that any row length works. The packed
 // tensor is owned by the model (counted in owned_bytes) and `weight` is rebound to it.
 void pack_float_projection(bitnet_model &model, Weight &weight);
+
+// Re-encode the output projection (the lm_head; for a tied model a copy of the embedding, which
+// keeps its stored type for lookups) as `target`: F16, Q8_0, Q6_K or Q4_0.
+void requantize_output(bitnet_model &model, TensorType target);
 
 }  // namespace bitnet

@@ -7,9 +7,14 @@
 namespace bitnet::sampling {
 
 size_t best_index(const bitnet_token_data_array &candidates) {
+    // The best so far stays in registers rather than being reloaded through its index.
     size_t best = 0;
+    bitnet_token_data leader = candidates.data[0];
     for (size_t i = 1; i < candidates.size; ++i) {
-        if (ranks_before(candidates.data[i], candidates.data[best])) best = i;
+        if (ranks_before(candidates.data[i], leader)) {
+            best = i;
+            leader = candidates.data[i];
+        }
     }
     return best;
 }

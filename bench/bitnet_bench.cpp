@@ -1,0 +1,201 @@
+// bitnet-bench: prompt processing (pp) and text generation (tg) speed, llama-bench style.
+//   bitnet-bench -m MODEL [-p 128,512] [-n 128] [-r 5] [-t 2] [--head-type T] [--backend B] [--json]
+// pp N: one decode of N prompt tokens into an empty cache. tg N: N single-token decodes from an
+// empty cache. Each test runs -r times after one warm-up; the table reports the median and the
+// range of tokens/s. Also reported: model load time (to the first usable context) and peak RSS.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bitnet.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+    std::string model;
+    std::vector<int> prompts = {128, 512};
+    std::vector<int> generations = {128};
+    int repetitions = 5;
+    int threads = 2;
+    bitnet_head_type head_type = BITNET_HEAD_AS_STORED;
+    bitnet_backend_type backend = BITNET_BACKEND_CPU;
+    bool json = false;
+};
+
+struct Result {
+    std::string test;
+    int n_prompt = 0, n_gen = 0;
+    double median = 0, min = 0, max = 0;
+};
+
+[[noreturn]] void usage(const char *message) {
+    if (message) std::fprintf(stderr, "bitnet-bench: %s\n", message);
+    std::fprintf(stderr,
+                 "usage: bitnet-bench -m MODEL [-p 128,512] [-n 128] [-r 5] [-t 2] [--head-type f16|q8_0|q6_k|q4_0]\n"
+                 "                    [--backend cpu|vulkan|auto] [--json]\n");
+    std::exit(2);
+}
+
+std::vector<int> parse_list(const char *text) {
+    std::vector<int> out;
+    for (const char *p = text; *p;) {
+        char *end = nullptr;
+        long value = std::strtol(p, &end, 10);
+        if (end == p || value < 0 || value > 1 << 20) usage("bad number list");
+        if (value > 0) out.push_back(static_cast<int>(value));
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') usage("bad number list");
+    }
+    return out;
+}
+
+Options parse(int argc, char **argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&]() -> const char * {
+            if (i + 1 >= argc) usage((arg + " needs a value").c_str());
+            return argv[++i];
+        };
+        if (arg == "-m") o.model = value();
+        else if (arg == "-p") o.prompts = parse_list(value());
+        else if (arg == "-n") o.generations = parse_list(value());
+        else if (arg == "-r") o.repetitions = std::max(1, std::atoi(value()));
+        else if (arg == "-t") o.threads = std::max(1, std::atoi(value()));
+        else if (arg == "--json") o.json = true;
+        else if (arg == "--head-type") {
+            std::string t = value();
+            if (t == "f16") o.head_type = BITNET_HEAD_F16;
+            else if (t == "q8_0") o.head_type = BITNET_HEAD_Q8_0;
+            else if (t == "q6_k") o.head_type = BITNET_HEAD_Q6_K;
+            else if (t == "q4_0") o.head_type = BITNET_HEAD_Q4_0;
+            else usage("--head-type must be f16, q8_0, q6_k or q4_0");
+        } else if (arg == "--backend") {
+            std::string b = value();
+            if (b == "cpu") o.backend = BITNET_BACKEND_CPU;
+            else if (b == "vulkan") o.backend = BITNET_BACKEND_VULKAN;
+            else if (b == "auto") o.backend = BITNET_BACKEND_AUTO;
+            else usage("--backend must be cpu, vulkan or auto");
+        } else usage(("unknown option " + arg).c_str());
+    }
+    if (o.model.empty()) usage("no model (-m)");
+    return o;
+}
+
+void check(bitnet_status status, const char *what) {
+    if (status == BITNET_OK) return;
+    std::fprintf(stderr, "bitnet-bench: %s: %s: %s\n", what, bitnet_status_string(status), bitnet_last_error());
+    std::exit(1);
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    size_t n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// Seconds for one run of the test on a freshly cleared cache.
+double run_once(bitnet_context *context, bitnet_batch *batch, const std::vector<bitnet_token> &tokens, int n_prompt,
+                int n_gen) {
+    check(bitnet_memory_clear(context), "clear");
+    const int32_t seq = 0;
+    auto start = Clock::now();
+    if (n_prompt > 0) {
+        bitnet_batch_clear(batch);
+        for (int i = 0; i < n_prompt; ++i) bitnet_batch_add(batch, tokens[i], i, &seq, 1, i == n_prompt - 1);
+        check(bitnet_decode(context, batch), "prompt decode");
+    }
+    for (int i = 0; i < n_gen; ++i) {
+        bitnet_batch_clear(batch);
+        bitnet_batch_add(batch, tokens[i], i, &seq, 1, true);
+        check(bitnet_decode(context, batch), "generation decode");
+    }
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    Options options = parse(argc, argv);
+
+    auto load_start = Clock::now();
+    bitnet_model_params model_params = bitnet_model_default_params();
+    model_params.head_type = options.head_type;
+    bitnet_model *model = nullptr;
+    check(bitnet_model_load_file(options.model.c_str(), &model_params, &model), "load");
+    int max_prompt = 1;
+    for (int p : options.prompts) max_prompt = std::max(max_prompt, p);
+    int max_gen = 1;
+    for (int n : options.generations) max_gen = std::max(max_gen, n);
+    bitnet_context_params params = bitnet_context_default_params();
+    params.n_ctx = static_cast<uint32_t>(std::max(max_prompt, max_gen));
+    params.n_batch = static_cast<uint32_t>(max_prompt);
+    params.n_threads = options.threads;
+    params.backend = options.backend;
+    bitnet_context *context = nullptr;
+    check(bitnet_context_new(model, &params, &context), "context");
+    const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_start).count();
+
+    bitnet_batch *batch = nullptr;
+    check(bitnet_batch_new(max_prompt, &batch), "batch");
+    std::mt19937 random(42);
+    std::uniform_int_distribution<int> pick(0, bitnet_model_n_vocab(model) - 1);
+    std::vector<bitnet_token> tokens(static_cast<size_t>(std::max(max_prompt, max_gen)));
+    for (auto &t : tokens) t = pick(random);
+
+    std::vector<Result> results;
+    auto measure = [&](const std::string &name, int n_prompt, int n_gen) {
+        run_once(context, batch, tokens, n_prompt, n_gen);  // warm-up: pages in the weights
+        std::vector<double> rates;
+        for (int r = 0; r < options.repetitions; ++r) {
+            rates.push_back((n_prompt + n_gen) / run_once(context, batch, tokens, n_prompt, n_gen));
+        }
+        results.push_back({name, n_prompt, n_gen, median(rates), *std::min_element(rates.begin(), rates.end()),
+                           *std::max_element(rates.begin(), rates.end())});
+    };
+    for (int p : options.prompts) measure("pp" + std::to_string(p), p, 0);
+    for (int n : options.generations) measure("tg" + std::to_string(n), 0, n);
+
+    struct rusage usage_info;
+    getrusage(RUSAGE_SELF, &usage_info);
+    const double peak_rss_mib = usage_info.ru_maxrss / 1024.0;
+    const char *head_names[] = {"as stored", "f16", "q8_0", "q6_k", "q4_0"};
+    if (options.json) {
+        std::printf("[\n");
+        for (size_t i = 0; i < results.size(); ++i) {
+            const Result &r = results[i];
+            std::printf("  {\"test\": \"%s\", \"n_prompt\": %d, \"n_gen\": %d, \"tok_s_median\": %.3f, \"tok_s_min\": %.3f, "
+                        "\"tok_s_max\": %.3f, \"repetitions\": %d, \"threads\": %d, \"head_type\": \"%s\", "
+                        "\"backend\": \"%s\", \"load_ms\": %.1f, \"peak_rss_mib\": %.1f}%s\n",
+                        r.test.c_str(), r.n_prompt, r.n_gen, r.median, r.min, r.max, options.repetitions,
+                        options.threads, head_names[options.head_type], bitnet_context_backend_name(context), load_ms,
+                        peak_rss_mib, i + 1 < results.size() ? "," : "");
+        }
+        std::printf("]\n");
+    } else {
+        std::printf("model: %s (%s, %.2f GiB)\nbackend: %s; head: %s; load to first context: %.1f ms; peak RSS: %.1f MiB\n\n",
+                    options.model.c_str(), bitnet_model_architecture(model),
+                    bitnet_model_file_size(model) / 1073741824.0, bitnet_context_backend_name(context),
+                    head_names[options.head_type], load_ms, peak_rss_mib);
+        std::printf("| %-8s | %8s | %14s | %14s |\n", "test", "threads", "t/s (median)", "t/s (min-max)");
+        std::printf("|----------|---------:|---------------:|---------------:|\n");
+        for (const Result &r : results) {
+            char range[64];
+            std::snprintf(range, sizeof range, "%.2f-%.2f", r.min, r.max);
+            std::printf("| %-8s | %8d | %14.2f | %14s |\n", r.test.c_str(), options.threads, r.median, range);
+        }
+    }
+    bitnet_batch_free(batch);
+    bitnet_context_free(context);
+    bitnet_model_free(model);
+    return 0;
+}
