@@ -24,7 +24,10 @@ layout(push_constant) uniform Params {
     float weight_scale;
 } p;
 
-const uint LANES = 32u, ROWS = 4u, TOKENS = 8u;
+// Invocations per row: 32 on GPUs (a row's words read together), 8 on CPU devices, where fewer,
+// longer strides cost less (set at pipeline creation, vulkan_pipelines.cpp). At least TOKENS.
+layout(constant_id = 0) const uint LANES = 32u;
+const uint ROWS = 128u / LANES, TOKENS = 8u;
 
 #ifdef INTEGER_ACCUMULATOR
 #define ACCUMULATOR int
@@ -63,18 +66,16 @@ void main() {
             }
         }
     }
-    for (uint t = 0u; t < TOKENS; ++t) partial[t * 128u + lid] = acc[t];
-    barrier();
-    for (uint stride = LANES / 2u; stride > 0u; stride >>= 1) {
-        if (lane < stride) {
-            for (uint t = 0u; t < TOKENS; ++t) partial[t * 128u + lid] += partial[t * 128u + lid + stride];
-        }
-        barrier();
+    for (uint t = 0u; t < TOKENS; ++t) {
+        if (t >= n_tokens) break;
+        partial[t * 128u + lid] = acc[t];
     }
-    // Lane t of each row writes token t.
+    barrier();
+    // Lane t of each row sums and writes token t: one barrier instead of a reduction tree.
     if (row < p.n_rows && lane < n_tokens) {
         const uint token = first_token + lane;
-        const ACCUMULATOR total = partial[lane * 128u + row_in_group * LANES];
+        ACCUMULATOR total = ACCUMULATOR(0);
+        for (uint l = 0u; l < LANES; ++l) total += partial[lane * 128u + row_in_group * LANES + l];
         work_f[p.out_word + token * p.out_stride + row] = float(total) / work_f[p.scale_word + token] * p.weight_scale;
     }
 }

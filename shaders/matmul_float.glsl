@@ -114,7 +114,10 @@ void decode_float(uint row_byte, uint u, out FloatUnit unit) {
     }
 }
 
-const uint LANES = 32u, ROWS = 4u, TOKENS = 8u;
+// Invocations per row: 32 on GPUs (a row's words read together), 8 on CPU devices, where fewer,
+// longer strides cost less (set at pipeline creation, vulkan_pipelines.cpp). At least TOKENS.
+layout(constant_id = 0) const uint LANES = 32u;
+const uint ROWS = 128u / LANES, TOKENS = 8u;
 shared float partial[TOKENS * 128u];
 
 uint input_row(uint token) {
@@ -165,17 +168,17 @@ void main() {
             }
         }
     }
-    for (uint t = 0u; t < TOKENS; ++t) partial[t * 128u + lid] = acc[t];
-    barrier();
-    for (uint stride = LANES / 2u; stride > 0u; stride >>= 1) {
-        if (lane < stride) {
-            for (uint t = 0u; t < TOKENS; ++t) partial[t * 128u + lid] += partial[t * 128u + lid + stride];
-        }
-        barrier();
+    for (uint t = 0u; t < TOKENS; ++t) {
+        if (t >= n_tokens) break;
+        partial[t * 128u + lid] = acc[t];
     }
+    barrier();
+    // Lane t of each row sums and writes token t: one barrier instead of a reduction tree.
     if (row < p.n_rows && lane < n_tokens) {
         const uint token = first_token + lane;
-        const float value = partial[lane * 128u + row_in_group * LANES] * p.output_scale;
+        float total = 0.0;
+        for (uint l = 0u; l < LANES; ++l) total += partial[lane * 128u + row_in_group * LANES + l];
+        const float value = total * p.output_scale;
 #ifdef LM_HEAD
         readback_f[p.out_word + token * p.out_stride + row] = value;
 #else

@@ -54,11 +54,16 @@ void decode_tq1(uint row_byte, uint u, out TernaryUnit unit) {
     uint block = u / 13u, k = u % 13u;
     uint base = row_byte + block * 54u;
     ivec4 b = bytes_u(load_u32(base + 4u * k));
-    unit.runs = k == 12u ? 4u : 5u;
     for (uint n = 0u; n < 5u; ++n) {
         unit.codes[n] = ivec4(trit(b.x, n), trit(b.y, n), trit(b.z, n), trit(b.w, n)) - 1;
         unit.word[n] = block * 64u + (k < 8u ? 8u * n + k : (k < 12u ? 40u + 4u * n + (k - 8u) : 60u + n));
     }
+    if (k == 12u) {
+        // qh has four trits: the fifth run counts nothing (kept so that every unit has five runs).
+        unit.codes[4] = ivec4(0);
+        unit.word[4] = block * 64u + 60u;
+    }
+    unit.runs = 5u;
     unit.d = load_f16(base + 52u);
 }
 

@@ -7,3 +7,5 @@ set_tests_properties(install_and_link PROPERTIES LABELS "no-sanitizer" TIMEOUT 3
 
 add_test(NAME cli_end_to_end COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_cli.sh $<TARGET_FILE:bitnet_cli>)
 set_tests_properties(cli_end_to_end PROPERTIES TIMEOUT 300)
+add_test(NAME cli_chat_turns COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_chat.sh $<TARGET_FILE:bitnet_cli>)
+set_tests_properties(cli_chat_turns PROPERTIES TIMEOUT 300)

@@ -19,7 +19,12 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 #include "bitnet.h"
 #include "kernels/cpu_features.h"
@@ -662,5 +667,26 @@ TEST(KernelDispatch, BitnetIsaSelectionRule) {
     EXPECT_EQ(&bitnet::cpu_kernels(), &bitnet::choose_cpu_kernels(std::getenv("BITNET_ISA")));
     EXPECT_EQ(&bitnet::cpu_kernels(), &bitnet::cpu_kernels());
 }
+
+#if defined(__linux__)
+// BITNET_ISA at process start: each variant, and an unknown name (which falls back to the best).
+// The test re-runs itself in a child process, since the choice is made once per process.
+TEST(KernelDispatch, ProcessChoiceFollowsBitnetIsa) {
+    if (const char *expected = std::getenv("BITNET_KERNEL_TEST_EXPECT")) {
+        EXPECT_STREQ(bitnet::cpu_kernels().name, expected);
+        return;
+    }
+    std::vector<std::pair<std::string, std::string>> cases;  // BITNET_ISA, expected choice
+    for (const KernelTable *t : variants()) cases.emplace_back(t->name, t->name);
+    cases.emplace_back("bogus", variants().back()->name);
+    char self[4096] = {};
+    ASSERT_GT(readlink("/proc/self/exe", self, sizeof self - 1), 0);
+    for (const auto &[request, expected] : cases) {
+        const std::string command = "BITNET_ISA=" + request + " BITNET_KERNEL_TEST_EXPECT=" + expected + " '" + self +
+                                    "' --gtest_filter=KernelDispatch.ProcessChoiceFollowsBitnetIsa > /dev/null 2>&1";
+        EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    }
+}
+#endif
 
 }  // namespace

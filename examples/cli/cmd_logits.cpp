@@ -47,14 +47,10 @@ int run_logits(int argc, char **argv) {
     if (!model) return 1;
 
     const uint32_t n = static_cast<uint32_t>(tokens.size());
-    bitnet_context_params params = bitnet_context_default_params();
+    bitnet_context_params params = bitnet_cli::context_params(options);
     params.n_ctx = options.n_ctx > n ? options.n_ctx : n;
     params.n_batch = n;
     params.n_outputs_max = n;
-    params.n_threads = options.n_threads;
-    params.kv_type = options.kv_type;
-    params.quantize_activations = options.quantize_activations;
-    params.backend = options.backend;
     bitnet_context *context = nullptr;
     bitnet_batch *batch = nullptr;
     bitnet_status status = bitnet_context_new(model, &params, &context);

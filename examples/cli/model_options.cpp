@@ -84,6 +84,16 @@ bool parse_token_list(const std::string &text, std::vector<bitnet_token> *tokens
     return true;
 }
 
+bitnet_context_params context_params(const ModelOptions &options) {
+    bitnet_context_params params = bitnet_context_default_params();
+    params.n_ctx = options.n_ctx;
+    params.n_threads = options.n_threads;
+    params.kv_type = options.kv_type;
+    params.quantize_activations = options.quantize_activations;
+    params.backend = options.backend;
+    return params;
+}
+
 bitnet_model *load_model_or_report(const ModelOptions &options, const char *command) {
     bitnet_set_log_callback(bitnet_log_to_stderr, options.verbose ? BITNET_LOG_INFO : BITNET_LOG_WARN, nullptr);
     if (options.model_path.empty()) {

@@ -27,6 +27,9 @@ extern const char *const kModelOptionsHelp;
 // "1 2 3" or "1,2,3" -> ids; false on anything else.
 bool parse_token_list(const std::string &text, std::vector<bitnet_token> *tokens);
 
+// Context parameters from the options (n_ctx, threads, KV type, activation mode, backend).
+bitnet_context_params context_params(const ModelOptions &options);
+
 // Loads the model (logging to stderr when verbose); prints the failure and returns null.
 bitnet_model *load_model_or_report(const ModelOptions &options, const char *command);
 

@@ -51,14 +51,17 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
 constexpr int64_t kI2SBlockElements = 128;
 constexpr int64_t kI2SBlockBytes = 32;
 
+// Element p = 32 * group + lane of a block: byte `lane`, bits (7 - 2 * group):(6 - 2 * group).
 int32_t i2s_code_dot(const uint8_t *row, int64_t n_cols, const int8_t *q) {
     int32_t acc = 0;
     for (int64_t block = 0; block < n_cols / kI2SBlockElements; ++block) {
         const uint8_t *bytes = row + block * kI2SBlockBytes;
         const int8_t *qb = q + block * kI2SBlockElements;
-        for (int p = 0; p < kI2SBlockElements; ++p) {
-            const int code = (bytes[p % 32] >> (6 - 2 * (p / 32))) & 3;
-            acc += code * qb[p];
+        for (int group = 0; group < 4; ++group) {
+            for (int lane = 0; lane < 32; ++lane) {
+                const int code = (bytes[lane] >> (6 - 2 * group)) & 3;
+                acc += code * qb[32 * group + lane];
+            }
         }
     }
     return acc;

@@ -17,8 +17,8 @@ using vk::Shader;
 uint64_t round_up(uint64_t value, uint64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 uint32_t ceil_div(uint64_t value, uint64_t divisor) { return static_cast<uint32_t>((value + divisor - 1) / divisor); }
 
-constexpr uint32_t kMatmulRows = 4;     // rows per workgroup of the matmul shaders
-constexpr uint32_t kMatmulTokens = 8;   // tokens per workgroup of the matmul shaders
+constexpr uint32_t kMatmulInvocations = 128;  // workgroup size of the matmul shaders
+constexpr uint32_t kMatmulTokens = 8;         // tokens per workgroup of the matmul shaders
 constexpr int32_t kMaxHeadDim = 256;    // attention.comp's shared arrays
 
 // Push constants, laid out as the shaders declare them.
@@ -362,7 +362,8 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
     // I2_S carries one tensor scale; TQ blocks carry theirs inside the data (as the CPU computes it).
     const float weight_scale = (weight.type == TensorType::I2_S ? weight.scale : 1.0f) * weight.output_scale;
     const uint32_t units = units_per_row(weight.type, weight.stored_cols);
-    const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * kMatmulRows;
+    const uint32_t rows_per_group = kMatmulInvocations / device_->pipelines().matmul_lanes();
+    const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * rows_per_group;
     sync(kCodes, region(out));
     for (const vk::TensorPiece &piece : tensor.pieces) {
         for (uint64_t first = 0; first < piece.n_rows; first += max_rows) {
@@ -378,7 +379,7 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
                                         act_width(out),
                                         static_cast<uint32_t>(plan_->n_tokens),
                                         weight_scale};
-            dispatch(shader, params, weights_->page_set(piece.page), VK_NULL_HANDLE, ceil_div(rows, kMatmulRows),
+            dispatch(shader, params, weights_->page_set(piece.page), VK_NULL_HANDLE, ceil_div(rows, rows_per_group),
                      ceil_div(static_cast<uint64_t>(plan_->n_tokens), kMatmulTokens));
         }
     }
@@ -387,7 +388,8 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
 void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm_head) {
     const vk::DeviceTensor &tensor = weights_->find(weight);
     const uint32_t units = units_per_row(weight.type, weight.stored_cols);
-    const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * kMatmulRows;
+    const uint32_t rows_per_group = kMatmulInvocations / device_->pipelines().matmul_lanes();
+    const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * rows_per_group;
     const uint32_t n_tokens = static_cast<uint32_t>(lm_head ? plan_->n_outputs : plan_->n_tokens);
     const uint64_t n_vocab = static_cast<uint64_t>(model_.hparams.n_vocab);
     for (const vk::TensorPiece &piece : tensor.pieces) {
@@ -409,7 +411,7 @@ void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm
                                            lm_head ? 1.0f : weight.output_scale,
                                            layout_.meta + layout_.outputs};
             dispatch(lm_head ? Shader::LmHead : Shader::MatmulFloat, params, weights_->page_set(piece.page),
-                     lm_head ? sets_[1] : VK_NULL_HANDLE, ceil_div(rows, kMatmulRows), ceil_div(n_tokens, kMatmulTokens));
+                     lm_head ? sets_[1] : VK_NULL_HANDLE, ceil_div(rows, rows_per_group), ceil_div(n_tokens, kMatmulTokens));
         }
     }
 }

@@ -46,6 +46,7 @@ Spirv spirv_of(Shader shader) {
 
 Pipelines::Pipelines(Device &device) : device_(device) {
     const DeviceFunctions &fn = device.fn();
+    matmul_lanes_ = device.type() == VK_PHYSICAL_DEVICE_TYPE_CPU ? 8 : 32;
     VkDescriptorSetLayoutBinding binding{};
     binding.binding = 0;
     binding.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
@@ -101,6 +102,10 @@ VkPipeline Pipelines::get(Shader shader) {
     info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     info.stage.module = module;
     info.stage.pName = "main";
+    // Shaders without constant 0 ignore it.
+    const VkSpecializationMapEntry entry{0, 0, sizeof(uint32_t)};
+    VkSpecializationInfo specialization{1, &entry, sizeof(uint32_t), &matmul_lanes_};
+    info.stage.pSpecializationInfo = &specialization;
     info.layout = layout_;
     VkResult result = fn.vkCreateComputePipelines(device_.handle(), VK_NULL_HANDLE, 1, &info, nullptr, &pipeline);
     fn.vkDestroyShaderModule(device_.handle(), module, nullptr);

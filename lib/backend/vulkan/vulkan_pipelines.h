@@ -39,6 +39,9 @@ public:
 
     VkDescriptorSetLayout set_layout() const { return set_layout_; }
     VkPipelineLayout layout() const { return layout_; }
+    // Invocations per weight row in the matmul shaders (their specialization constant 0): 32 on
+    // GPUs; 8 on CPU implementations, where each workgroup costs more and wide rows less.
+    uint32_t matmul_lanes() const { return matmul_lanes_; }
     // The pipeline of `shader`, compiled on first use (thread-safe). Throws on failure.
     VkPipeline get(Shader shader);
 
@@ -46,6 +49,7 @@ private:
     Device &device_;
     VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
     VkPipelineLayout layout_ = VK_NULL_HANDLE;
+    uint32_t matmul_lanes_ = 32;
     std::mutex mutex_;
     std::array<VkPipeline, static_cast<size_t>(Shader::Count)> pipelines_{};
 };
