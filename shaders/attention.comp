@@ -36,7 +36,7 @@ const float LOWEST = -3.402823466e38;  // below every score; infinities are avoi
 shared float query[MAX_HEAD_DIM];
 shared float output_acc[MAX_HEAD_DIM];
 shared float weights[WG];
-shared float reduction[WG];
+shared float scores[WG];
 
 float cache_at(uint element) {
     if (p.is_f16 != 0u) return unpackHalf2x16(cache_u[element >> 1])[element & 1u];
@@ -74,28 +74,24 @@ void main() {
             for (uint i = 0u; i < p.head_dim; ++i) dot += query[i] * cache_at(key + i);
             score = dot * p.scale;
         }
-        reduction[lid] = score;
-        barrier();
-        for (uint stride = WG / 2u; stride > 0u; stride >>= 1) {
-            if (lid < stride) reduction[lid] = max(reduction[lid], reduction[lid + stride]);
-            barrier();
-        }
-        const float chunk_max = reduction[0];
-        barrier();
-        if (chunk_max == LOWEST) continue;  // nothing visible in this chunk (uniform branch)
-
-        const float new_max = max(running_max, chunk_max);
-        const float weight = visible ? exp(score - new_max) : 0.0;
-        weights[lid] = weight;
-        reduction[lid] = weight;
-        barrier();
-        for (uint stride = WG / 2u; stride > 0u; stride >>= 1) {
-            if (lid < stride) reduction[lid] += reduction[lid + stride];
-            barrier();
-        }
-        const float correction = seen ? exp(running_max - new_max) : 0.0;
-        running_sum = running_sum * correction + reduction[0];
+        // Reductions over the chunk are read serially by every invocation after one barrier: far
+        // fewer barriers than a tree, which is what workgroups on CPU implementations pay for.
         const uint n_in_chunk = min(WG, p.n_cells - first);
+        scores[lid] = score;
+        barrier();
+        float chunk_max = LOWEST;
+        for (uint i = 0u; i < n_in_chunk; ++i) chunk_max = max(chunk_max, scores[i]);
+        if (chunk_max == LOWEST) {  // nothing visible in this chunk (uniform branch)
+            barrier();
+            continue;
+        }
+        const float new_max = max(running_max, chunk_max);
+        weights[lid] = visible ? exp(score - new_max) : 0.0;
+        barrier();
+        float chunk_sum = 0.0;
+        for (uint i = 0u; i < n_in_chunk; ++i) chunk_sum += weights[i];
+        const float correction = seen ? exp(running_max - new_max) : 0.0;
+        running_sum = running_sum * correction + chunk_sum;
         for (uint d = lid; d < p.head_dim; d += WG) {
             float acc = output_acc[d] * correction;
             for (uint i = 0u; i < n_in_chunk; ++i) {

@@ -25,11 +25,9 @@ void main() {
     for (uint i = lane; i < p.cols; i += 128u) max_abs = max(max_abs, abs(work_f[row + i]));
     partial_max[lane] = max_abs;
     barrier();
-    for (uint stride = 64u; stride > 0u; stride >>= 1) {
-        if (lane < stride) partial_max[lane] = max(partial_max[lane], partial_max[lane + stride]);
-        barrier();
-    }
-    const float m = partial_max[0];
+    // Every invocation reads the 128 partial maxima (one barrier rather than a tree of them).
+    float m = 0.0;
+    for (uint i = 0u; i < 128u; ++i) m = max(m, partial_max[i]);
     const float scale = 127.0 / (m > 1e-5 ? m : 1e-5);
     for (uint w = lane; w < p.padded_words; w += 128u) {
         uint packed = 0u;

@@ -1,6 +1,6 @@
 #version 450
 // RMSNorm per token: y = x * (1 / sqrt(mean(x^2) + eps)) * gamma, gamma from the weight page.
-// The CPU sums squares in double; here a float tree reduction (its error grows with log n).
+// The CPU sums squares in double; here in float, 128 strided partial sums then their sum.
 // In place is fine: each invocation reads and writes only its own elements.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 128) in;
@@ -26,11 +26,10 @@ void main() {
     for (uint i = lane; i < p.n; i += 128u) sum += work_f[x + i] * work_f[x + i];
     partial[lane] = sum;
     barrier();
-    for (uint stride = 64u; stride > 0u; stride >>= 1) {
-        if (lane < stride) partial[lane] += partial[lane + stride];
-        barrier();
-    }
-    const float inv_rms = 1.0 / sqrt(partial[0] / float(p.n) + p.eps);
+    // Every invocation adds the 128 partial sums in the same order (one barrier, no tree).
+    float total = 0.0;
+    for (uint i = 0u; i < 128u; ++i) total += partial[i];
+    const float inv_rms = 1.0 / sqrt(total / float(p.n) + p.eps);
     for (uint i = lane; i < p.n; i += 128u) {
         precise float value = work_f[x + i] * inv_rms * gamma_f[p.gamma_word + i];
         work_f[y + i] = value;
