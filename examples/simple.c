@@ -6,10 +6,10 @@
 
 #include <bitnet.h>
 
-/* Chain members are created and handed over in one step; the chain frees them with itself. */
-static bitnet_status add(bitnet_sampler *chain, bitnet_status status, bitnet_sampler *member) {
-    if (status == BITNET_OK) status = bitnet_sampler_chain_add(chain, member);
-    if (status != BITNET_OK) bitnet_sampler_free(member);
+/* Hands a just-made member to the chain, which then frees it with itself. */
+static bitnet_status add(bitnet_sampler *chain, bitnet_status made, bitnet_sampler *const *member) {
+    bitnet_status status = made == BITNET_OK ? bitnet_sampler_chain_add(chain, *member) : made;
+    if (status != BITNET_OK) bitnet_sampler_free(*member);
     return status;
 }
 
@@ -30,9 +30,9 @@ int main(int argc, char **argv) {
     if (status == BITNET_OK) status = bitnet_detokenizer_new(model, false, &detokenizer);
     /* Truncate to the likeliest tokens, soften them, then draw with a fixed seed. */
     if (status == BITNET_OK) status = bitnet_sampler_chain_new(NULL, &chain);
-    if (status == BITNET_OK) status = add(chain, bitnet_sampler_init_top_k(40, &member), member);
-    if (status == BITNET_OK) status = add(chain, bitnet_sampler_init_temperature(0.8f, &member), member);
-    if (status == BITNET_OK) status = add(chain, bitnet_sampler_init_dist(42, &member), member);
+    if (status == BITNET_OK) status = add(chain, bitnet_sampler_init_top_k(40, &member), &member);
+    if (status == BITNET_OK) status = add(chain, bitnet_sampler_init_temperature(0.8f, &member), &member);
+    if (status == BITNET_OK) status = add(chain, bitnet_sampler_init_dist(42, &member), &member);
 
     int32_t n_prompt = 0;
     if (status == BITNET_OK) {

@@ -4,6 +4,7 @@
 // buffer hold both; no shader reads a word through one view after writing it through the other.
 layout(set = 0, binding = 0) buffer WorkFloats { float work_f[]; };
 layout(set = 0, binding = 0) buffer WorkWords { uint work_u[]; };
+layout(set = 0, binding = 0) buffer WorkVectors { vec4 work_v[]; };  // activation rows are 16-byte aligned
 
 // Elementwise shaders run on a 2-D grid when one dimension would exceed the device's group
 // count limit; this is the flat invocation index.

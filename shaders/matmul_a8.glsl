@@ -5,6 +5,7 @@
 // A workgroup computes 4 rows for up to 8 tokens: 32 lanes per row stride over the row's units,
 // and each weight word is decoded once for all 8 tokens. Grid: (row groups, token groups).
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 128) in;
 #include "common.glsl"
 #include "weights.glsl"
@@ -42,18 +43,19 @@ void main() {
     const uint first_token = gl_WorkGroupID.y * TOKENS;
     const uint n_tokens = min(TOKENS, p.n_tokens - first_token);
 
+    // Fixed trip counts, unrolled, keep the accumulators and decoded runs in registers.
     ACCUMULATOR acc[TOKENS];
-    for (uint t = 0u; t < TOKENS; ++t) acc[t] = ACCUMULATOR(0);
+    [[unroll]] for (uint t = 0u; t < TOKENS; ++t) acc[t] = ACCUMULATOR(0);
     if (row < p.n_rows) {
         const uint row_byte = p.weight_byte + row * p.row_bytes;
         for (uint u = lane; u < p.units; u += LANES) {
             TernaryUnit unit;
             decode_ternary(FORMAT, row_byte, u, unit);
-            for (uint t = 0u; t < TOKENS; ++t) {
-                if (t >= n_tokens) break;
+            [[unroll]] for (uint t = 0u; t < TOKENS; ++t) {
+                if (t >= n_tokens) continue;
                 const uint codes = p.codes_word + (first_token + t) * p.codes_stride;
                 int dot = 0;
-                for (uint r = 0u; r < unit.runs; ++r) {
+                [[unroll]] for (uint r = 0u; r < TERNARY_RUNS(FORMAT); ++r) {
                     const ivec4 q = bytes_s(work_u[codes + unit.word[r]]);
                     const ivec4 c = unit.codes[r];
                     dot += c.x * q.x + c.y * q.y + c.z * q.z + c.w * q.w;
@@ -66,9 +68,8 @@ void main() {
             }
         }
     }
-    for (uint t = 0u; t < TOKENS; ++t) {
-        if (t >= n_tokens) break;
-        partial[t * 128u + lid] = acc[t];
+    [[unroll]] for (uint t = 0u; t < TOKENS; ++t) {
+        if (t < n_tokens) partial[t * 128u + lid] = acc[t];
     }
     barrier();
     // Lane t of each row sums and writes token t: one barrier instead of a reduction tree.

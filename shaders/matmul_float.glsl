@@ -5,6 +5,7 @@
 // lm_head: inputs gathered from the batch's output entries, logits written to the readback buffer.
 // Same tiling as matmul_a8.glsl: 4 rows x 8 tokens per workgroup, 32 lanes per row.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 128) in;
 #include "common.glsl"
 #include "weights.glsl"
@@ -25,9 +26,7 @@ layout(push_constant) uniform Params {
     uint row_bytes;
     uint n_rows;
     uint units;           // units per row
-    uint type;            // engine tensor type id
-    uint cols;            // elements per row that count (activations past it are never read)
-    uint x_word;          // input row of token 0 (LM_HEAD: of batch entry 0)
+    uint x_word;          // input row of token 0 (LM_HEAD: of batch entry 0); rows 16-byte aligned
     uint x_stride;
     uint out_word;
     uint out_stride;
@@ -37,10 +36,18 @@ layout(push_constant) uniform Params {
     uint gather_word;     // LM_HEAD: the batch entry of each output row
 } p;
 
+// The weight type (engine tensor type id) this pipeline decodes: a specialization constant, so
+// each pipeline holds only its own decoder.
+layout(constant_id = 1) const uint WEIGHT_TYPE = 0u;
+
+// Runs of four elements per unit.
+const uint RUNS = WEIGHT_TYPE == TYPE_Q4_0 ? 2u
+                  : (WEIGHT_TYPE == TYPE_Q6_K || WEIGHT_TYPE == TYPE_I2S || WEIGHT_TYPE == TYPE_TQ2) ? 4u
+                  : WEIGHT_TYPE == TYPE_TQ1 ? 5u : 1u;
+
 struct FloatUnit {
     vec4 w[5];
     uint x[5];  // element index of each run
-    uint runs;
 };
 
 vec4 f16x4(uint byte_offset) {
@@ -56,23 +63,22 @@ vec4 bf16x4(uint byte_offset) {
 // Unit sizes: F32/F16/BF16 4 elements; Q8_0 4 (8 per block); Q4_0 8 (4 per block);
 // Q6_K 16 (16 per block); ternary formats see ternary.glsl.
 void decode_float(uint row_byte, uint u, out FloatUnit unit) {
-    unit.runs = 1u;
-    if (p.type == TYPE_F32) {
+    if (WEIGHT_TYPE == TYPE_F32) {
         const uint w = (row_byte >> 2) + 4u * u;
         unit.w[0] = vec4(weight_f[w], weight_f[w + 1u], weight_f[w + 2u], weight_f[w + 3u]);
         unit.x[0] = 4u * u;
-    } else if (p.type == TYPE_F16) {
+    } else if (WEIGHT_TYPE == TYPE_F16) {
         unit.w[0] = f16x4(row_byte + 8u * u);
         unit.x[0] = 4u * u;
-    } else if (p.type == TYPE_BF16) {
+    } else if (WEIGHT_TYPE == TYPE_BF16) {
         unit.w[0] = bf16x4(row_byte + 8u * u);
         unit.x[0] = 4u * u;
-    } else if (p.type == TYPE_Q8_0) {
+    } else if (WEIGHT_TYPE == TYPE_Q8_0) {
         // 34-byte blocks: d f16, qs int8[32]; x = q * d.
         const uint block = u >> 3, k = u & 7u, base = row_byte + block * 34u;
         unit.w[0] = vec4(bytes_s(load_u32(base + 2u + 4u * k))) * load_f16(base);
         unit.x[0] = block * 32u + 4u * k;
-    } else if (p.type == TYPE_Q4_0) {
+    } else if (WEIGHT_TYPE == TYPE_Q4_0) {
         // 18-byte blocks: d f16, qs u8[16]; low nibbles first half, high nibbles second, x = (q - 8) * d.
         const uint block = u >> 2, k = u & 3u, base = row_byte + block * 18u;
         const float d = load_f16(base);
@@ -81,8 +87,7 @@ void decode_float(uint row_byte, uint u, out FloatUnit unit) {
         unit.w[1] = vec4((b >> 4) - 8) * d;
         unit.x[0] = block * 32u + 4u * k;
         unit.x[1] = unit.x[0] + 16u;
-        unit.runs = 2u;
-    } else if (p.type == TYPE_Q6_K) {
+    } else if (WEIGHT_TYPE == TYPE_Q6_K) {
         // 210-byte blocks: ql[128], qh[64], scales int8[16], d f16 (formats.md §1.6).
         const uint block = u >> 4, k = u & 15u, h = k >> 3, l0 = 4u * (k & 7u), is = l0 >> 4;
         const uint base = row_byte + block * 210u;
@@ -100,17 +105,15 @@ void decode_float(uint row_byte, uint u, out FloatUnit unit) {
         unit.w[2] = d * float(load_s8(sc + 4u)) * vec4(q3);
         unit.w[3] = d * float(load_s8(sc + 6u)) * vec4(q4);
         const uint first = block * 256u + h * 128u + l0;
-        for (uint r = 0u; r < 4u; ++r) unit.x[r] = first + 32u * r;
-        unit.runs = 4u;
+        [[unroll]] for (uint r = 0u; r < 4u; ++r) unit.x[r] = first + 32u * r;
     } else {
         TernaryUnit t;
-        decode_ternary(p.type, row_byte, u, t);
+        decode_ternary(WEIGHT_TYPE, row_byte, u, t);
         const float scale = t.d * p.element_scale;
-        for (uint r = 0u; r < 5u; ++r) {
+        [[unroll]] for (uint r = 0u; r < 5u; ++r) {
             unit.w[r] = vec4(t.codes[r]) * scale;
             unit.x[r] = 4u * t.word[r];
         }
-        unit.runs = t.runs;
     }
 }
 
@@ -135,42 +138,27 @@ void main() {
     const uint n_tokens = min(TOKENS, p.n_tokens - first_token);
 
     uint rows_in[TOKENS];
-    for (uint t = 0u; t < TOKENS; ++t) rows_in[t] = t < n_tokens ? input_row(first_token + t) : 0u;
+    [[unroll]] for (uint t = 0u; t < TOKENS; ++t) rows_in[t] = t < n_tokens ? input_row(first_token + t) : 0u;
     float acc[TOKENS];
-    for (uint t = 0u; t < TOKENS; ++t) acc[t] = 0.0;
+    [[unroll]] for (uint t = 0u; t < TOKENS; ++t) acc[t] = 0.0;
     if (row < p.n_rows) {
         const uint row_byte = p.weight_byte + row * p.row_bytes;
         for (uint u = lane; u < p.units; u += LANES) {
             FloatUnit unit;
             decode_float(row_byte, u, unit);
-            // Elements past `cols` (a row's partial last unit, zero padding of repacked I2_S rows)
-            // count as zero, and the activations there are never read.
-            bool whole = true;
-            for (uint r = 0u; r < unit.runs; ++r) whole = whole && unit.x[r] + 4u <= p.cols;
-            for (uint t = 0u; t < TOKENS; ++t) {
-                if (t >= n_tokens) break;
+            // Runs past `cols` (a row's partial last unit, zero padding of repacked I2_S rows) meet
+            // the zero padding of the activation rows, and weights there are finite (zero-filled
+            // pages), so they add nothing and need no check.
+            [[unroll]] for (uint t = 0u; t < TOKENS; ++t) {
+                if (t >= n_tokens) continue;
                 float s = 0.0;
-                for (uint r = 0u; r < unit.runs; ++r) {
-                    const uint x = rows_in[t] + unit.x[r];
-                    vec4 xv;
-                    if (whole) {
-                        xv = vec4(work_f[x], work_f[x + 1u], work_f[x + 2u], work_f[x + 3u]);
-                    } else {
-                        for (uint j = 0u; j < 4u; ++j) xv[j] = unit.x[r] + j < p.cols ? work_f[x + j] : 0.0;
-                    }
-                    vec4 wv = unit.w[r];
-                    if (!whole) {
-                        for (uint j = 0u; j < 4u; ++j) wv[j] = unit.x[r] + j < p.cols ? wv[j] : 0.0;
-                    }
-                    s += dot(wv, xv);
-                }
+                [[unroll]] for (uint r = 0u; r < RUNS; ++r) s += dot(unit.w[r], work_v[(rows_in[t] + unit.x[r]) >> 2]);
                 acc[t] += s;
             }
         }
     }
-    for (uint t = 0u; t < TOKENS; ++t) {
-        if (t >= n_tokens) break;
-        partial[t * 128u + lid] = acc[t];
+    [[unroll]] for (uint t = 0u; t < TOKENS; ++t) {
+        if (t < n_tokens) partial[t * 128u + lid] = acc[t];
     }
     barrier();
     // Lane t of each row sums and writes token t: one barrier instead of a reduction tree.

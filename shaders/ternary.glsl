@@ -6,10 +6,12 @@
 #define TYPE_TQ2 35u
 #define TYPE_TQ1 34u
 
+// Runs per unit: TQ1_0 units have five (the qh unit's fifth counts nothing), the others four.
+#define TERNARY_RUNS(type) ((type) == TYPE_TQ1 ? 5u : 4u)
+
 struct TernaryUnit {
     ivec4 codes[5];
     uint word[5];
-    uint runs;
     float d;
 };
 
@@ -19,11 +21,10 @@ struct TernaryUnit {
 void decode_i2s(uint row_byte, uint u, out TernaryUnit unit) {
     uint w = weight_u[(row_byte >> 2) + u];
     uint block = u >> 3, lane_word = u & 7u;
-    for (uint g = 0u; g < 4u; ++g) {
+    [[unroll]] for (uint g = 0u; g < 4u; ++g) {
         unit.codes[g] = bytes_u((w >> (6u - 2u * g)) & 0x03030303u) - 1;
         unit.word[g] = block * 32u + g * 8u + lane_word;
     }
-    unit.runs = 4u;
     unit.d = 1.0;
 }
 
@@ -33,11 +34,10 @@ void decode_tq2(uint row_byte, uint u, out TernaryUnit unit) {
     uint block = u >> 4, qs_word = u & 15u, half_index = qs_word >> 3, m_word = qs_word & 7u;
     uint base = row_byte + block * 66u;
     uint w = load_u32(base + 4u * qs_word);
-    for (uint l = 0u; l < 4u; ++l) {
+    [[unroll]] for (uint l = 0u; l < 4u; ++l) {
         unit.codes[l] = bytes_u((w >> (2u * l)) & 0x03030303u) - 1;
         unit.word[l] = block * 64u + half_index * 32u + l * 8u + m_word;
     }
-    unit.runs = 4u;
     unit.d = load_f16(base + 64u);
 }
 
@@ -54,7 +54,7 @@ void decode_tq1(uint row_byte, uint u, out TernaryUnit unit) {
     uint block = u / 13u, k = u % 13u;
     uint base = row_byte + block * 54u;
     ivec4 b = bytes_u(load_u32(base + 4u * k));
-    for (uint n = 0u; n < 5u; ++n) {
+    [[unroll]] for (uint n = 0u; n < 5u; ++n) {
         unit.codes[n] = ivec4(trit(b.x, n), trit(b.y, n), trit(b.z, n), trit(b.w, n)) - 1;
         unit.word[n] = block * 64u + (k < 8u ? 8u * n + k : (k < 12u ? 40u + 4u * n + (k - 8u) : 60u + n));
     }
@@ -63,7 +63,6 @@ void decode_tq1(uint row_byte, uint u, out TernaryUnit unit) {
         unit.codes[4] = ivec4(0);
         unit.word[4] = block * 64u + 60u;
     }
-    unit.runs = 5u;
     unit.d = load_f16(base + 52u);
 }
 

@@ -9,3 +9,4 @@ add_test(NAME cli_end_to_end COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/tes
 set_tests_properties(cli_end_to_end PROPERTIES TIMEOUT 300)
 add_test(NAME cli_chat_turns COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_chat.sh $<TARGET_FILE:bitnet_cli>)
 set_tests_properties(cli_chat_turns PROPERTIES TIMEOUT 300)
+include(${CMAKE_CURRENT_SOURCE_DIR}/bindings.cmake OPTIONAL)

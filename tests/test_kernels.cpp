@@ -236,6 +236,7 @@ struct Shape {
 const Shape kShapes[] = {
     {1, 1, 1},  {3, 2, 3},   {17, 3, 1},  {67, 1, 5},  {5, 5, 7},   {4, 8, 2},  {17, 13, 3},
     {3, 4, 27}, {67, 13, 1}, {1, 1, 54},  {8, 1, 20},  {2, 3, 9},   {33, 5, 4}, {6, 7, 11},
+    {3, 5, 0},  {2, 1, 0},  // no columns at all: every output is still written (as 0)
 };
 
 ::testing::AssertionResult bitwise_equal(const std::vector<float> &got, const std::vector<float> &want,

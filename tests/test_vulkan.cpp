@@ -520,6 +520,48 @@ TEST(VulkanKvCells, ReadWriteAndRotateMatchCpu) {
     }
 }
 
+// Through the public API: a context shift (seq_rm + seq_add re-rotating keys on the device), and
+// a state saved from a Vulkan context restored into a Vulkan and into a CPU context.
+TEST(VulkanKvCells, ContextShiftAndStateMatchCpu) {
+    REQUIRE_VULKAN();
+    auto model = bitnet_test::load_model(bitnet_test::synthetic_model("tiny", "tq2_0"));
+    ASSERT_TRUE(model);
+    const int32_t n_vocab = bitnet_model_n_vocab(model.get());
+    std::vector<int> tokens = random_tokens(16, n_vocab, 43);
+    RunOptions options;
+    options.quantize_activations = false;
+    auto cpu = bitnet_test::make_context(model.get(), options, 24);
+    auto vulkan = bitnet_test::make_context(model.get(), on_vulkan(options), 24);
+    ASSERT_TRUE(cpu && vulkan);
+    for (bitnet_context *c : {cpu.get(), vulkan.get()}) {
+        ASSERT_EQ(bitnet_test::decode_tokens(c, tokens, 0, 0, /*all_logits=*/false), BITNET_OK);
+        ASSERT_EQ(bitnet_seq_rm(c, 0, 4, 10), BITNET_OK) << bitnet_last_error();
+        ASSERT_EQ(bitnet_seq_add(c, 0, 10, -1, -6), BITNET_OK) << bitnet_last_error();
+        ASSERT_EQ(bitnet_test::decode_tokens(c, {tokens[3]}, 10, 0), BITNET_OK) << bitnet_last_error();
+    }
+    auto relative = [](const std::vector<float> &actual, const std::vector<float> &expected) {
+        return bitnet_test::relative_rms(actual, std::vector<double>(expected.begin(), expected.end()));
+    };
+    EXPECT_LE(relative(bitnet_test::logits_copy(vulkan.get(), 0, n_vocab), bitnet_test::logits_copy(cpu.get(), 0, n_vocab)),
+              1e-3);
+
+    std::vector<uint8_t> state(bitnet_state_size(vulkan.get()));
+    size_t written = 0;
+    ASSERT_EQ(bitnet_state_save(vulkan.get(), state.data(), state.size(), &written), BITNET_OK) << bitnet_last_error();
+    state.resize(written);
+    auto restored_vulkan = bitnet_test::make_context(model.get(), on_vulkan(options), 24);
+    auto restored_cpu = bitnet_test::make_context(model.get(), options, 24);
+    ASSERT_TRUE(restored_vulkan && restored_cpu);
+    ASSERT_EQ(bitnet_state_load(restored_vulkan.get(), state.data(), state.size()), BITNET_OK) << bitnet_last_error();
+    ASSERT_EQ(bitnet_state_load(restored_cpu.get(), state.data(), state.size()), BITNET_OK) << bitnet_last_error();
+    for (bitnet_context *c : {vulkan.get(), restored_vulkan.get(), restored_cpu.get()}) {
+        ASSERT_EQ(bitnet_test::decode_tokens(c, {tokens[4]}, 11, 0), BITNET_OK) << bitnet_last_error();
+    }
+    const std::vector<float> expected = bitnet_test::logits_copy(vulkan.get(), 0, n_vocab);
+    EXPECT_EQ(bitnet_test::logits_copy(restored_vulkan.get(), 0, n_vocab), expected) << "restored on Vulkan";
+    EXPECT_LE(relative(bitnet_test::logits_copy(restored_cpu.get(), 0, n_vocab), expected), 1e-3) << "restored on CPU";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sharing: weights uploaded once per (model, device), contexts on several threads
 // ---------------------------------------------------------------------------------------------

@@ -547,7 +547,7 @@ struct TQKernel {
         const int64_t chunk = row_chunk_rows(row_bytes);
         alignas(64) int32_t block_sums[kTQMaxChunkBlocks * kTileTokens];
         if (n_tokens == 1) {
-            for (int64_t b0 = 0; b0 < n_blocks; b0 += kTQMaxChunkBlocks) {
+            for (int64_t b0 = 0; b0 == 0 || b0 < n_blocks; b0 += kTQMaxChunkBlocks) {  // once for 0 blocks too
                 const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
                 block_activation_sums<1>(activations, b0, blocks, 1, block_sums);
                 const bool first = b0 == 0, last = b0 + blocks == n_blocks;
@@ -562,7 +562,7 @@ struct TQKernel {
             const int64_t r_end = min64(n_rows, r0 + chunk);
             for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
                 const int64_t tokens = min64(kTileTokens, n_tokens - t);
-                for (int64_t b0 = 0; b0 < n_blocks; b0 += kTQMaxChunkBlocks) {
+                for (int64_t b0 = 0; b0 == 0 || b0 < n_blocks; b0 += kTQMaxChunkBlocks) {  // once for 0 blocks too
                     const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
                     std::memset(block_sums, 0, static_cast<size_t>(blocks * kTileTokens) * sizeof block_sums[0]);
                     sums[tokens - 1](activations + t, b0, blocks, kTileTokens, block_sums);

@@ -118,6 +118,8 @@ HyperParams read_hyperparams(const gguf::File &file, Architecture arch, bool voc
 // Reads at most 128 KiB of the data: loading stays zero-copy.
 uint64_t fingerprint(const uint8_t *image, uint64_t size, uint64_t data_offset) {
     constexpr uint64_t kSample = 64 * 1024;
+    // A file without tensors may end before its (aligned) data section would start.
+    data_offset = std::min(data_offset, size);
     uint64_t hash = XXH3_64bits(image, data_offset);
     const uint64_t data_bytes = size - data_offset;
     const uint64_t head = std::min(kSample, data_bytes);

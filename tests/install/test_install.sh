@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the built library into a temporary prefix and builds a C program against it three
-# ways: shared through pkg-config, static through `pkg-config --static`, and with find_package.
-# Also checks that the shared library exports only bitnet_* symbols.
+# Installs the built library into a temporary prefix and builds a C program and the C examples
+# (examples/simple.c, examples/batched.c) against it three ways: shared through pkg-config, static
+# through `pkg-config --static`, and with find_package; each program runs on a tiny synthetic
+# model. Also checks that the shared library exports only bitnet_* symbols.
 set -euo pipefail
 build=$1
 source=$2
@@ -16,23 +17,48 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 echo "installed: $(cd "$prefix" && find . -type f | sort | tr '\n' ' ')"
 
 "$build/bin/bitnet" synth --preset tiny --format i2_s -o "$work/model.gguf" 2> /dev/null
+examples=$source/examples
+c_flags=(-std=c99 -Wall -Wextra -Werror)
+
+# Runs DIR/simple and DIR/batched on the model, keeping their output in DIR/*.out, and checks
+# that batched continued both prompts.
+run_examples() {
+  "$1/simple" "$work/model.gguf" "Hello" 8 > "$1/simple.out"
+  "$1/batched" "$work/model.gguf" "Hello" "World" 4 > "$1/batched.out"
+  grep -q '^\[0\] Hello' "$1/batched.out" && grep -q '^\[1\] World' "$1/batched.out"
+}
 
 echo "== shared, through pkg-config: $(pkg-config --cflags --libs bitnet)"
-cc -std=c99 -Wall -Werror "$source/tests/install/consumer.c" $(pkg-config --cflags --libs bitnet) -o "$work/shared_app"
-LD_LIBRARY_PATH=$libdir "$work/shared_app" "$work/model.gguf" | tail -1 | grep -qx ok
-LD_LIBRARY_PATH=$libdir ldd "$work/shared_app" | grep -q "libbitnet.so.0 =>"
+mkdir "$work/shared"
+for program in "$source/tests/install/consumer.c" "$examples/simple.c" "$examples/batched.c"; do
+  cc "${c_flags[@]}" "$program" $(pkg-config --cflags --libs bitnet) -o "$work/shared/$(basename "$program" .c)"
+done
+LD_LIBRARY_PATH=$libdir "$work/shared/consumer" "$work/model.gguf" | tail -1 | grep -qx ok
+LD_LIBRARY_PATH=$libdir ldd "$work/shared/simple" | grep -q "libbitnet.so.0 =>"
+LD_LIBRARY_PATH=$libdir run_examples "$work/shared"
 
 echo "== static, through pkg-config --static: $(pkg-config --static --libs bitnet)"
 static_libs=$(pkg-config --static --libs bitnet | sed 's/-lbitnet\b//')
-cc -std=c99 -Wall -Werror "$source/tests/install/consumer.c" $(pkg-config --cflags bitnet) "$libdir/libbitnet.a" $static_libs \
-  -o "$work/static_app"
-"$work/static_app" "$work/model.gguf" | tail -1 | grep -qx ok
-if ldd "$work/static_app" | grep -q libbitnet; then echo "static_app links libbitnet dynamically"; exit 1; fi
+mkdir "$work/static"
+for program in "$source/tests/install/consumer.c" "$examples/simple.c" "$examples/batched.c"; do
+  cc "${c_flags[@]}" "$program" $(pkg-config --cflags bitnet) "$libdir/libbitnet.a" $static_libs \
+    -o "$work/static/$(basename "$program" .c)"
+done
+"$work/static/consumer" "$work/model.gguf" | tail -1 | grep -qx ok
+for program in consumer simple batched; do
+  if ldd "$work/static/$program" | grep -q libbitnet; then echo "static $program links libbitnet dynamically"; exit 1; fi
+done
+run_examples "$work/static"
+# Same library code and a fixed seed: the statically linked example writes the same text.
+cmp "$work/shared/simple.out" "$work/static/simple.out"
+cmp "$work/shared/batched.out" "$work/static/batched.out"
 
 echo "== find_package(bitnet)"
-cmake -S "$source/tests/install/cmake_consumer" -B "$work/cmake_build" -DCMAKE_PREFIX_PATH="$prefix" > "$work/cmake.log"
+cmake -S "$source/tests/install/cmake_consumer" -B "$work/cmake_build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DBITNET_EXAMPLES_DIR="$examples" > "$work/cmake.log"
 cmake --build "$work/cmake_build" > "$work/cmake_build.log"
 LD_LIBRARY_PATH=$libdir "$work/cmake_build/consumer" "$work/model.gguf" | tail -1 | grep -qx ok
+LD_LIBRARY_PATH=$libdir run_examples "$work/cmake_build"
 
 echo "== exported symbols"
 soname=$(readelf -d "$libdir/libbitnet.so" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')

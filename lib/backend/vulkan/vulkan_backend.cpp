@@ -20,6 +20,7 @@ uint32_t ceil_div(uint64_t value, uint64_t divisor) { return static_cast<uint32_
 constexpr uint32_t kMatmulInvocations = 128;  // workgroup size of the matmul shaders
 constexpr uint32_t kMatmulTokens = 8;         // tokens per workgroup of the matmul shaders
 constexpr int32_t kMaxHeadDim = 256;    // attention.comp's shared arrays
+constexpr uint64_t kRowPadding = 128;   // activation rows: whole I2_S blocks, whole float units
 
 // Push constants, laid out as the shaders declare them.
 struct QuantizeParams {
@@ -30,7 +31,7 @@ struct MatmulA8Params {
     float weight_scale;
 };
 struct MatmulFloatParams {
-    uint32_t weight_byte, row_bytes, n_rows, units, type, cols, x_word, x_stride, out_word, out_stride, n_tokens;
+    uint32_t weight_byte, row_bytes, n_rows, units, x_word, x_stride, out_word, out_stride, n_tokens;
     float element_scale, output_scale;
     uint32_t gather_word;
 };
@@ -115,7 +116,8 @@ void VulkanBackend::compute_layout() {
     std::array<uint64_t, static_cast<size_t>(Act::Count)> act{};
     for (size_t i = 0; i < act.size(); ++i) {
         layout_.width[i] = widths[i];
-        act[i] = place(n_batch * widths[i]);
+        layout_.stride[i] = static_cast<uint32_t>(round_up(widths[i], kRowPadding));
+        act[i] = place(n_batch * layout_.stride[i]);
     }
     // Codes are padded to whole TQ blocks, wide enough for any projection's stored row.
     const uint64_t codes_stride = round_up(std::max(hp.n_embd, hp.n_ff), 256) / 4;
@@ -169,8 +171,9 @@ void VulkanBackend::create_device_objects() {
     const uint64_t n_outputs = static_cast<uint64_t>(config_.n_outputs_max);
     const std::string batch_what = format("activations (n_batch %d)", config_.n_batch);
     work_ = vk::Buffer(device, layout_.words * 4, vk::MemoryUse::Device, batch_what.c_str());
-    upload_ = vk::Buffer(device, layout_.upload_embeddings + static_cast<uint64_t>(config_.n_batch) * n_embd * 4,
+    upload_ = vk::Buffer(device, layout_.upload_embeddings + uint64_t(config_.n_batch) * act_stride(Act::Residual) * 4,
                          vk::MemoryUse::Upload, "upload");
+    std::memset(upload_.mapped(), 0, upload_.size());  // the rows' padding stays zero
     const uint64_t readback_bytes =
         layout_.readback_embeddings + (config_.keep_embeddings ? n_outputs * n_embd * 4 : 0);
     const std::string readback_what = format("logits (n_outputs_max %d x n_vocab %d)", config_.n_outputs_max, hp.n_vocab);
@@ -189,8 +192,24 @@ void VulkanBackend::create_device_objects() {
     for (const vk::Buffer &layer : cache_) buffers.push_back(&layer);
     sets_ = vk::DescriptorSets(device, buffers);
     commands_ = std::make_unique<vk::Commands>(device);
+    // Zero the work buffer once: activation rows' padding must read as zeros.
+    device.fn().vkCmdFillBuffer(commands_->begin(), work_.handle(), 0, VK_WHOLE_SIZE, 0);
+    commands_->submit_and_wait("clearing the work buffer");
+    // Compile (or find) every pipeline this context can use now, not during a decode.
     vk::Pipelines &pipelines = device.pipelines();
-    for (size_t i = 0; i < pipelines_.size(); ++i) pipelines_[i] = pipelines.get(static_cast<Shader>(i));
+    for (size_t i = 0; i < pipelines_.size(); ++i) {
+        const Shader shader = static_cast<Shader>(i);
+        if (shader != Shader::MatmulFloat && shader != Shader::LmHead) pipelines_[i] = pipelines.get(shader);
+    }
+    for (const LayerWeights &lw : model_.weights.layers) {
+        for (const Weight *w : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.ffn_gate, &lw.ffn_up, &lw.ffn_down}) {
+            if (tensor_type_traits(w->type).ternary && config_.quantize_activations) continue;
+            VkPipeline &pipeline = float_pipelines_[static_cast<size_t>(w->type)];
+            if (pipeline == VK_NULL_HANDLE) pipeline = pipelines.get(Shader::MatmulFloat, static_cast<uint32_t>(w->type));
+        }
+    }
+    const TensorType head_type = model_.weights.output.type;
+    lm_head_pipelines_[static_cast<size_t>(head_type)] = pipelines.get(Shader::LmHead, static_cast<uint32_t>(head_type));
     pipeline_layout_ = pipelines.layout();
 
     name_ = format("vulkan %s (device %d, %s)", device.name().c_str(), device.index(), vk::device_type_name(device.type()));
@@ -233,12 +252,11 @@ void VulkanBackend::host_barrier(VkCommandBuffer cmd) const {
 }
 
 template <class Params>
-void VulkanBackend::dispatch(Shader shader, const Params &params, VkDescriptorSet set1, VkDescriptorSet set2,
+void VulkanBackend::dispatch(VkPipeline pipeline, const Params &params, VkDescriptorSet set1, VkDescriptorSet set2,
                              uint32_t groups_x, uint32_t groups_y) {
     static_assert(sizeof(Params) <= vk::Pipelines::kPushConstantBytes && sizeof(Params) % 4 == 0);
     if (groups_x == 0 || groups_y == 0) return;
     const vk::DeviceFunctions &fn = device_->fn();
-    VkPipeline pipeline = pipelines_[static_cast<size_t>(shader)];
     if (pipeline != bound_pipeline_) {
         fn.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
         bound_pipeline_ = pipeline;
@@ -310,14 +328,14 @@ void VulkanBackend::embed(const Weight &token_embd) {
     // Rows are looked up on the host: a decode reads n_tokens rows of a table far too large to be
     // worth a second copy on the device.
     const int32_t n = plan_->n_tokens;
-    const uint64_t n_embd = static_cast<uint64_t>(model_.hparams.n_embd);
+    const uint64_t stride = act_stride(Act::Residual);
     float *rows = reinterpret_cast<float *>(upload_.mapped() + layout_.upload_embeddings);
     for (int32_t t = 0; t < n; ++t) {
         dequantize_rows(token_embd.type, token_embd.data, token_embd.stored_cols, token_embd.rows,
-                        static_cast<uint64_t>(plan_->tokens[t]), 1, rows + t * n_embd);
+                        static_cast<uint64_t>(plan_->tokens[t]), 1, rows + t * stride);
     }
     sync(0, region(Act::Residual));
-    const VkBufferCopy copy{layout_.upload_embeddings, uint64_t(act_word(Act::Residual)) * 4, n * n_embd * 4};
+    const VkBufferCopy copy{layout_.upload_embeddings, uint64_t(act_word(Act::Residual)) * 4, n * stride * 4};
     device_->fn().vkCmdCopyBuffer(cmd_, upload_.handle(), work_.handle(), 1, &copy);
     ++versions_[static_cast<size_t>(Act::Residual)];
 }
@@ -326,7 +344,7 @@ void VulkanBackend::rms_norm(Act in, const Weight &weight, Act out) {
     const vk::DeviceTensor &gamma = weights_->find(weight);
     const vk::TensorPiece &piece = gamma.pieces.front();
     sync(region(in), region(out));
-    const RmsNormParams params{act_word(in),  act_width(in), act_word(out), act_width(out), static_cast<uint32_t>(weight.cols),
+    const RmsNormParams params{act_word(in),  act_stride(in), act_word(out), act_stride(out), static_cast<uint32_t>(weight.cols),
                                piece.byte_offset / 4, model_.hparams.norm_eps};
     dispatch(Shader::RmsNorm, params, weights_->page_set(piece.page), VK_NULL_HANDLE, static_cast<uint32_t>(plan_->n_tokens), 1);
     ++versions_[static_cast<size_t>(out)];
@@ -346,7 +364,7 @@ void VulkanBackend::quantize_input(Act in) {
     const int source = static_cast<int>(in);
     if (quantized_source_ == source && quantized_version_ == versions_[static_cast<size_t>(source)]) return;
     sync(region(in), kCodes);
-    const QuantizeParams params{act_word(in),         act_width(in),        act_width(in),       layout_.codes_stride,
+    const QuantizeParams params{act_word(in),         act_stride(in),       act_width(in),       layout_.codes_stride,
                                 layout_.codes,        layout_.codes_stride, layout_.act_scales};
     dispatch(Shader::Quantize, params, VK_NULL_HANDLE, VK_NULL_HANDLE, static_cast<uint32_t>(plan_->n_tokens), 1);
     quantized_source_ = source;
@@ -376,7 +394,7 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
                                         layout_.codes_stride,
                                         layout_.act_scales,
                                         static_cast<uint32_t>(act_word(out) + piece.first_row + first),
-                                        act_width(out),
+                                        act_stride(out),
                                         static_cast<uint32_t>(plan_->n_tokens),
                                         weight_scale};
             dispatch(shader, params, weights_->page_set(piece.page), VK_NULL_HANDLE, ceil_div(rows, rows_per_group),
@@ -388,6 +406,8 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
 void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm_head) {
     const vk::DeviceTensor &tensor = weights_->find(weight);
     const uint32_t units = units_per_row(weight.type, weight.stored_cols);
+    const VkPipeline pipeline = (lm_head ? lm_head_pipelines_ : float_pipelines_)[static_cast<size_t>(weight.type)];
+    if (pipeline == VK_NULL_HANDLE) fail(BITNET_ERR_INTERNAL, "vulkan: no float pipeline for %s", tensor_type_name(weight.type));
     const uint32_t rows_per_group = kMatmulInvocations / device_->pipelines().matmul_lanes();
     const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * rows_per_group;
     const uint32_t n_tokens = static_cast<uint32_t>(lm_head ? plan_->n_outputs : plan_->n_tokens);
@@ -400,17 +420,15 @@ void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm
                                            static_cast<uint32_t>(tensor.row_bytes),
                                            static_cast<uint32_t>(rows),
                                            units,
-                                           static_cast<uint32_t>(weight.type),
-                                           static_cast<uint32_t>(weight.cols),
                                            act_word(in),
-                                           act_width(in),
+                                           act_stride(in),
                                            static_cast<uint32_t>(out_word),
-                                           lm_head ? static_cast<uint32_t>(n_vocab) : act_width(out),
+                                           lm_head ? static_cast<uint32_t>(n_vocab) : act_stride(out),
                                            n_tokens,
                                            weight.type == TensorType::I2_S ? weight.scale : 1.0f,
                                            lm_head ? 1.0f : weight.output_scale,
                                            layout_.meta + layout_.outputs};
-            dispatch(lm_head ? Shader::LmHead : Shader::MatmulFloat, params, weights_->page_set(piece.page),
+            dispatch(pipeline, params, weights_->page_set(piece.page),
                      lm_head ? sets_[1] : VK_NULL_HANDLE, ceil_div(rows, rows_per_group), ceil_div(n_tokens, kMatmulTokens));
         }
     }
@@ -421,7 +439,7 @@ void VulkanBackend::rope(Act buffer, int32_t n_heads) {
     sync(region(buffer) | kMeta, region(buffer));
     const uint32_t half_rot = static_cast<uint32_t>(hp.n_rot / 2);
     const RopeParams params{act_word(buffer),
-                            act_width(buffer),
+                            act_stride(buffer),
                             static_cast<uint32_t>(n_heads),
                             static_cast<uint32_t>(hp.head_dim),
                             half_rot,
@@ -442,7 +460,7 @@ void VulkanBackend::attention(int32_t layer) {
 
     sync(region(Act::K) | region(Act::V) | kMeta, kCache);
     const KvStoreParams store{static_cast<uint32_t>(plan.n_tokens), n_embd_kv, act_word(Act::K), act_word(Act::V),
-                              n_embd_kv, layout_.meta + layout_.token_cell, 0, values_base, is_f16};
+                              act_stride(Act::K), layout_.meta + layout_.token_cell, 0, values_base, is_f16};
     dispatch_flat(Shader::KvStore, store, cache_set, uint64_t(plan.n_tokens) * n_embd_kv / 2, 64);
 
     sync(region(Act::Q) | kCache | kMeta, region(Act::Attention));
@@ -451,9 +469,9 @@ void VulkanBackend::attention(int32_t layer) {
                                  static_cast<uint32_t>(hp.n_head / hp.n_head_kv),
                                  n_embd_kv,
                                  act_word(Act::Q),
-                                 act_width(Act::Q),
+                                 act_stride(Act::Q),
                                  act_word(Act::Attention),
-                                 act_width(Act::Attention),
+                                 act_stride(Act::Attention),
                                  0,
                                  values_base,
                                  is_f16,
@@ -469,7 +487,7 @@ void VulkanBackend::attention(int32_t layer) {
 
 void VulkanBackend::gated_activation(FfnActivation activation) {
     sync(region(Act::Gate) | region(Act::Up), region(Act::Gate));
-    const uint64_t n = uint64_t(plan_->n_tokens) * act_width(Act::Gate);
+    const uint64_t n = uint64_t(plan_->n_tokens) * act_stride(Act::Gate);  // padding: act(0) * 0 = 0
     const GatedParams params{act_word(Act::Gate), act_word(Act::Up), static_cast<uint32_t>(n),
                              activation == FfnActivation::ReluSquared ? 1u : 0u};
     dispatch_flat(Shader::GatedActivation, params, VK_NULL_HANDLE, n, 256);
@@ -478,7 +496,7 @@ void VulkanBackend::gated_activation(FfnActivation activation) {
 
 void VulkanBackend::add(Act into, Act from) {
     sync(region(into) | region(from), region(into));
-    const uint64_t n = uint64_t(plan_->n_tokens) * act_width(into);
+    const uint64_t n = uint64_t(plan_->n_tokens) * act_stride(into);  // padding: 0 + 0 = 0
     const AddParams params{act_word(into), act_word(from), static_cast<uint32_t>(n)};
     dispatch_flat(Shader::Add, params, VK_NULL_HANDLE, n, 256);
     ++versions_[static_cast<size_t>(into)];
@@ -490,7 +508,7 @@ void VulkanBackend::output(const Weight &lm_head, Act normed) {
     if (config_.keep_embeddings) {
         const uint64_t row_bytes = uint64_t(model_.hparams.n_embd) * 4;
         for (int32_t o = 0; o < plan.n_outputs; ++o) {
-            copy_regions_[o] = VkBufferCopy{(uint64_t(act_word(normed)) + uint64_t(plan.output_entries[o]) * act_width(normed)) * 4,
+            copy_regions_[o] = VkBufferCopy{(uint64_t(act_word(normed)) + uint64_t(plan.output_entries[o]) * act_stride(normed)) * 4,
                                             layout_.readback_embeddings + o * row_bytes, row_bytes};
         }
         sync(region(normed), kHidden);

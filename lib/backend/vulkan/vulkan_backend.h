@@ -56,10 +56,13 @@ public:
 
 private:
     // Word offsets of everything in the work buffer. The metadata block is mirrored at the start
-    // of the upload buffer, followed by the batch's embedding rows.
+    // of the upload buffer, followed by the batch's embedding rows. Activation rows are padded to
+    // a multiple of 128 values with zeros that no shader ever overwrites (elementwise shaders map
+    // zeros to zeros), so the matmul shaders read whole units past a row's end without checks.
     struct Layout {
         std::array<uint32_t, static_cast<size_t>(Act::Count)> act{};
-        std::array<uint32_t, static_cast<size_t>(Act::Count)> width{};
+        std::array<uint32_t, static_cast<size_t>(Act::Count)> width{};   // values per row
+        std::array<uint32_t, static_cast<size_t>(Act::Count)> stride{};  // words between rows
         uint32_t codes = 0, codes_stride = 0, act_scales = 0;
         uint32_t meta = 0, meta_words = 0;
         // Within the metadata block.
@@ -76,8 +79,13 @@ private:
     void create_device_objects();
     void sync(uint32_t reads, uint32_t writes);
     template <class Params>
+    void dispatch(VkPipeline pipeline, const Params &params, VkDescriptorSet set1, VkDescriptorSet set2,
+                  uint32_t groups_x, uint32_t groups_y);
+    template <class Params>
     void dispatch(vk::Shader shader, const Params &params, VkDescriptorSet set1, VkDescriptorSet set2, uint32_t groups_x,
-                  uint32_t groups_y);
+                  uint32_t groups_y) {
+        dispatch(pipelines_[static_cast<size_t>(shader)], params, set1, set2, groups_x, groups_y);
+    }
     template <class Params>
     void dispatch_flat(vk::Shader shader, const Params &params, VkDescriptorSet set1, uint64_t invocations,
                        uint32_t group_size);
@@ -88,6 +96,7 @@ private:
     void rotate(float *x, int32_t n_heads, double position) const;
     uint32_t act_word(Act act) const { return layout_.act[static_cast<size_t>(act)]; }
     uint32_t act_width(Act act) const { return layout_.width[static_cast<size_t>(act)]; }
+    uint32_t act_stride(Act act) const { return layout_.stride[static_cast<size_t>(act)]; }
 
     const bitnet_model &model_;
     VulkanBackendConfig config_;
@@ -107,6 +116,8 @@ private:
     vk::DescriptorSets sets_;         // work, readback, then each layer's cache
     std::unique_ptr<vk::Commands> commands_;
     std::array<VkPipeline, static_cast<size_t>(vk::Shader::Count)> pipelines_{};
+    // The float matmul and lm_head pipelines, by weight type id (engine TensorType values < 64).
+    std::array<VkPipeline, 64> float_pipelines_{}, lm_head_pipelines_{};
     VkPipelineLayout pipeline_layout_ = VK_NULL_HANDLE;
 
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;

@@ -313,6 +313,15 @@ VkCommandBuffer Commands::begin() {
     info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     result = fn.vkBeginCommandBuffer(buffer_, &info);
     if (result != VK_SUCCESS) fail(BITNET_ERR_BACKEND, "vulkan: vkBeginCommandBuffer failed: %s", result_name(result));
+    // Everything submitted earlier on the queue (weight uploads, the previous decode, KV cell
+    // copies) is complete and visible before this buffer's commands run.
+    VkMemoryBarrier barrier{};
+    barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT;
+    barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                            VK_ACCESS_TRANSFER_WRITE_BIT;
+    const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    fn.vkCmdPipelineBarrier(buffer_, stages | VK_PIPELINE_STAGE_HOST_BIT, stages, 0, 1, &barrier, 0, nullptr, 0, nullptr);
     return buffer_;
 }
 

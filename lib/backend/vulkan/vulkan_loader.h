@@ -63,6 +63,7 @@ namespace bitnet::vk {
     X(vkCmdDispatch)                      \
     X(vkCmdPipelineBarrier)               \
     X(vkCmdCopyBuffer)                    \
+    X(vkCmdFillBuffer)                    \
     X(vkQueueSubmit)                      \
     X(vkCreateFence)                      \
     X(vkDestroyFence)                     \

@@ -75,17 +75,16 @@ Pipelines::Pipelines(Device &device) : device_(device) {
 
 Pipelines::~Pipelines() {
     const DeviceFunctions &fn = device_.fn();
-    for (VkPipeline pipeline : pipelines_) {
-        if (pipeline != VK_NULL_HANDLE) fn.vkDestroyPipeline(device_.handle(), pipeline, nullptr);
-    }
+    for (const auto &[key, pipeline] : pipelines_) fn.vkDestroyPipeline(device_.handle(), pipeline, nullptr);
     fn.vkDestroyPipelineLayout(device_.handle(), layout_, nullptr);
     fn.vkDestroyDescriptorSetLayout(device_.handle(), set_layout_, nullptr);
 }
 
-VkPipeline Pipelines::get(Shader shader) {
+VkPipeline Pipelines::get(Shader shader, uint32_t weight_type) {
     std::lock_guard<std::mutex> lock(mutex_);
-    VkPipeline &pipeline = pipelines_[static_cast<size_t>(shader)];
-    if (pipeline != VK_NULL_HANDLE) return pipeline;
+    const auto key = std::make_pair(shader, weight_type);
+    auto found = pipelines_.find(key);
+    if (found != pipelines_.end()) return found->second;
 
     const DeviceFunctions &fn = device_.fn();
     const Spirv spirv = spirv_of(shader);
@@ -102,19 +101,21 @@ VkPipeline Pipelines::get(Shader shader) {
     info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     info.stage.module = module;
     info.stage.pName = "main";
-    // Shaders without constant 0 ignore it.
-    const VkSpecializationMapEntry entry{0, 0, sizeof(uint32_t)};
-    VkSpecializationInfo specialization{1, &entry, sizeof(uint32_t), &matmul_lanes_};
+    // Constant 0: matmul lanes; 1: weight type. Shaders without them ignore them.
+    const uint32_t constants[2] = {matmul_lanes_, weight_type};
+    const VkSpecializationMapEntry entries[2] = {{0, 0, sizeof(uint32_t)}, {1, sizeof(uint32_t), sizeof(uint32_t)}};
+    VkSpecializationInfo specialization{2, entries, sizeof(constants), constants};
     info.stage.pSpecializationInfo = &specialization;
     info.layout = layout_;
+    VkPipeline pipeline = VK_NULL_HANDLE;
     VkResult result = fn.vkCreateComputePipelines(device_.handle(), VK_NULL_HANDLE, 1, &info, nullptr, &pipeline);
     fn.vkDestroyShaderModule(device_.handle(), module, nullptr);
     if (result != VK_SUCCESS) {
-        pipeline = VK_NULL_HANDLE;
         fail(result == VK_ERROR_OUT_OF_HOST_MEMORY || result == VK_ERROR_OUT_OF_DEVICE_MEMORY ? BITNET_ERR_OUT_OF_MEMORY
                                                                                               : BITNET_ERR_BACKEND,
              "vulkan: compiling the %s shader on device %d failed: %s", spirv.name, device_.index(), result_name(result));
     }
+    pipelines_[key] = pipeline;
     return pipeline;
 }
 

@@ -4,8 +4,9 @@
 // and 128 bytes of push constants for shapes and offsets.
 #pragma once
 
-#include <array>
+#include <map>
 #include <mutex>
+#include <utility>
 
 #include "backend/vulkan/vulkan_device.h"
 
@@ -42,8 +43,9 @@ public:
     // Invocations per weight row in the matmul shaders (their specialization constant 0): 32 on
     // GPUs; 8 on CPU implementations, where each workgroup costs more and wide rows less.
     uint32_t matmul_lanes() const { return matmul_lanes_; }
-    // The pipeline of `shader`, compiled on first use (thread-safe). Throws on failure.
-    VkPipeline get(Shader shader);
+    // The pipeline of `shader`, compiled on first use (thread-safe). Throws on failure. The float
+    // matmul shaders are compiled per weight type (their specialization constant 1).
+    VkPipeline get(Shader shader, uint32_t weight_type = 0);
 
 private:
     Device &device_;
@@ -51,7 +53,7 @@ private:
     VkPipelineLayout layout_ = VK_NULL_HANDLE;
     uint32_t matmul_lanes_ = 32;
     std::mutex mutex_;
-    std::array<VkPipeline, static_cast<size_t>(Shader::Count)> pipelines_{};
+    std::map<std::pair<Shader, uint32_t>, VkPipeline> pipelines_;
 };
 
 }  // namespace bitnet::vk

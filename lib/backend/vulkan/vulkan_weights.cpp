@@ -112,6 +112,10 @@ void DeviceWeights::upload(const bitnet_model &model) {
     // Copy through a staging buffer, a few tens of MiB at a time.
     Buffer staging(device, std::min(kStagingBytes, align_up(bytes_, kAlignment)), MemoryUse::Upload, "weight staging");
     Commands commands(device);
+    // Zeros first: shaders may read the padding after each piece, and must find finite values.
+    VkCommandBuffer clear = commands.begin();
+    for (const Buffer &page : pages_) device.fn().vkCmdFillBuffer(clear, page.handle(), 0, VK_WHOLE_SIZE, 0);
+    commands.submit_and_wait("clearing weight buffers");
     std::vector<std::pair<uint32_t, VkBufferCopy>> regions;
     uint64_t staged = 0;
     auto flush = [&]() {

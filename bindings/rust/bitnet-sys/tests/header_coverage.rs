@@ -1,0 +1,158 @@
+//! The declarations are written by hand, so these tests keep them from falling behind the header:
+//! every `BITNET_API` function must be declared with the same number of parameters, and the
+//! parameter structs must have the size the library itself reports in `struct_size`.
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+/// The header next to this crate in the source tree, unless BITNET_HEADER names another.
+fn header_path() -> PathBuf {
+    match std::env::var_os("BITNET_HEADER") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../include/bitnet.h"),
+    }
+}
+
+fn strip_c_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find("*/") {
+            Some(end) => &rest[start + end + 2..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text between the first '(' and its matching ')', split at top-level commas.
+fn parameters(declaration: &str) -> (String, Vec<String>) {
+    let open = declaration
+        .find('(')
+        .expect("a function declaration has a parameter list");
+    let name = declaration[..open]
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next_back()
+        .unwrap_or("");
+    let mut depth = 0;
+    let mut list = vec![String::new()];
+    for c in declaration[open + 1..].chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => break,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                list.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        list.last_mut().unwrap().push(c);
+    }
+    let list = list
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty() && p != "void")
+        .collect();
+    (name.to_string(), list)
+}
+
+/// name -> parameter count for each `BITNET_API` function of the header.
+fn header_functions() -> BTreeMap<String, usize> {
+    let path = header_path();
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    // Preprocessor lines (with their continuations) hold the BITNET_API definition itself.
+    let mut code = String::new();
+    let mut continued = false;
+    for line in strip_c_comments(&text).lines() {
+        let directive = continued || line.trim_start().starts_with('#');
+        continued = directive && line.trim_end().ends_with('\\');
+        if !directive {
+            code.push_str(line);
+            code.push('\n');
+        }
+    }
+    code.split(';')
+        .filter_map(|statement| statement.split("BITNET_API").nth(1))
+        .map(|declaration| {
+            let (name, list) = parameters(declaration);
+            (name, list.len())
+        })
+        .collect()
+}
+
+/// name -> parameter count for each `pub fn` of this crate's extern block.
+fn declared_functions() -> BTreeMap<String, usize> {
+    let source = include_str!("../src/lib.rs");
+    source
+        .split("pub fn ")
+        .skip(1)
+        .map(|declaration| {
+            let (name, list) = parameters(declaration);
+            (name, list.len())
+        })
+        .collect()
+}
+
+#[test]
+fn every_header_function_is_declared_with_its_arity() {
+    let header = header_functions();
+    let declared = declared_functions();
+    assert!(
+        header.len() > 50,
+        "parsed only {} functions from the header",
+        header.len()
+    );
+    let mut problems = Vec::new();
+    for (name, count) in &header {
+        match declared.get(name) {
+            None => problems.push(format!("{name} is in bitnet.h but not declared here")),
+            Some(declared) if declared != count => {
+                problems.push(format!("{name} takes {count} parameters in bitnet.h, {declared} here"))
+            }
+            Some(_) => {}
+        }
+    }
+    for name in declared.keys().filter(|name| !header.contains_key(*name)) {
+        problems.push(format!("{name} is declared here but not in bitnet.h"));
+    }
+    assert!(
+        problems.is_empty(),
+        "bitnet-sys is out of date:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn parameter_structs_match_the_library_layout() {
+    use bitnet_sys::*;
+    use std::mem::size_of;
+    unsafe {
+        assert_eq!(
+            bitnet_model_default_params().struct_size,
+            size_of::<bitnet_model_params>()
+        );
+        assert_eq!(
+            bitnet_context_default_params().struct_size,
+            size_of::<bitnet_context_params>()
+        );
+        assert_eq!(
+            bitnet_sampler_chain_default_params().struct_size,
+            size_of::<bitnet_sampler_chain_params>()
+        );
+    }
+}
+
+#[test]
+fn header_and_library_versions_agree() {
+    let version = unsafe { std::ffi::CStr::from_ptr(bitnet_sys::bitnet_version()) };
+    let expected = format!(
+        "{}.{}.{}",
+        bitnet_sys::BITNET_VERSION_MAJOR,
+        bitnet_sys::BITNET_VERSION_MINOR,
+        bitnet_sys::BITNET_VERSION_PATCH
+    );
+    assert_eq!(version.to_str().unwrap(), expected);
+}
