@@ -10,6 +10,7 @@ packages=(
   unicode-data python3                             # tokenizer table generator input
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
   lua5.4 liblua5.4-dev                             # Lua binding
+  cargo rustc                                      # Rust binding (cargo test --offline)
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

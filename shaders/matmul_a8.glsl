@@ -2,8 +2,9 @@
 //   I2_S:  float(Σ t_ri q_ti) / scale_t * weight_scale          (exact int32 sum)
 //   TQ:    (Σ over blocks d_b * float(Σ in block t_ri q_ti)) / scale_t * weight_scale
 // (the TQ sum runs in a different order than the CPU's, so it may differ in the last bits).
-// A workgroup computes 4 rows for up to 8 tokens: 32 lanes per row stride over the row's units,
-// and each weight word is decoded once for all 8 tokens. Grid: (row groups, token groups).
+// A workgroup of 128 invocations computes 128 / LANES rows for up to 8 tokens: the LANES
+// invocations of a row stride over its units, and each weight word is decoded once for all 8
+// tokens. Grid: (row groups, token groups).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 128) in;

@@ -3,7 +3,7 @@
 // float, in a different summation order). Used for float weights (llama files), for ternary
 // weights in analysis mode (quantize_activations = false) and, with LM_HEAD defined, for the
 // lm_head: inputs gathered from the batch's output entries, logits written to the readback buffer.
-// Same tiling as matmul_a8.glsl: 4 rows x 8 tokens per workgroup, 32 lanes per row.
+// Same tiling as matmul_a8.glsl: 128 / LANES rows x 8 tokens per workgroup.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 128) in;

@@ -3,7 +3,8 @@
 # and runs `cargo test --offline`: header coverage, struct layouts, the greedy tokens of the C
 # API, and a bad model path as Err(Error { status: Io, .. }).
 source "$(dirname "$0")/common.sh"
-cargo=$(command -v cargo || echo "$HOME/.cargo/bin/cargo")
+# rustup installs cargo under ~/.cargo/bin, which a CI environment may leave off PATH.
+cargo=$(command -v cargo || echo "${HOME:-}/.cargo/bin/cargo")
 [ -x "$cargo" ] || { echo "cargo not found"; exit 1; }
 # Built under the build tree, so the source tree stays clean and rebuilds are incremental.
 export CARGO_TARGET_DIR=$build/bindings/rust

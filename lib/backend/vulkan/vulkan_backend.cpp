@@ -521,7 +521,11 @@ void VulkanBackend::output(const Weight &lm_head, Act normed) {
 
 void VulkanBackend::end() {
     host_barrier(cmd_);
-    commands_->submit_and_wait("decode");
+    // The timeout is a backstop against a device that never answers, not a speed limit: it grows
+    // with the batch, and a CPU implementation (lavapipe) may take a minute per token of a large model.
+    const uint64_t per_token = device_->type() == VK_PHYSICAL_DEVICE_TYPE_CPU ? vk::kSubmitTimeoutNanoseconds
+                                                                              : 1000ull * 1000 * 1000;
+    commands_->submit_and_wait("decode", vk::kSubmitTimeoutNanoseconds + per_token * uint64_t(plan_->n_tokens));
     const BatchPlan &plan = *plan_;
     if (plan.n_outputs == 0) return;
     readback_.invalidate();

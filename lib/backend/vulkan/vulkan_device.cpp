@@ -85,7 +85,7 @@ std::shared_ptr<Instance> Instance::acquire() {
     if (has_instance_extension(*l, portability)) {
         info.enabledExtensionCount = 1;
         info.ppEnabledExtensionNames = &portability;
-        info.flags |= 0x00000001;  // VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR
+        info.flags |= 0x00000001;  // VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR (newer headers only)
     }
     VkResult result = l->vkCreateInstance(&info, nullptr, &instance->instance_);
     if (result != VK_SUCCESS) {
@@ -325,7 +325,7 @@ VkCommandBuffer Commands::begin() {
     return buffer_;
 }
 
-void Commands::submit_and_wait(const char *what) {
+void Commands::submit_and_wait(const char *what, uint64_t timeout_ns) {
     const DeviceFunctions &fn = device_.fn();
     VkResult result = fn.vkEndCommandBuffer(buffer_);
     if (result != VK_SUCCESS) fail(BITNET_ERR_BACKEND, "vulkan: %s: vkEndCommandBuffer failed: %s", what, result_name(result));
@@ -333,12 +333,11 @@ void Commands::submit_and_wait(const char *what) {
     result = device_.submit(buffer_, fence_);
     if (result == VK_ERROR_DEVICE_LOST) device_.mark_lost();
     if (result != VK_SUCCESS) fail(BITNET_ERR_BACKEND, "vulkan: %s: vkQueueSubmit failed: %s", what, result_name(result));
-    result = fn.vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, kSubmitTimeoutNanoseconds);
+    result = fn.vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, timeout_ns);
     if (result == VK_TIMEOUT) {
         device_.mark_hung();
-        fail(BITNET_ERR_BACKEND, "vulkan: %s did not finish within %llu s on device %d (%s)", what,
-             static_cast<unsigned long long>(kSubmitTimeoutNanoseconds / 1000000000ull), device_.index(),
-             device_.name().c_str());
+        fail(BITNET_ERR_BACKEND, "vulkan: %s did not finish within %llu s on device %d (%s); the device is no longer used",
+             what, static_cast<unsigned long long>(timeout_ns / 1000000000ull), device_.index(), device_.name().c_str());
     }
     if (result == VK_ERROR_DEVICE_LOST) device_.mark_lost();
     if (result != VK_SUCCESS) fail(BITNET_ERR_BACKEND, "vulkan: %s: vkWaitForFences failed: %s", what, result_name(result));

@@ -133,7 +133,9 @@ private:
     std::atomic<bool> lost_{false};
 };
 
-// How long a submission may run before the backend gives up on it (BITNET_ERR_BACKEND).
+// How long a submission may run before the backend gives up on it (BITNET_ERR_BACKEND) and
+// stops using the device: a backstop for a device that never answers (GPU drivers report real
+// hangs as VK_ERROR_DEVICE_LOST sooner). A decode adds time per token of its batch.
 constexpr uint64_t kSubmitTimeoutNanoseconds = 60ull * 1000 * 1000 * 1000;
 
 // One command buffer with its pool and fence: record, submit, wait (with the timeout).
@@ -148,8 +150,8 @@ public:
     VkCommandBuffer begin();
     VkCommandBuffer buffer() const { return buffer_; }
     // End, submit and wait. Throws Error(BITNET_ERR_BACKEND) when the device is lost, the submit
-    // fails or the work does not finish within kSubmitTimeoutNanoseconds.
-    void submit_and_wait(const char *what);
+    // fails or the work does not finish within `timeout_ns`.
+    void submit_and_wait(const char *what, uint64_t timeout_ns = kSubmitTimeoutNanoseconds);
 
 private:
     Device &device_;
