@@ -104,6 +104,11 @@ BITNET_API const char *bitnet_status_string(bitnet_status status);
  * stays valid until the next failing call on the same thread. */
 BITNET_API const char *bitnet_last_error(void);
 
+/* The status of the last failure on the calling thread (BITNET_OK if none yet). Functions that
+ * report failure through their return value alone (a count of BITNET_COUNT_ERROR, a NULL pointer,
+ * BITNET_TOKEN_NULL) set it together with the message, so bindings can map those failures too. */
+BITNET_API bitnet_status bitnet_last_status(void);
+
 /* ---------------------------------------------------------------------------------------------
  * Logging. Quiet by default: nothing is printed until a callback is installed.
  * ------------------------------------------------------------------------------------------- */

@@ -69,6 +69,7 @@ TEST(Api, MissingFileIsAnIoErrorNamingThePath) {
     EXPECT_EQ(bitnet_model_load_file("/nonexistent/model.gguf", nullptr, &model), BITNET_ERR_IO);
     EXPECT_EQ(model, nullptr);
     EXPECT_NE(std::string(bitnet_last_error()).find("/nonexistent/model.gguf"), std::string::npos);
+    EXPECT_EQ(bitnet_last_status(), BITNET_ERR_IO);
 }
 
 TEST(Api, LastErrorIsPerThread) {

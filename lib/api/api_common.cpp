@@ -38,4 +38,6 @@ BITNET_API const char *bitnet_status_string(bitnet_status status) {
 
 BITNET_API const char *bitnet_last_error(void) { return bitnet::last_error(); }
 
+BITNET_API bitnet_status bitnet_last_status(void) { return bitnet::last_status(); }
+
 }  // extern "C"

@@ -34,13 +34,15 @@ void fail(bitnet_status status, const char *fmt, ...) {
 
 namespace {
 thread_local std::string thread_last_error;
-}
+thread_local bitnet_status thread_last_status = BITNET_OK;
+}  // namespace
 
 void set_last_error(bitnet_status status, const std::string &message) {
-    (void)status;
     thread_last_error = message;
+    thread_last_status = status;
 }
 
 const char *last_error() { return thread_last_error.c_str(); }
+bitnet_status last_status() { return thread_last_status; }
 
 }  // namespace bitnet

@@ -33,5 +33,6 @@ std::string vformat(const char *fmt, va_list args);
 // The per-thread message behind bitnet_last_error().
 void set_last_error(bitnet_status status, const std::string &message);
 const char *last_error();
+bitnet_status last_status();
 
 }  // namespace bitnet

@@ -193,6 +193,7 @@ extern "C" {
     // Status codes and errors
     pub fn bitnet_status_string(status: bitnet_status) -> *const c_char;
     pub fn bitnet_last_error() -> *const c_char;
+    pub fn bitnet_last_status() -> bitnet_status;
 
     // Logging
     pub fn bitnet_set_log_callback(callback: bitnet_log_callback, max_level: bitnet_log_level, user_data: *mut c_void);
