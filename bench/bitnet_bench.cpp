@@ -29,6 +29,8 @@ struct Options {
     bitnet_head_type head_type = BITNET_HEAD_AS_STORED;
     bitnet_backend_type backend = BITNET_BACKEND_CPU;
     bool json = false;
+    bool verbose = false;
+    bool use_mmap = true;
 };
 
 struct Result {
@@ -41,7 +43,9 @@ struct Result {
     if (message) std::fprintf(stderr, "bitnet-bench: %s\n", message);
     std::fprintf(stderr,
                  "usage: bitnet-bench -m MODEL [-p 128,512] [-n 128] [-r 5] [-t 2] [--head-type f16|q8_0|q6_k|q4_0]\n"
-                 "                    [--backend cpu|vulkan|auto] [--json]\n");
+                 "                    [--backend cpu|vulkan|auto] [--json] [--no-mmap] [-v]\n"
+                 "  --no-mmap: read the model into memory instead of mapping it\n"
+                 "  -v: log at info level (with BITNET_PROFILE=1 in the environment, the time of every op kind)\n");
     std::exit(2);
 }
 
@@ -72,6 +76,8 @@ Options parse(int argc, char **argv) {
         else if (arg == "-r") o.repetitions = std::max(1, std::atoi(value()));
         else if (arg == "-t") o.threads = std::max(1, std::atoi(value()));
         else if (arg == "--json") o.json = true;
+        else if (arg == "-v" || arg == "--verbose") o.verbose = true;
+        else if (arg == "--no-mmap") o.use_mmap = false;
         else if (arg == "--head-type") {
             std::string t = value();
             if (t == "f16") o.head_type = BITNET_HEAD_F16;
@@ -126,10 +132,12 @@ double run_once(bitnet_context *context, bitnet_batch *batch, const std::vector<
 
 int main(int argc, char **argv) {
     Options options = parse(argc, argv);
+    if (options.verbose) bitnet_set_log_callback(bitnet_log_to_stderr, BITNET_LOG_INFO, nullptr);
 
     auto load_start = Clock::now();
     bitnet_model_params model_params = bitnet_model_default_params();
     model_params.head_type = options.head_type;
+    model_params.use_mmap = options.use_mmap;
     bitnet_model *model = nullptr;
     check(bitnet_model_load_file(options.model.c_str(), &model_params, &model), "load");
     int max_prompt = 1;
@@ -175,16 +183,18 @@ int main(int argc, char **argv) {
             const Result &r = results[i];
             std::printf("  {\"test\": \"%s\", \"n_prompt\": %d, \"n_gen\": %d, \"tok_s_median\": %.3f, \"tok_s_min\": %.3f, "
                         "\"tok_s_max\": %.3f, \"repetitions\": %d, \"threads\": %d, \"head_type\": \"%s\", "
-                        "\"backend\": \"%s\", \"load_ms\": %.1f, \"peak_rss_mib\": %.1f}%s\n",
+                        "\"backend\": \"%s\", \"mmap\": %s, \"load_ms\": %.1f, \"peak_rss_mib\": %.1f}%s\n",
                         r.test.c_str(), r.n_prompt, r.n_gen, r.median, r.min, r.max, options.repetitions,
-                        options.threads, head_names[options.head_type], bitnet_context_backend_name(context), load_ms,
+                        options.threads, head_names[options.head_type], bitnet_context_backend_name(context),
+                        options.use_mmap ? "true" : "false", load_ms,
                         peak_rss_mib, i + 1 < results.size() ? "," : "");
         }
         std::printf("]\n");
     } else {
-        std::printf("model: %s (%s, %.2f GiB)\nbackend: %s; head: %s; load to first context: %.1f ms; peak RSS: %.1f MiB\n\n",
+        std::printf("model: %s (%s, %.2f GiB, %s)\nbackend: %s; head: %s; load to first context: %.1f ms; peak RSS: %.1f MiB\n\n",
                     options.model.c_str(), bitnet_model_architecture(model),
-                    bitnet_model_file_size(model) / 1073741824.0, bitnet_context_backend_name(context),
+                    bitnet_model_file_size(model) / 1073741824.0, options.use_mmap ? "mapped" : "read into memory",
+                    bitnet_context_backend_name(context),
                     head_names[options.head_type], load_ms, peak_rss_mib);
         std::printf("| %-8s | %8s | %14s | %14s |\n", "test", "threads", "t/s (median)", "t/s (min-max)");
         std::printf("|----------|---------:|---------------:|---------------:|\n");

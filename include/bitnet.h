@@ -165,6 +165,11 @@ typedef struct bitnet_model_params {
     void *progress_user_data;
     bitnet_head_type head_type;                 /* default BITNET_HEAD_AS_STORED */
     bool vocab_only;                            /* load metadata and tokenizer, no weights */
+    /* bitnet_model_load_file only. true (default): map the file and compute on its pages in
+     * place (fast start, pages shared with other processes). false: read the whole file into
+     * memory owned by the model first (slower start, one private copy); on machines where
+     * streaming from mapped page-cache pages is slow (bench/RESULTS.md), decoding is faster. */
+    bool use_mmap;
 } bitnet_model_params;
 
 BITNET_API bitnet_model_params bitnet_model_default_params(void);

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tensor/tensor_type.h"
+
 namespace bitnet {
 
 // Per-token int8 activations (formats.md §2.4): codes padded with zeros to a multiple of 128,
@@ -36,7 +38,7 @@ struct KernelTable {
     //   I2_S:       (float)(Σ_i code_ri * q_ti - activations[t].sum) / scale * weight_scale, int32;
     //   TQ2_0/TQ1_0: acc = 0.0f; for each block b in order: acc = acc + d_b * (float)(int32 block
     //               dot); result acc / scale * weight_scale.
-    // n_cols <= 2^22. No allocation, no threads: callers split rows across threads. Pointers need
+    // n_cols <= 2^21 (model dimensions are at most 2^20). No allocation, no threads: callers split rows across threads. Pointers need
     // no alignment.
     void (*gemm_i2s_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                         const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
@@ -50,6 +52,34 @@ struct KernelTable {
 
     // Σ a_i * b_i in float (any summation order; float paths are checked within 1e-6 relative).
     float (*dot_f32)(const float *a, const float *b, int64_t n);
+
+    // Float-weight rows times float activations: the lm_head, and the projections of llama files
+    // with float weights. Row r of the weight starts at weights + r * row_bytes and holds n_cols
+    // values stored as `type` (F32, F16, BF16, Q8_0, Q4_0 or Q6_K, decoded as formats.md §1.6 and
+    // tensor/quantize.h say). For each of n_tokens activation rows x[t] (n_cols floats):
+    //   out[t * out_stride + r] = Σ_i w_ri * x[t][i]
+    // in float, in any summation order (checked within 1e-6 of Σ |w_ri * x_ti|). n_cols is a
+    // multiple of the type's block. No allocation, no threads.
+    void (*gemm_float)(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                       const float *const *x, int64_t n_tokens, float *out, int64_t out_stride);
+
+    // Attention of one query head over a KV cache head. Cell c's key (value) row of head_dim
+    // elements, F16 or F32 as `f16` says, starts at keys + c * cell_stride (values + ...).
+    //   attention_scores: scores[j] = (Σ_i q[i] * key(cells[j])[i]) * scale, for j < n_cells;
+    //   attention_values: out[i] += Σ_j weights[j] * value(cells[j])[i], for i < head_dim.
+    // Float sums in any order (checked within 1e-6 of the sum of magnitudes).
+    void (*attention_scores)(const float *q, const uint8_t *keys, size_t cell_stride, bool f16,
+                             const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale,
+                             float *scores);
+    void (*attention_values)(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
+                             const int32_t *cells, int32_t n_cells, int32_t head_dim, float *out);
+
+    // y = x / sqrt(mean(x^2) + eps) * weight over n values (y may be x). The mean of squares is
+    // summed in any order and precision (checked within 1e-6 relative).
+    void (*rms_norm)(const float *x, const float *weight, int64_t n, float eps, float *y);
+    // gate[i] = act(gate[i]) * up[i], act = relu(g)^2 when relu_squared, else silu(g) = g / (1 + e^-g)
+    // (silu within 1e-6 relative of the scalar kernel's).
+    void (*gated_activation)(float *gate, const float *up, int64_t n, bool relu_squared);
 };
 
 // The table for this CPU (selected once, thread-safe), or a named one for tests: returns null

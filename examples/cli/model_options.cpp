@@ -16,6 +16,8 @@ const char *const kModelOptionsHelp =
     "  --kv-type f16|f32     KV cache element type (default f16)\n"
     "  --no-act-quant        float activations into the ternary weights (analysis mode)\n"
     "  --backend NAME        auto, cpu or vulkan (default auto: Vulkan on a GPU, else CPU)\n"
+    "  --head-type TYPE      re-encode the lm_head at load: f16, q8_0, q6_k or q4_0 (default: as stored)\n"
+    "  --no-mmap             read the model into memory instead of mapping it\n"
     "  -v, --verbose         log loading and context details to stderr\n";
 
 static bool parse_unsigned(const char *text, long max_value, long *out) {
@@ -58,6 +60,15 @@ bool parse_model_option(int argc, char **argv, int *i, ModelOptions *options, st
         else if (v && !std::strcmp(v, "cpu")) options->backend = BITNET_BACKEND_CPU;
         else if (v && !std::strcmp(v, "vulkan")) options->backend = BITNET_BACKEND_VULKAN;
         else if (v) *error = "--backend must be auto, cpu or vulkan";
+    } else if (arg == "--head-type") {
+        const char *v = value();
+        if (v && !std::strcmp(v, "f16")) options->head_type = BITNET_HEAD_F16;
+        else if (v && !std::strcmp(v, "q8_0")) options->head_type = BITNET_HEAD_Q8_0;
+        else if (v && !std::strcmp(v, "q6_k")) options->head_type = BITNET_HEAD_Q6_K;
+        else if (v && !std::strcmp(v, "q4_0")) options->head_type = BITNET_HEAD_Q4_0;
+        else if (v) *error = "--head-type must be f16, q8_0, q6_k or q4_0";
+    } else if (arg == "--no-mmap") {
+        options->use_mmap = false;
     } else if (arg == "--no-act-quant") {
         options->quantize_activations = false;
     } else if (arg == "-v" || arg == "--verbose") {
@@ -100,8 +111,11 @@ bitnet_model *load_model_or_report(const ModelOptions &options, const char *comm
         std::fprintf(stderr, "bitnet %s: no model given (-m FILE)\n", command);
         return nullptr;
     }
+    bitnet_model_params params = bitnet_model_default_params();
+    params.head_type = options.head_type;
+    params.use_mmap = options.use_mmap;
     bitnet_model *model = nullptr;
-    bitnet_status status = bitnet_model_load_file(options.model_path.c_str(), nullptr, &model);
+    bitnet_status status = bitnet_model_load_file(options.model_path.c_str(), &params, &model);
     if (status != BITNET_OK) {
         report_failure(command, status);
         return nullptr;

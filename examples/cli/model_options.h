@@ -16,6 +16,8 @@ struct ModelOptions {
     bitnet_kv_type kv_type = BITNET_KV_F16;
     bool quantize_activations = true;
     bitnet_backend_type backend = BITNET_BACKEND_AUTO;
+    bitnet_head_type head_type = BITNET_HEAD_AS_STORED;
+    bool use_mmap = true;
     bool verbose = false;
 };
 

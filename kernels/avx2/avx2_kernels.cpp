@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/kernels.h"
+#include "kernels/avx2/avx2_kernels.h"
 
 namespace bitnet {
 namespace {
@@ -416,6 +416,11 @@ const KernelTable kAvx2Table = {
     TQKernel<TQ2Decoder>::gemm,
     TQKernel<TQ1Decoder>::gemm,
     dot_f32,
+    avx2::gemm_float,
+    avx2::attention_scores,
+    avx2::attention_values,
+    avx2::rms_norm,
+    avx2::gated_activation,
 };
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/kernels.h"
+#include "kernels/scalar/scalar_kernels.h"
 #include "util/half.h"
 
 namespace bitnet {
@@ -159,6 +159,11 @@ const KernelTable kScalarTable = {
     gemm_tq_q8<kTQ2BlockBytes, decode_tq2_codes>,
     gemm_tq_q8<kTQ1BlockBytes, decode_tq1_codes>,
     dot_f32,
+    scalar::gemm_float,
+    scalar::attention_scores,
+    scalar::attention_values,
+    scalar::rms_norm,
+    scalar::gated_activation,
 };
 
 }  // namespace

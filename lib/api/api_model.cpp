@@ -21,6 +21,10 @@ bitnet::LoadOptions options_from(const bitnet_model_params *params, const char *
     options.progress_user_data = params->progress_user_data;
     options.head_type = params->head_type;
     options.vocab_only = params->vocab_only;
+    // Fields added after vocab_only are read only when the caller's struct has them.
+    if (params->struct_size >= offsetof(bitnet_model_params, use_mmap) + sizeof(bool)) {
+        options.use_mmap = params->use_mmap;
+    }
     return options;
 }
 
@@ -42,6 +46,7 @@ BITNET_API bitnet_model_params bitnet_model_default_params(void) {
     std::memset(&params, 0, sizeof params);
     params.struct_size = sizeof params;
     params.head_type = BITNET_HEAD_AS_STORED;
+    params.use_mmap = true;
     return params;
 }
 
@@ -50,7 +55,8 @@ BITNET_API bitnet_status bitnet_model_load_file(const char *path, const bitnet_m
     return load_guarded(__func__, out_model, [&] {
         bitnet::require_argument(path != nullptr, __func__, "path is NULL");
         bitnet::LoadOptions options = options_from(params, __func__);
-        return bitnet::load_model(bitnet::MappedFile::open(path), options);
+        return bitnet::load_model(options.use_mmap ? bitnet::MappedFile::open(path) : bitnet::MappedFile::read(path),
+                                  options);
     });
 }
 

@@ -78,6 +78,7 @@ struct LoadOptions {
     void *progress_user_data = nullptr;
     bitnet_head_type head_type = BITNET_HEAD_AS_STORED;
     bool vocab_only = false;
+    bool use_mmap = true;
 };
 
 }  // namespace bitnet

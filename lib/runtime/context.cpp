@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "runtime/backend_factory.h"
@@ -98,6 +99,9 @@ std::unique_ptr<bitnet_context> create_context(const bitnet_model &model, const 
     context->kv.clear();
     context->backend->set_outputs({context->logits, context->embeddings});
     context->backend_name = context->backend->name();
+    if (const char *profile = std::getenv("BITNET_PROFILE"); profile && std::strcmp(profile, "0") != 0) {
+        context->profile = std::make_unique<OpProfile>(*context->backend);
+    }
     LOG_INFO("context: n_ctx %u, n_batch %d, %d sequences, KV %s, %.1f MiB, backend %s", config.n_ctx, config.n_batch,
              config.n_seq_max, config.kv_type == BITNET_KV_F16 ? "f16" : "f32", required / 1048576.0,
              context->backend_name.c_str());
@@ -111,7 +115,8 @@ void decode(bitnet_context &context, const bitnet_batch &batch) {
     plan_batch(batch, limits, context.kv, context.plan_scratch, context.plan);
 
     auto should_abort = [&]() { return config.abort_callback && config.abort_callback(config.abort_user_data); };
-    forward(model, context.plan, *context.backend, should_abort);
+    Ops &ops = context.profile ? static_cast<Ops &>(*context.profile) : *context.backend;
+    forward(model, context.plan, ops, should_abort);
 
     // Success: publish the cells and the output map together.
     context.kv.publish_working();
@@ -123,6 +128,10 @@ void decode(bitnet_context &context, const bitnet_batch &batch) {
 }
 
 }  // namespace bitnet
+
+bitnet_context::~bitnet_context() {
+    if (profile) LOG_INFO("context (%s) %s", backend_name.c_str(), profile->report().c_str());
+}
 
 void bitnet_context::layout(bitnet::Arena &arena) {
     const bitnet::HyperParams &hp = model->hparams;

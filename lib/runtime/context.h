@@ -10,6 +10,7 @@
 #include "runtime/backend.h"
 #include "runtime/batch_plan.h"
 #include "runtime/kv_cache.h"
+#include "runtime/op_profile.h"
 
 namespace bitnet {
 
@@ -42,6 +43,7 @@ struct bitnet_context {
     bitnet::PlanScratch plan_scratch;
     bitnet::BatchPlan plan;
     std::unique_ptr<bitnet::Backend> backend;
+    std::unique_ptr<bitnet::OpProfile> profile;  // BITNET_PROFILE=1: times every op of `backend`
     std::string backend_name;
 
     float *logits = nullptr;              // [n_outputs_max][n_vocab]
@@ -52,6 +54,7 @@ struct bitnet_context {
 
     // Lay out every buffer in `arena` (a measuring arena leaves the pointers null).
     void layout(bitnet::Arena &arena);
+    ~bitnet_context();
 };
 
 namespace bitnet {

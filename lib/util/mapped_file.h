@@ -1,5 +1,5 @@
-// A read-only memory mapping of a whole file (or a view of caller memory), the storage every
-// model's tensors point into.
+// The bytes of a whole model file, which every tensor of a model points into: a read-only memory
+// mapping, a private copy read into memory, or a view of caller memory.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +12,9 @@ class MappedFile {
 public:
     // Map `path` read-only. Throws Error(BITNET_ERR_IO) naming the path and the OS reason.
     static MappedFile open(const std::string &path);
+    // Read all of `path` into anonymous memory owned by the result (transparent huge pages where
+    // the kernel offers them). Same errors as open().
+    static MappedFile read(const std::string &path);
     // Borrow caller memory; nothing is copied and nothing is freed.
     static MappedFile borrow(const void *data, size_t size);
 

@@ -34,9 +34,11 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
     quantized_stride_ = max_stored_cols(hp);
     quantized_codes_ = arena.allocate<int8_t>(static_cast<size_t>(n_batch * quantized_stride_));
     quantized_rows_ = arena.allocate<QuantizedRow>(static_cast<size_t>(n_batch));
+    token_rows_ = arena.allocate<const float *>(static_cast<size_t>(std::max(n_batch, int64_t{config.n_outputs_max})));
     row_scratch_stride_ = std::max<int64_t>(quantized_stride_, hp.n_embd);
     row_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads * row_scratch_stride_));
     score_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
+    visible_scratch_ = arena.allocate<int32_t>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
     rope_inv_freq_ = arena.allocate<double>(static_cast<size_t>(hp.n_rot / 2));
     if (rope_inv_freq_) {
         // theta_i = base^(-2i / n_rot) for rotation pair i (formats.md §2.7).
@@ -63,14 +65,8 @@ void CpuBackend::embed(const Weight &token_embd) {
 void CpuBackend::rms_norm(Act in, const Weight &weight, Act out) {
     const int64_t n = static_cast<int64_t>(weight.cols);
     const float *gamma = reinterpret_cast<const float *>(weight.data);
-    const float eps = model_.hparams.norm_eps;
     for (int32_t t = 0; t < plan_->n_tokens; ++t) {
-        const float *x = row(in, t);
-        float *y = row(out, t);
-        double sum_squares = 0.0;
-        for (int64_t i = 0; i < n; ++i) sum_squares += static_cast<double>(x[i]) * x[i];
-        const float inv_rms = static_cast<float>(1.0 / std::sqrt(sum_squares / static_cast<double>(n) + eps));
-        for (int64_t i = 0; i < n; ++i) y[i] = x[i] * inv_rms * gamma[i];
+        kernels_.rms_norm(row(in, t), gamma, n, model_.hparams.norm_eps, row(out, t));
     }
     written(out);
 }
@@ -120,6 +116,17 @@ void CpuBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
 void CpuBackend::project_by_rows(const Weight &weight, Act in, Act out) {
     const int64_t cols = static_cast<int64_t>(weight.cols);
     const int32_t n_tokens = plan_->n_tokens;
+    if (!tensor_type_traits(weight.type).ternary) {
+        for (int32_t t = 0; t < n_tokens; ++t) token_rows_[t] = row(in, t);
+        multiply_float_rows(weight, token_rows_, n_tokens, row(out, 0), width(out));
+        if (weight.output_scale != 1.0f) {
+            for (int32_t t = 0; t < n_tokens; ++t) {
+                for (int64_t r = 0; r < width(out); ++r) row(out, t)[r] *= weight.output_scale;
+            }
+        }
+        return;
+    }
+    // Ternary weights with float activations (the analysis mode): decode a row at a time.
     parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 16, [&](int64_t begin, int64_t end, int thread) {
         float *weight_row = row_scratch_ + thread * row_scratch_stride_;
         for (int64_t r = begin; r < end; ++r) {
@@ -129,6 +136,17 @@ void CpuBackend::project_by_rows(const Weight &weight, Act in, Act out) {
                 row(out, t)[r] = kernels_.dot_f32(weight_row, row(in, t), cols) * weight.output_scale;
             }
         }
+    });
+}
+
+void CpuBackend::multiply_float_rows(const Weight &weight, const float *const *inputs, int32_t n_inputs, float *out,
+                                     int64_t out_stride) {
+    const size_t row_bytes = weight.row_bytes();
+    const int64_t cols = static_cast<int64_t>(weight.stored_cols);
+    // Row shares in multiples of 64 keep each thread's output in whole cache lines.
+    parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 64, [&](int64_t begin, int64_t end, int) {
+        kernels_.gemm_float(weight.type, weight.data + begin * row_bytes, row_bytes, end - begin, cols, inputs, n_inputs,
+                            out + begin, out_stride);
     });
 }
 
@@ -177,16 +195,8 @@ void CpuBackend::store_kv(int32_t layer) {
 
 void CpuBackend::gated_activation(FfnActivation activation) {
     const int64_t n = width(Act::Gate);
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
-        float *gate = row(Act::Gate, t);
-        const float *up = row(Act::Up, t);
-        for (int64_t i = 0; i < n; ++i) {
-            const float g = gate[i];
-            const float activated = activation == FfnActivation::ReluSquared ? (g > 0.0f ? g * g : 0.0f)
-                                                                               : g / (1.0f + std::exp(-g));
-            gate[i] = activated * up[i];
-        }
-    }
+    const bool relu_squared = activation == FfnActivation::ReluSquared;
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) kernels_.gated_activation(row(Act::Gate, t), row(Act::Up, t), n, relu_squared);
     written(Act::Gate);
 }
 
@@ -203,24 +213,15 @@ void CpuBackend::add(Act into, Act from) {
 void CpuBackend::output(const Weight &lm_head, Act normed) {
     const BatchPlan &plan = *plan_;
     const int64_t n_embd = model_.hparams.n_embd;
-    const int64_t n_vocab = static_cast<int64_t>(lm_head.rows);
     if (outputs_.embeddings) {
         for (int32_t o = 0; o < plan.n_outputs; ++o) {
             std::memcpy(outputs_.embeddings + o * n_embd, row(normed, plan.output_entries[o]), n_embd * sizeof(float));
         }
     }
     if (plan.n_outputs == 0) return;
-    float *logits = outputs_.logits;
-    parallel_for(config_.n_threads, n_vocab, 64, [&](int64_t begin, int64_t end, int thread) {
-        float *weight_row = row_scratch_ + thread * row_scratch_stride_;
-        for (int64_t r = begin; r < end; ++r) {
-            dequantize_rows(lm_head.type, lm_head.data, lm_head.stored_cols, lm_head.rows, static_cast<uint64_t>(r), 1,
-                            weight_row);
-            for (int32_t o = 0; o < plan.n_outputs; ++o) {
-                logits[o * n_vocab + r] = kernels_.dot_f32(weight_row, row(normed, plan.output_entries[o]), n_embd);
-            }
-        }
-    });
+    for (int32_t o = 0; o < plan.n_outputs; ++o) token_rows_[o] = row(normed, plan.output_entries[o]);
+    const int64_t n_vocab = static_cast<int64_t>(lm_head.rows);
+    multiply_float_rows(lm_head, token_rows_, plan.n_outputs, outputs_.logits, n_vocab);
 }
 
 }  // namespace bitnet

@@ -59,6 +59,9 @@ private:
     void quantize_input(Act in, int64_t stored_cols);
     void project_ternary_a8(const Weight &weight, Act in, Act out);
     void project_by_rows(const Weight &weight, Act in, Act out);  // float activations
+    // out[i * out_stride + r] = row r of a float-type weight · inputs[i], threads across rows.
+    void multiply_float_rows(const Weight &weight, const float *const *inputs, int32_t n_inputs, float *out,
+                             int64_t out_stride);
     void store_kv(int32_t layer);
     // Rotate the head pairs of `x` (n_heads heads) by `position` (RoPE, NEOX or adjacent pairs).
     void rotate(float *x, int32_t n_heads, double position) const;
@@ -81,9 +84,11 @@ private:
     uint64_t quantized_version_ = 0;
     int64_t quantized_cols_ = 0;
 
+    const float **token_rows_ = nullptr; // [max(n_batch, n_outputs_max)] activation rows for gemm_float
     float *row_scratch_ = nullptr;       // per thread: one dequantized weight row
     int64_t row_scratch_stride_ = 0;
     float *score_scratch_ = nullptr;     // per thread: attention scores over the cells
+    int32_t *visible_scratch_ = nullptr; // per thread: the cells one batch entry may attend to
     double *rope_inv_freq_ = nullptr;    // [n_rot / 2]; double keeps pos * theta exact enough at long range
 };
 

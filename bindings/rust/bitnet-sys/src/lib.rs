@@ -79,6 +79,7 @@ pub struct bitnet_model_params {
     pub progress_user_data: *mut c_void,
     pub head_type: bitnet_head_type,
     pub vocab_only: bool,
+    pub use_mmap: bool,
 }
 
 pub type bitnet_kv_type = c_int;

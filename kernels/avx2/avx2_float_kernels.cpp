@@ -1,0 +1,78 @@
+// AVX2 float kernels: float-weight rows (lm_head) and attention, instantiated from
+// kernels/float_kernels_impl.h with 8-lane vectors.
+#include <immintrin.h>
+
+#include <math.h>
+
+#include "kernels/avx2/avx2_kernels.h"
+#include "kernels/float_kernels_impl.h"
+
+namespace bitnet::avx2 {
+namespace {
+
+struct Vec8 {
+    using Float = __m256;
+    using Int = __m256i;
+    static constexpr int kLanes = 8;
+
+    static Float zero() { return _mm256_setzero_ps(); }
+    static Float set1(float value) { return _mm256_set1_ps(value); }
+    static Float fmadd(Float a, Float b, Float acc) { return _mm256_fmadd_ps(a, b, acc); }
+    static Float mul(Float a, Float b) { return _mm256_mul_ps(a, b); }
+    static Float add(Float a, Float b) { return _mm256_add_ps(a, b); }
+    static float reduce(Float v) {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        return _mm_cvtss_f32(s);
+    }
+    static void store_f32(float *p, Float v) { _mm256_storeu_ps(p, v); }
+
+    static Float load_f32(const uint8_t *p) { return _mm256_loadu_ps(reinterpret_cast<const float *>(p)); }
+    static Float load_f16(const uint8_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
+    static Float load_bf16(const uint8_t *p) {
+        const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+    }
+    static Int load_u8(const uint8_t *p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))); }
+    static Int load_i8(const uint8_t *p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))); }
+
+    static Int and_(Int v, int mask) { return _mm256_and_si256(v, _mm256_set1_epi32(mask)); }
+    static Int shr(Int v, int bits) { return _mm256_srli_epi32(v, bits); }
+    static Int shl(Int v, int bits) { return _mm256_slli_epi32(v, bits); }
+    static Int or_(Int a, Int b) { return _mm256_or_si256(a, b); }
+    static Int sub(Int v, int value) { return _mm256_sub_epi32(v, _mm256_set1_epi32(value)); }
+    static Float to_float(Int v) { return _mm256_cvtepi32_ps(v); }
+
+    static Float max(Float a, Float b) { return _mm256_max_ps(a, b); }
+    static float half(uint16_t bits) { return _cvtsh_ss(bits); }
+    static float sqrt(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
+    static float exp(float x) { return expf(x); }  // the C function: no inline C++ wrapper to share
+};
+
+}  // namespace
+
+void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                const float *const *x, int64_t n_tokens, float *out, int64_t out_stride) {
+    float_kernels::gemm_float<Vec8>(type, weights, row_bytes, n_rows, n_cols, x, n_tokens, out, out_stride);
+}
+
+void attention_scores(const float *q, const uint8_t *keys, size_t cell_stride, bool f16, const int32_t *cells,
+                      int32_t n_cells, int32_t head_dim, float scale, float *scores) {
+    float_kernels::attention_scores<Vec8>(q, keys, cell_stride, f16, cells, n_cells, head_dim, scale, scores);
+}
+
+void attention_values(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
+                      const int32_t *cells, int32_t n_cells, int32_t head_dim, float *out) {
+    float_kernels::attention_values<Vec8>(weights, values, cell_stride, f16, cells, n_cells, head_dim, out);
+}
+
+void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *y) {
+    float_kernels::rms_norm<Vec8>(x, weight, n, eps, y);
+}
+
+void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared) {
+    float_kernels::gated_activation<Vec8>(gate, up, n, relu_squared);
+}
+
+}  // namespace bitnet::avx2
