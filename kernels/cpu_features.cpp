@@ -3,6 +3,12 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)  // linux/arch/arm64/include/uapi/asm/hwcap.h
+#endif
+#endif
 #include <cstdint>
 
 namespace bitnet {
@@ -50,6 +56,19 @@ CpuFeatures detect() {
     return f;
 }
 
+#elif defined(__aarch64__)
+
+// Advanced SIMD is part of the AArch64 base ISA (every Linux AArch64 system has it); dotprod is
+// optional and reported by the kernel.
+CpuFeatures detect() {
+    CpuFeatures f;
+    f.neon = true;
+#if defined(__linux__)
+    f.neon_dotprod = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
+    return f;
+}
+
 #else
 
 CpuFeatures detect() { return CpuFeatures{}; }
@@ -70,6 +89,10 @@ bool cpu_runs_avx512_kernels(const CpuFeatures &f) {
            f.avx512vnni && f.avx512vbmi;
 }
 
+bool cpu_runs_neon_kernels(const CpuFeatures &f) { return f.neon; }
+
+bool cpu_runs_neon_dotprod_kernels(const CpuFeatures &f) { return f.neon && f.neon_dotprod; }
+
 std::string describe_cpu_features(const CpuFeatures &f) {
     std::string out;
     auto add = [&out](bool present, const char *name) {
@@ -89,6 +112,8 @@ std::string describe_cpu_features(const CpuFeatures &f) {
     add(f.avx512vbmi, "avx512vbmi");
     add(f.os_saves_ymm, "os-ymm");
     add(f.os_saves_zmm, "os-zmm");
+    add(f.neon, "neon");
+    add(f.neon_dotprod, "dotprod");
     return out.empty() ? std::string("none") : out;
 }
 

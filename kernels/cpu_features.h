@@ -1,6 +1,7 @@
 // What this CPU and its operating system let the kernels use: cpuid feature bits, with the vector
 // register state checked through xgetbv (an OS that does not save YMM/ZMM registers on a context
-// switch makes AVX2/AVX-512 unusable even when cpuid reports them).
+// switch makes AVX2/AVX-512 unusable even when cpuid reports them). On AArch64, the kernel's
+// hardware capability bits (getauxval(AT_HWCAP)).
 #pragma once
 
 #include <string>
@@ -20,15 +21,21 @@ struct CpuFeatures {
     bool avx512vbmi = false;
     bool os_saves_ymm = false;  // XCR0: SSE and AVX state
     bool os_saves_zmm = false;  // XCR0: SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM state
+    bool neon = false;          // AArch64 Advanced SIMD (always present there)
+    bool neon_dotprod = false;  // AArch64 SDOT/UDOT (HWCAP_ASIMDDP)
 };
 
-// Detected once (thread-safe); all false on CPUs other than x86-64.
+// Detected once (thread-safe); all false on CPUs other than x86-64 and AArch64.
 const CpuFeatures &cpu_features();
 
 // Everything the kernels/avx2/ files are compiled for: AVX2, FMA, F16C, BMI2 and OS YMM support.
 bool cpu_runs_avx2_kernels(const CpuFeatures &features);
 // The avx2 set plus AVX-512 F, BW, VL, DQ, VNNI, VBMI and OS ZMM support.
 bool cpu_runs_avx512_kernels(const CpuFeatures &features);
+
+// The kernels/neon/ files: baseline Advanced SIMD for "neon", plus dotprod for "neon_dotprod".
+bool cpu_runs_neon_kernels(const CpuFeatures &features);
+bool cpu_runs_neon_dotprod_kernels(const CpuFeatures &features);
 
 // "avx2 fma f16c ..." for logs and test output.
 std::string describe_cpu_features(const CpuFeatures &features);

@@ -1,10 +1,14 @@
-// Choosing the kernel table: once per process, from cpuid, unless BITNET_ISA names a variant.
+// Choosing the kernel table: once per process, from cpuid (AT_HWCAP on AArch64), unless
+// BITNET_ISA names a variant.
 // This file is compiled without ISA flags; it only calls the ISA tables' accessor functions.
 #include <cstdlib>
 #include <cstring>
 
 #include "kernels/cpu_features.h"
 #include "kernels/kernels.h"
+#if defined(BITNET_HAVE_NEON_KERNELS)
+#include "kernels/neon/neon_kernels.h"
+#endif
 #include "util/log.h"
 
 namespace bitnet {
@@ -26,6 +30,10 @@ constexpr Variant kVariants[] = {
 #endif
 #if defined(BITNET_HAVE_AVX512_KERNELS)
     {"avx512", avx512_kernels, cpu_runs_avx512_kernels},
+#endif
+#if defined(BITNET_HAVE_NEON_KERNELS)
+    {"neon", neon_kernels, cpu_runs_neon_kernels},
+    {"neon_dotprod", neon_dotprod_kernels, cpu_runs_neon_dotprod_kernels},
 #endif
 };
 

@@ -1,4 +1,4 @@
-// The float kernels (gemm_float, attention_scores, attention_values) written once over a vector
+// The float kernels (gemm_float, attention, rms_norm, gated_activation) written once over a vector
 // type, for the AVX2 and AVX-512 files to instantiate with their own vectors (V below). Weights
 // are decoded exactly as tensor/quantize.cpp decodes them (formats.md §1.6), V::kLanes values at a
 // time, and multiplied into float accumulators; only the summation order differs from the scalar
@@ -13,7 +13,7 @@
 // load_bf16 (to Float), load_u8 and load_i8 (to Int, one int32 lane per byte); integer
 // and_(Int, int), shr(Int, int), shl(Int, int), or_(Int, Int), sub(Int, int), to_float(Int);
 // store_f32(float *, Float); max(a, b); for single values half(uint16_t) -> float, sqrt(float) and
-// exp(float).
+// exp(float). Optionally sum_each(const Float *v): lane k = Σ lanes of v[k] (else a generic one).
 #pragma once
 
 #include <cstddef>
@@ -228,71 +228,154 @@ void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64
     }
 }
 
-// KV cache rows: F16 or F32 elements.
-template <class V>
-typename V::Float load_kv(const uint8_t *row, int32_t i, bool f16) {
-    return f16 ? V::load_f16(row + 2 * static_cast<size_t>(i)) : V::load_f32(row + 4 * static_cast<size_t>(i));
-}
+// Attention. Key and value rows are converted to f32 into a stack buffer a group of cells at a
+// time (kCellGroup cells of at most kDimChunk values), so a row is converted once however many
+// queries read it.
+inline constexpr int32_t kDimChunk = 256;
+inline constexpr int32_t kCellGroup = 16;
 
+// Values [first, first + count) of the KV rows of cells[0..n) as f32 rows of kDimChunk floats;
+// rows n..group-1 are zero (group <= kCellGroup).
 template <class V>
-float kv_element(const uint8_t *row, int32_t i, bool f16) {
-    return f16 ? load_half<V>(row + 2 * static_cast<size_t>(i)) : F32Rows<V>::element(row, i);
-}
-
-template <class V>
-void attention_scores(const float *q, const uint8_t *keys, size_t cell_stride, bool f16, const int32_t *cells,
-                      int32_t n_cells, int32_t head_dim, float scale, float *scores) {
-    const int32_t vector_end = head_dim - head_dim % V::kLanes;
-    for (int32_t j = 0; j < n_cells; ++j) {
-        const uint8_t *key = keys + static_cast<size_t>(cells[j]) * cell_stride;
-        typename V::Float acc0 = V::zero(), acc1 = V::zero();
+void convert_kv_rows(const uint8_t *base, size_t cell_stride, bool f16, const int32_t *cells, int32_t n, int32_t group,
+                     int32_t first, int32_t count, float (*rows)[kDimChunk]) {
+    const int32_t vector_end = count - count % V::kLanes;
+    for (int32_t c = 0; c < group; ++c) {
+        float *out = rows[c];
+        if (c >= n) {
+            for (int32_t i = 0; i < count; ++i) out[i] = 0.0f;
+            continue;
+        }
+        const uint8_t *row = base + static_cast<size_t>(cells[c]) * cell_stride;
         int32_t i = 0;
-        for (; i + 2 * V::kLanes <= vector_end; i += 2 * V::kLanes) {
-            acc0 = V::fmadd(V::load_f32(reinterpret_cast<const uint8_t *>(q + i)), load_kv<V>(key, i, f16), acc0);
-            acc1 = V::fmadd(V::load_f32(reinterpret_cast<const uint8_t *>(q + i + V::kLanes)),
-                            load_kv<V>(key, i + V::kLanes, f16), acc1);
+        if (f16) {
+            for (; i < vector_end; i += V::kLanes) V::store_f32(out + i, V::load_f16(row + 2 * static_cast<size_t>(first + i)));
+            for (; i < count; ++i) out[i] = load_half<V>(row + 2 * static_cast<size_t>(first + i));
+        } else {
+            for (; i < vector_end; i += V::kLanes) V::store_f32(out + i, V::load_f32(row + 4 * static_cast<size_t>(first + i)));
+            for (; i < count; ++i) std::memcpy(out + i, row + 4 * static_cast<size_t>(first + i), sizeof(float));
         }
-        if (i < vector_end) acc0 = V::fmadd(V::load_f32(reinterpret_cast<const uint8_t *>(q + i)), load_kv<V>(key, i, f16), acc0);
-        float dot = V::reduce(V::add(acc0, acc1));
-        for (i = vector_end; i < head_dim; ++i) dot += q[i] * kv_element<V>(key, i, f16);
-        scores[j] = dot * scale;
     }
 }
 
-// out[first + i] += Σ_j weights[j] * value(cells[j])[first + i] for N vectors of values, kept in
-// registers across all the cells.
-template <class V, int N>
-void accumulate_value_span(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
-                           const int32_t *cells, int32_t n_cells, int32_t first, float *out) {
-    typename V::Float acc[N];
-    for (int v = 0; v < N; ++v) acc[v] = V::load_f32(reinterpret_cast<const uint8_t *>(out + first + v * V::kLanes));
-    for (int32_t j = 0; j < n_cells; ++j) {
-        const uint8_t *value = values + static_cast<size_t>(cells[j]) * cell_stride;
-        const typename V::Float w = V::set1(weights[j]);
-        for (int v = 0; v < N; ++v) acc[v] = V::fmadd(w, load_kv<V>(value, first + v * V::kLanes, f16), acc[v]);
+// Lane k of the result = Σ lanes of v[k], for k < kLanes (the ISA's transposing sum where it has
+// one, else one horizontal sum per vector).
+template <class V>
+typename V::Float sum_each(const typename V::Float *v) {
+    if constexpr (requires { V::sum_each(v); }) {
+        return V::sum_each(v);
+    } else {
+        float sums[V::kLanes];
+        for (int k = 0; k < V::kLanes; ++k) sums[k] = V::reduce(v[k]);
+        return V::load_f32(reinterpret_cast<const uint8_t *>(sums));
     }
-    for (int v = 0; v < N; ++v) V::store_f32(out + first + v * V::kLanes, acc[v]);
 }
 
 template <class V>
-void attention_values(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
-                      const int32_t *cells, int32_t n_cells, int32_t head_dim, float *out) {
-    using Span = void (*)(const float *, const uint8_t *, size_t, bool, const int32_t *, int32_t, int32_t, float *);
-    static constexpr Span kSpans[8] = {accumulate_value_span<V, 1>, accumulate_value_span<V, 2>,
-                                       accumulate_value_span<V, 3>, accumulate_value_span<V, 4>,
-                                       accumulate_value_span<V, 5>, accumulate_value_span<V, 6>,
-                                       accumulate_value_span<V, 7>, accumulate_value_span<V, 8>};
-    const int32_t vector_end = head_dim - head_dim % V::kLanes;
-    for (int32_t first = 0; first < vector_end; first += 8 * V::kLanes) {
-        const int32_t vectors = (vector_end - first) / V::kLanes;
-        kSpans[(vectors < 8 ? vectors : 8) - 1](weights, values, cell_stride, f16, cells, n_cells, first, out);
-    }
-    for (int32_t i = vector_end; i < head_dim; ++i) {
-        float sum = out[i];
-        for (int32_t j = 0; j < n_cells; ++j) {
-            sum += weights[j] * kv_element<V>(values + static_cast<size_t>(cells[j]) * cell_stride, i, f16);
+void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
+                      bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
+                      int64_t score_stride) {
+    static_assert(V::kLanes <= kCellGroup && kCellGroup % V::kLanes == 0);
+    alignas(64) float rows[kCellGroup][kDimChunk];
+    for (int32_t j0 = 0; j0 < n_cells; j0 += V::kLanes) {
+        const int32_t n = n_cells - j0 < V::kLanes ? n_cells - j0 : V::kLanes;
+        for (int32_t first = 0; first < head_dim; first += kDimChunk) {
+            const int32_t count = head_dim - first < kDimChunk ? head_dim - first : kDimChunk;
+            convert_kv_rows<V>(keys, cell_stride, f16, cells + j0, n, V::kLanes, first, count, rows);
+            const int32_t vector_end = count - count % V::kLanes;
+            for (int32_t q = 0; q < n_queries; ++q) {
+                const float *query = queries[q] + first;
+                // One accumulator per cell of the group, summed across lanes all at once.
+                typename V::Float acc[V::kLanes];
+                for (int c = 0; c < V::kLanes; ++c) acc[c] = V::zero();
+                for (int32_t i = 0; i < vector_end; i += V::kLanes) {
+                    const typename V::Float x = V::load_f32(reinterpret_cast<const uint8_t *>(query + i));
+                    for (int c = 0; c < V::kLanes; ++c) {
+                        acc[c] = V::fmadd(x, V::load_f32(reinterpret_cast<const uint8_t *>(rows[c] + i)), acc[c]);
+                    }
+                }
+                alignas(64) float dots[V::kLanes];
+                V::store_f32(dots, sum_each<V>(acc));
+                float *out = scores + q * score_stride + j0;
+                for (int32_t c = 0; c < n; ++c) {
+                    float dot = dots[c];
+                    for (int32_t i = vector_end; i < count; ++i) dot += query[i] * rows[c][i];
+                    out[c] = first == 0 ? dot : out[c] + dot;
+                }
+            }
         }
-        out[i] = sum;
+        if (scale != 1.0f) {
+            for (int32_t q = 0; q < n_queries; ++q) {
+                for (int32_t c = 0; c < n; ++c) scores[q * score_stride + j0 + c] *= scale;
+            }
+        }
+    }
+}
+
+// out[q][first + i] += Σ_c weights[q][c] * rows[c][i] for Q queries and S vectors of values, the
+// Q * S accumulators kept in registers across the cells.
+template <class V, int Q, int S>
+void accumulate_values(const float *weights, int64_t weight_stride, int32_t n, const float (*rows)[kDimChunk],
+                       int32_t offset, float *const *out, int32_t first) {
+    typename V::Float acc[Q][S];
+    for (int q = 0; q < Q; ++q) {
+        for (int s = 0; s < S; ++s) acc[q][s] = V::load_f32(reinterpret_cast<const uint8_t *>(out[q] + first + offset + s * V::kLanes));
+    }
+    for (int32_t c = 0; c < n; ++c) {
+        typename V::Float value[S];
+        for (int s = 0; s < S; ++s) value[s] = V::load_f32(reinterpret_cast<const uint8_t *>(rows[c] + offset + s * V::kLanes));
+        for (int q = 0; q < Q; ++q) {
+            const typename V::Float w = V::set1(weights[q * weight_stride + c]);
+            for (int s = 0; s < S; ++s) acc[q][s] = V::fmadd(w, value[s], acc[q][s]);
+        }
+    }
+    for (int q = 0; q < Q; ++q) {
+        for (int s = 0; s < S; ++s) V::store_f32(out[q] + first + offset + s * V::kLanes, acc[q][s]);
+    }
+}
+
+template <class V>
+void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
+                      size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
+                      float *const *out) {
+    constexpr int kQueries = 4, kSpan = 4;  // 16 accumulators
+    alignas(64) float rows[kCellGroup][kDimChunk];
+    for (int32_t j0 = 0; j0 < n_cells; j0 += kCellGroup) {
+        const int32_t n = n_cells - j0 < kCellGroup ? n_cells - j0 : kCellGroup;
+        for (int32_t first = 0; first < head_dim; first += kDimChunk) {
+            const int32_t count = head_dim - first < kDimChunk ? head_dim - first : kDimChunk;
+            convert_kv_rows<V>(values, cell_stride, f16, cells + j0, n, n, first, count, rows);
+            const int32_t span_end = count - count % (kSpan * V::kLanes);
+            const int32_t vector_end = count - count % V::kLanes;
+            int32_t q = 0;
+            for (; q + kQueries <= n_queries; q += kQueries) {
+                for (int32_t offset = 0; offset < span_end; offset += kSpan * V::kLanes) {
+                    accumulate_values<V, kQueries, kSpan>(weights + q * weight_stride + j0, weight_stride, n, rows,
+                                                          offset, out + q, first);
+                }
+                for (int32_t offset = span_end; offset < vector_end; offset += V::kLanes) {
+                    accumulate_values<V, kQueries, 1>(weights + q * weight_stride + j0, weight_stride, n, rows, offset,
+                                                      out + q, first);
+                }
+            }
+            for (; q < n_queries; ++q) {
+                for (int32_t offset = 0; offset < span_end; offset += kSpan * V::kLanes) {
+                    accumulate_values<V, 1, kSpan>(weights + q * weight_stride + j0, weight_stride, n, rows, offset,
+                                                   out + q, first);
+                }
+                for (int32_t offset = span_end; offset < vector_end; offset += V::kLanes) {
+                    accumulate_values<V, 1, 1>(weights + q * weight_stride + j0, weight_stride, n, rows, offset,
+                                               out + q, first);
+                }
+            }
+            for (q = 0; q < n_queries; ++q) {
+                for (int32_t i = vector_end; i < count; ++i) {
+                    float sum = out[q][first + i];
+                    for (int32_t c = 0; c < n; ++c) sum += weights[q * weight_stride + j0 + c] * rows[c][i];
+                    out[q][first + i] = sum;
+                }
+            }
+        }
     }
 }
 

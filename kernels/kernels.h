@@ -63,16 +63,21 @@ struct KernelTable {
     void (*gemm_float)(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                        const float *const *x, int64_t n_tokens, float *out, int64_t out_stride);
 
-    // Attention of one query head over a KV cache head. Cell c's key (value) row of head_dim
+    // Attention of a block of n_queries query rows (the query heads that share one KV head, for
+    // one or more batch entries) over cells of that KV head. Cell c's key (value) row of head_dim
     // elements, F16 or F32 as `f16` says, starts at keys + c * cell_stride (values + ...).
-    //   attention_scores: scores[j] = (Σ_i q[i] * key(cells[j])[i]) * scale, for j < n_cells;
-    //   attention_values: out[i] += Σ_j weights[j] * value(cells[j])[i], for i < head_dim.
-    // Float sums in any order (checked within 1e-6 of the sum of magnitudes).
-    void (*attention_scores)(const float *q, const uint8_t *keys, size_t cell_stride, bool f16,
-                             const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale,
-                             float *scores);
-    void (*attention_values)(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
-                             const int32_t *cells, int32_t n_cells, int32_t head_dim, float *out);
+    //   attention_scores: scores[q * score_stride + j] = (Σ_i queries[q][i] * key(cells[j])[i]) * scale
+    //                     for q < n_queries, j < n_cells;
+    //   attention_values: out[q][i] += Σ_j weights[q * weight_stride + j] * value(cells[j])[i]
+    //                     for q < n_queries, i < head_dim.
+    // Each key and value row is converted once for the whole block. Float sums in any order
+    // (checked within 1e-6 of the sum of magnitudes). No allocation beyond a few KiB of stack.
+    void (*attention_scores)(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
+                             bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale,
+                             float *scores, int64_t score_stride);
+    void (*attention_values)(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
+                             size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
+                             float *const *out);
 
     // y = x / sqrt(mean(x^2) + eps) * weight over n values (y may be x). The mean of squares is
     // summed in any order and precision (checked within 1e-6 relative).

@@ -27,6 +27,12 @@ struct Vec8 {
         return _mm_cvtss_f32(s);
     }
     static void store_f32(float *p, Float v) { _mm256_storeu_ps(p, v); }
+    // Lane k = Σ lanes of v[k]: horizontal adds within 128-bit halves, then the halves added.
+    static Float sum_each(const Float *v) {
+        const __m256 g0 = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+        const __m256 g1 = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+        return _mm256_add_ps(_mm256_permute2f128_ps(g0, g1, 0x20), _mm256_permute2f128_ps(g0, g1, 0x31));
+    }
 
     static Float load_f32(const uint8_t *p) { return _mm256_loadu_ps(reinterpret_cast<const float *>(p)); }
     static Float load_f16(const uint8_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
@@ -57,14 +63,18 @@ void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64
     float_kernels::gemm_float<Vec8>(type, weights, row_bytes, n_rows, n_cols, x, n_tokens, out, out_stride);
 }
 
-void attention_scores(const float *q, const uint8_t *keys, size_t cell_stride, bool f16, const int32_t *cells,
-                      int32_t n_cells, int32_t head_dim, float scale, float *scores) {
-    float_kernels::attention_scores<Vec8>(q, keys, cell_stride, f16, cells, n_cells, head_dim, scale, scores);
+void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
+                      bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
+                      int64_t score_stride) {
+    float_kernels::attention_scores<Vec8>(queries, n_queries, keys, cell_stride, f16, cells, n_cells, head_dim, scale,
+                                          scores, score_stride);
 }
 
-void attention_values(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
-                      const int32_t *cells, int32_t n_cells, int32_t head_dim, float *out) {
-    float_kernels::attention_values<Vec8>(weights, values, cell_stride, f16, cells, n_cells, head_dim, out);
+void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
+                      size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
+                      float *const *out) {
+    float_kernels::attention_values<Vec8>(weights, weight_stride, n_queries, values, cell_stride, f16, cells, n_cells,
+                                          head_dim, out);
 }
 
 void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *y) {

@@ -27,6 +27,23 @@ struct Vec16 {
     static Float mul(Float a, Float b) { return _mm512_mul_ps(a, b); }
     static Float add(Float a, Float b) { return _mm512_add_ps(a, b); }
     static float reduce(Float v) { return _mm512_reduce_add_ps(v); }
+    // Lane k = Σ lanes of v[k]: pairwise transposing adds, 4 vectors per 128-bit lane, then lanes
+    // folded together (about one instruction per input vector).
+    static Float sum_each(const Float *v) {
+        auto transpose_add4 = [](Float v0, Float v1, Float v2, Float v3) {
+            const __m512 a = _mm512_add_ps(_mm512_unpacklo_ps(v0, v1), _mm512_unpackhi_ps(v0, v1));
+            const __m512 b = _mm512_add_ps(_mm512_unpacklo_ps(v2, v3), _mm512_unpackhi_ps(v2, v3));
+            const __m512d ad = _mm512_castps_pd(a), bd = _mm512_castps_pd(b);
+            return _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(ad, bd)), _mm512_castpd_ps(_mm512_unpackhi_pd(ad, bd)));
+        };
+        auto fold = [](Float u0, Float u1) {
+            return _mm512_add_ps(_mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
+        };
+        const Float w0 = fold(transpose_add4(v[0], v[1], v[2], v[3]), transpose_add4(v[4], v[5], v[6], v[7]));
+        const Float w1 = fold(transpose_add4(v[8], v[9], v[10], v[11]), transpose_add4(v[12], v[13], v[14], v[15]));
+        return fold(w0, w1);
+    }
     static void store_f32(float *p, Float v) { _mm512_storeu_ps(p, v); }
 
     static Float load_f32(const uint8_t *p) { return _mm512_loadu_ps(p); }
@@ -58,14 +75,18 @@ void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64
     float_kernels::gemm_float<Vec16>(type, weights, row_bytes, n_rows, n_cols, x, n_tokens, out, out_stride);
 }
 
-void attention_scores(const float *q, const uint8_t *keys, size_t cell_stride, bool f16, const int32_t *cells,
-                      int32_t n_cells, int32_t head_dim, float scale, float *scores) {
-    float_kernels::attention_scores<Vec16>(q, keys, cell_stride, f16, cells, n_cells, head_dim, scale, scores);
+void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
+                      bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
+                      int64_t score_stride) {
+    float_kernels::attention_scores<Vec16>(queries, n_queries, keys, cell_stride, f16, cells, n_cells, head_dim, scale,
+                                          scores, score_stride);
 }
 
-void attention_values(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
-                      const int32_t *cells, int32_t n_cells, int32_t head_dim, float *out) {
-    float_kernels::attention_values<Vec16>(weights, values, cell_stride, f16, cells, n_cells, head_dim, out);
+void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
+                      size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
+                      float *const *out) {
+    float_kernels::attention_values<Vec16>(weights, weight_stride, n_queries, values, cell_stride, f16, cells, n_cells,
+                                          head_dim, out);
 }
 
 void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *y) {

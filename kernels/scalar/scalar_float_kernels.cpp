@@ -38,21 +38,28 @@ void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64
     }
 }
 
-void attention_scores(const float *q, const uint8_t *keys, size_t cell_stride, bool f16, const int32_t *cells,
-                      int32_t n_cells, int32_t head_dim, float scale, float *scores) {
-    for (int32_t j = 0; j < n_cells; ++j) {
-        const uint8_t *key = keys + static_cast<size_t>(cells[j]) * cell_stride;
-        float dot = 0.0f;
-        for (int32_t i = 0; i < head_dim; ++i) dot += q[i] * kv_element(key, i, f16);
-        scores[j] = dot * scale;
+void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
+                      bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
+                      int64_t score_stride) {
+    for (int32_t q = 0; q < n_queries; ++q) {
+        for (int32_t j = 0; j < n_cells; ++j) {
+            const uint8_t *key = keys + static_cast<size_t>(cells[j]) * cell_stride;
+            float dot = 0.0f;
+            for (int32_t i = 0; i < head_dim; ++i) dot += queries[q][i] * kv_element(key, i, f16);
+            scores[q * score_stride + j] = dot * scale;
+        }
     }
 }
 
-void attention_values(const float *weights, const uint8_t *values, size_t cell_stride, bool f16,
-                      const int32_t *cells, int32_t n_cells, int32_t head_dim, float *out) {
-    for (int32_t j = 0; j < n_cells; ++j) {
-        const uint8_t *value = values + static_cast<size_t>(cells[j]) * cell_stride;
-        for (int32_t i = 0; i < head_dim; ++i) out[i] += weights[j] * kv_element(value, i, f16);
+void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
+                      size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
+                      float *const *out) {
+    for (int32_t q = 0; q < n_queries; ++q) {
+        for (int32_t j = 0; j < n_cells; ++j) {
+            const uint8_t *value = values + static_cast<size_t>(cells[j]) * cell_stride;
+            const float weight = weights[q * weight_stride + j];
+            for (int32_t i = 0; i < head_dim; ++i) out[q][i] += weight * kv_element(value, i, f16);
+        }
     }
 }
 

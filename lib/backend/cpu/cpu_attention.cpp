@@ -1,12 +1,25 @@
 // Causal grouped-query attention over the KV cache: softmax in f32, each batch entry seeing the
-// cells of its own sequences at positions up to its own. The dot products and the weighted sum of
-// values run in the kernels (kernels.h attention_scores / attention_values).
+// cells of its own sequences at positions up to its own.
+//
+// Work is split into items of (a block of consecutive batch entries, a KV head, some of the query
+// heads that share it). An item's queries read the union of the cells its entries may see, so
+// each key and value row is converted once per item (kernels.h attention_scores/values); cells a
+// particular entry may not see get weight 0.
 #include <cmath>
+#include <limits>
 
 #include "backend/cpu/cpu_backend.h"
 #include "util/parallel.h"
 
 namespace bitnet {
+namespace {
+
+bool cell_visible(const BatchPlan &plan, int32_t t, int32_t cell) {
+    return plan.view.pos[cell] >= 0 && plan.view.pos[cell] <= plan.positions[t] &&
+           (plan.view.seq_mask[cell] & plan.token_seq_mask[t]) != 0;
+}
+
+}  // namespace
 
 void CpuBackend::attention(int32_t layer) {
     store_kv(layer);
@@ -20,44 +33,80 @@ void CpuBackend::attention(int32_t layer) {
     const uint8_t *keys = kv_.key_row(layer, 0);
     const uint8_t *values = kv_.value_row(layer, 0);
     const float inv_sqrt_dim = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
-    const int64_t n_pairs = static_cast<int64_t>(plan.n_tokens) * hp.n_head;
+    const int64_t score_stride = kv_.n_ctx();
 
-    parallel_for(config_.n_threads, n_pairs, 1, [&](int64_t begin, int64_t end, int thread) {
-        float *scores = score_scratch_ + static_cast<int64_t>(thread) * kv_.n_ctx();
-        int32_t *visible = visible_scratch_ + static_cast<int64_t>(thread) * kv_.n_ctx();
-        int32_t n_visible = 0;
-        int32_t visible_for = -1;  // the batch entry `visible` was built for
-        for (int64_t pair = begin; pair < end; ++pair) {
-            const int32_t t = static_cast<int32_t>(pair / hp.n_head);
-            const int32_t head = static_cast<int32_t>(pair % hp.n_head);
-            if (t != visible_for) {
-                const uint64_t seqs = plan.token_seq_mask[t];
-                const int32_t pos = plan.positions[t];
-                n_visible = 0;
-                for (int32_t cell = 0; cell < plan.n_cells_used; ++cell) {
-                    if (plan.view.pos[cell] >= 0 && plan.view.pos[cell] <= pos && (plan.view.seq_mask[cell] & seqs) != 0) {
-                        visible[n_visible++] = cell;
-                    }
+    // Query heads per item: the whole group unless that leaves threads idle (decode), then halves.
+    const int32_t tokens_per_block = std::max(1, kAttentionBlockQueries / group);
+    const int32_t n_blocks = (plan.n_tokens + tokens_per_block - 1) / tokens_per_block;
+    int32_t heads_per_item = std::min(group, kAttentionBlockQueries);
+    while (heads_per_item % 2 == 0 &&
+           static_cast<int64_t>(n_blocks) * hp.n_head_kv * (group / heads_per_item) < 2 * config_.n_threads) {
+        heads_per_item /= 2;
+    }
+    const int32_t splits = group / heads_per_item;
+    const int64_t n_items = static_cast<int64_t>(n_blocks) * hp.n_head_kv * splits;
+
+    parallel_for(config_.n_threads, n_items, 1, [&](int64_t begin, int64_t end, int thread) {
+        float *scores = score_scratch_ + static_cast<int64_t>(thread) * kAttentionBlockQueries * score_stride;
+        int32_t *cells = visible_scratch_ + static_cast<int64_t>(thread) * kv_.n_ctx();
+        const float *queries[kAttentionBlockQueries];
+        float *outputs[kAttentionBlockQueries];
+        for (int64_t item = begin; item < end; ++item) {
+            const int32_t block = static_cast<int32_t>(item / (static_cast<int64_t>(hp.n_head_kv) * splits));
+            const int32_t kv_head = static_cast<int32_t>(item / splits % hp.n_head_kv);
+            const int32_t first_head = kv_head * group + static_cast<int32_t>(item % splits) * heads_per_item;
+            const int32_t t0 = block * tokens_per_block;
+            const int32_t t1 = std::min(plan.n_tokens, t0 + tokens_per_block);
+
+            // The cells any entry of the block may see.
+            uint64_t seqs = 0;
+            int32_t last_pos = -1;
+            for (int32_t t = t0; t < t1; ++t) {
+                seqs |= plan.token_seq_mask[t];
+                last_pos = std::max(last_pos, plan.positions[t]);
+            }
+            int32_t n_cells = 0;
+            for (int32_t cell = 0; cell < plan.n_cells_used; ++cell) {
+                if (plan.view.pos[cell] >= 0 && plan.view.pos[cell] <= last_pos && (plan.view.seq_mask[cell] & seqs)) {
+                    cells[n_cells++] = cell;
                 }
-                visible_for = t;
             }
-            const size_t head_offset = static_cast<size_t>(head / group) * head_dim * element_bytes;
-            kernels_.attention_scores(row(Act::Q, t) + static_cast<int64_t>(head) * head_dim, keys + head_offset,
-                                      cell_stride, f16, visible, n_visible, head_dim, inv_sqrt_dim, scores);
 
-            // Every entry sees at least its own cell, so n_visible >= 1 and total >= 1.
-            float max_score = scores[0];
-            for (int32_t j = 1; j < n_visible; ++j) max_score = scores[j] > max_score ? scores[j] : max_score;
-            float total = 0.0f;
-            for (int32_t j = 0; j < n_visible; ++j) {
-                scores[j] = std::exp(scores[j] - max_score);
-                total += scores[j];
+            int32_t n_queries = 0;
+            for (int32_t t = t0; t < t1; ++t) {
+                for (int32_t h = first_head; h < first_head + heads_per_item; ++h) {
+                    queries[n_queries] = row(Act::Q, t) + static_cast<int64_t>(h) * head_dim;
+                    outputs[n_queries] = row(Act::Attention, t) + static_cast<int64_t>(h) * head_dim;
+                    ++n_queries;
+                }
             }
-            float *out = row(Act::Attention, t) + static_cast<int64_t>(head) * head_dim;
-            for (int32_t i = 0; i < head_dim; ++i) out[i] = 0.0f;
-            kernels_.attention_values(scores, values + head_offset, cell_stride, f16, visible, n_visible, head_dim, out);
-            const float inv_total = 1.0f / total;
-            for (int32_t i = 0; i < head_dim; ++i) out[i] *= inv_total;
+            const size_t head_offset = static_cast<size_t>(kv_head) * head_dim * element_bytes;
+            kernels_.attention_scores(queries, n_queries, keys + head_offset, cell_stride, f16, cells, n_cells, head_dim,
+                                      inv_sqrt_dim, scores, score_stride);
+
+            // Softmax per query over the cells its own entry sees (at least its own cell, so the
+            // total is >= 1); the others get weight 0.
+            float inv_totals[kAttentionBlockQueries];
+            for (int32_t q = 0; q < n_queries; ++q) {
+                const int32_t t = t0 + q / heads_per_item;
+                float *s = scores + q * score_stride;
+                float max_score = -std::numeric_limits<float>::infinity();
+                for (int32_t j = 0; j < n_cells; ++j) {
+                    if (cell_visible(plan, t, cells[j])) max_score = std::max(max_score, s[j]);
+                }
+                float total = 0.0f;
+                for (int32_t j = 0; j < n_cells; ++j) {
+                    s[j] = cell_visible(plan, t, cells[j]) ? std::exp(s[j] - max_score) : 0.0f;
+                    total += s[j];
+                }
+                inv_totals[q] = 1.0f / total;
+                for (int32_t i = 0; i < head_dim; ++i) outputs[q][i] = 0.0f;
+            }
+            kernels_.attention_values(scores, score_stride, n_queries, values + head_offset, cell_stride, f16, cells,
+                                      n_cells, head_dim, outputs);
+            for (int32_t q = 0; q < n_queries; ++q) {
+                for (int32_t i = 0; i < head_dim; ++i) outputs[q][i] *= inv_totals[q];
+            }
         }
     });
     written(Act::Attention);

@@ -37,8 +37,9 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
     token_rows_ = arena.allocate<const float *>(static_cast<size_t>(std::max(n_batch, int64_t{config.n_outputs_max})));
     row_scratch_stride_ = std::max<int64_t>(quantized_stride_, hp.n_embd);
     row_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads * row_scratch_stride_));
-    score_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
+    score_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads) * kAttentionBlockQueries * kv.n_ctx());
     visible_scratch_ = arena.allocate<int32_t>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
+    rope_tables_ = arena.allocate<float>(static_cast<size_t>((n_batch + 1) * hp.n_rot));
     rope_inv_freq_ = arena.allocate<double>(static_cast<size_t>(hp.n_rot / 2));
     if (rope_inv_freq_) {
         // theta_i = base^(-2i / n_rot) for rotation pair i (formats.md §2.7).
@@ -50,6 +51,7 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
 
 void CpuBackend::begin(const BatchPlan &plan) {
     plan_ = &plan;
+    rope_tables_ready_ = false;
     quantized_source_ = -1;
 }
 
@@ -150,15 +152,22 @@ void CpuBackend::multiply_float_rows(const Weight &weight, const float *const *i
     });
 }
 
-void CpuBackend::rotate(float *x, int32_t n_heads, double position) const {
+void CpuBackend::rotation_table(double position, float *cos_sin) const {
+    for (int32_t i = 0; i < model_.hparams.n_rot / 2; ++i) {
+        const double angle = position * rope_inv_freq_[i];
+        cos_sin[2 * i] = static_cast<float>(std::cos(angle));
+        cos_sin[2 * i + 1] = static_cast<float>(std::sin(angle));
+    }
+}
+
+void CpuBackend::rotate(float *x, int32_t n_heads, const float *cos_sin) const {
     const HyperParams &hp = model_.hparams;
     const int32_t half = hp.n_rot / 2;
     // Pair i of a head is (i, i + n_rot/2) in NEOX order, (2i, 2i + 1) in adjacent order.
     const int32_t first_stride = hp.rope_neox ? 1 : 2;
     const int32_t partner_offset = hp.rope_neox ? half : 1;
     for (int32_t i = 0; i < half; ++i) {
-        const double angle = position * rope_inv_freq_[i];
-        const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+        const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
         const int32_t first = i * first_stride;
         for (int32_t h = 0; h < n_heads; ++h) {
             float *head = x + static_cast<int64_t>(h) * hp.head_dim;
@@ -170,7 +179,13 @@ void CpuBackend::rotate(float *x, int32_t n_heads, double position) const {
 }
 
 void CpuBackend::rope(Act buffer, int32_t n_heads) {
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) rotate(row(buffer, t), n_heads, plan_->positions[t]);
+    // Every layer rotates by the same positions: the cos/sin tables are made once per decode.
+    const int32_t n_rot = model_.hparams.n_rot;
+    if (!rope_tables_ready_) {
+        for (int32_t t = 0; t < plan_->n_tokens; ++t) rotation_table(plan_->positions[t], rope_tables_ + t * n_rot);
+        rope_tables_ready_ = true;
+    }
+    for (int32_t t = 0; t < plan_->n_tokens; ++t) rotate(row(buffer, t), n_heads, rope_tables_ + t * n_rot);
     written(buffer);
 }
 

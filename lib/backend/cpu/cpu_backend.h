@@ -63,8 +63,10 @@ private:
     void multiply_float_rows(const Weight &weight, const float *const *inputs, int32_t n_inputs, float *out,
                              int64_t out_stride);
     void store_kv(int32_t layer);
-    // Rotate the head pairs of `x` (n_heads heads) by `position` (RoPE, NEOX or adjacent pairs).
-    void rotate(float *x, int32_t n_heads, double position) const;
+    // cos and sin of position * theta_i for each rotation pair i: n_rot floats, pair by pair.
+    void rotation_table(double position, float *cos_sin) const;
+    // Rotate the head pairs of `x` (n_heads heads) by a rotation table (RoPE, NEOX or adjacent pairs).
+    void rotate(float *x, int32_t n_heads, const float *cos_sin) const;
 
     const bitnet_model &model_;
     CpuBackendConfig config_;
@@ -87,8 +89,12 @@ private:
     const float **token_rows_ = nullptr; // [max(n_batch, n_outputs_max)] activation rows for gemm_float
     float *row_scratch_ = nullptr;       // per thread: one dequantized weight row
     int64_t row_scratch_stride_ = 0;
-    float *score_scratch_ = nullptr;     // per thread: attention scores over the cells
+    // Query rows one attention work item handles at most (cpu_attention.cpp).
+    static constexpr int32_t kAttentionBlockQueries = 32;
+    float *score_scratch_ = nullptr;     // per thread: attention scores [block queries][cells]
     int32_t *visible_scratch_ = nullptr; // per thread: the cells one batch entry may attend to
+    float *rope_tables_ = nullptr;       // [n_batch + 1][n_rot]: each entry's rotation, then a spare
+    bool rope_tables_ready_ = false;     // tables made for the current decode
     double *rope_inv_freq_ = nullptr;    // [n_rot / 2]; double keeps pos * theta exact enough at long range
 };
 

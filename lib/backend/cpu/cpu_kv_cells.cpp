@@ -39,8 +39,10 @@ void CpuBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int32_
     const int32_t n = kv_.n_embd_kv();
     float *key = row_scratch_;  // n_embd_kv <= n_embd <= the scratch row
     const bool is_f16 = kv_.type() == BITNET_KV_F16;
+    float *cos_sin = rope_tables_ + static_cast<int64_t>(config_.n_batch) * model_.hparams.n_rot;  // the spare
     for (int32_t i = 0; i < n_cells; ++i) {
         if (deltas[i] == 0) continue;
+        rotation_table(deltas[i], cos_sin);
         for (int32_t layer = 0; layer < model_.hparams.n_layer; ++layer) {
             uint8_t *stored = kv_.key_row(layer, cells[i]);
             if (is_f16) {
@@ -49,7 +51,7 @@ void CpuBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int32_
             } else {
                 std::memcpy(key, stored, n * sizeof(float));
             }
-            rotate(key, model_.hparams.n_head_kv, deltas[i]);
+            rotate(key, model_.hparams.n_head_kv, cos_sin);
             if (is_f16) {
                 uint16_t *halves = reinterpret_cast<uint16_t *>(stored);
                 for (int32_t k = 0; k < n; ++k) halves[k] = float_to_half(key[k]);

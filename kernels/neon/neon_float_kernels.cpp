@@ -1,0 +1,93 @@
+// NEON float kernels: float-weight rows (lm_head) and attention, instantiated from
+// kernels/float_kernels_impl.h with 4-lane float32x4 vectors (baseline ARMv8.0; F16 through FCVTL).
+#include <arm_neon.h>
+
+#include <math.h>
+
+#include <cstring>
+
+#include "kernels/float_kernels_impl.h"
+#include "kernels/neon/neon_kernels.h"
+
+namespace bitnet::neon {
+namespace {
+
+struct Vec4 {
+    using Float = float32x4_t;
+    using Int = int32x4_t;
+    static constexpr int kLanes = 4;
+
+    static Float zero() { return vdupq_n_f32(0.0f); }
+    static Float set1(float value) { return vdupq_n_f32(value); }
+    static Float fmadd(Float a, Float b, Float acc) { return vfmaq_f32(acc, a, b); }
+    static Float mul(Float a, Float b) { return vmulq_f32(a, b); }
+    static Float add(Float a, Float b) { return vaddq_f32(a, b); }
+    static float reduce(Float v) { return vaddvq_f32(v); }
+    static void store_f32(float *p, Float v) { vst1q_f32(p, v); }
+    // Lane k = Σ lanes of v[k], by pairwise adds (FADDP).
+    static Float sum_each(const Float *v) { return vpaddq_f32(vpaddq_f32(v[0], v[1]), vpaddq_f32(v[2], v[3])); }
+
+    // Byte loads and reinterpretation: the pointers need no alignment.
+    static Float load_f32(const uint8_t *p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
+    static Float load_f16(const uint8_t *p) { return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(p))); }
+    static Float load_bf16(const uint8_t *p) { return vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(p)), 16)); }
+    static uint8x8_t load4(const uint8_t *p) {
+        uint32_t bytes;
+        std::memcpy(&bytes, p, sizeof bytes);
+        return vreinterpret_u8_u32(vdup_n_u32(bytes));
+    }
+    static Int load_u8(const uint8_t *p) {
+        return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(load4(p)))));
+    }
+    static Int load_i8(const uint8_t *p) {
+        return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_u8(load4(p)))));
+    }
+
+    // Shifts by a register count (USHL/SSHL; a negative count shifts right), since the counts
+    // arrive as arguments rather than immediates.
+    static Int and_(Int v, int mask) { return vandq_s32(v, vdupq_n_s32(mask)); }
+    static Int shr(Int v, int bits) {
+        return vreinterpretq_s32_u32(vshlq_u32(vreinterpretq_u32_s32(v), vdupq_n_s32(-bits)));
+    }
+    static Int shl(Int v, int bits) { return vshlq_s32(v, vdupq_n_s32(bits)); }
+    static Int or_(Int a, Int b) { return vorrq_s32(a, b); }
+    static Int sub(Int v, int value) { return vsubq_s32(v, vdupq_n_s32(value)); }
+    static Float to_float(Int v) { return vcvtq_f32_s32(v); }
+
+    // FMAXNM: max(NaN, 0) is 0, like the scalar relu (g > 0 ? g * g : 0).
+    static Float max(Float a, Float b) { return vmaxnmq_f32(a, b); }
+    static float half(uint16_t bits) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(bits))), 0); }
+    static float sqrt(float x) { return vget_lane_f32(vsqrt_f32(vdup_n_f32(x)), 0); }
+    static float exp(float x) { return expf(x); }  // the C function: no inline C++ wrapper to share
+};
+
+}  // namespace
+
+void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                const float *const *x, int64_t n_tokens, float *out, int64_t out_stride) {
+    float_kernels::gemm_float<Vec4>(type, weights, row_bytes, n_rows, n_cols, x, n_tokens, out, out_stride);
+}
+
+void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
+                      bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
+                      int64_t score_stride) {
+    float_kernels::attention_scores<Vec4>(queries, n_queries, keys, cell_stride, f16, cells, n_cells, head_dim, scale,
+                                          scores, score_stride);
+}
+
+void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
+                      size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
+                      float *const *out) {
+    float_kernels::attention_values<Vec4>(weights, weight_stride, n_queries, values, cell_stride, f16, cells, n_cells,
+                                          head_dim, out);
+}
+
+void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *y) {
+    float_kernels::rms_norm<Vec4>(x, weight, n, eps, y);
+}
+
+void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared) {
+    float_kernels::gated_activation<Vec4>(gate, up, n, relu_squared);
+}
+
+}  // namespace bitnet::neon

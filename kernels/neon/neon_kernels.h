@@ -1,0 +1,46 @@
+// The NEON variants (AArch64): "neon" uses only baseline ARMv8.0 Advanced SIMD and runs on every
+// AArch64 CPU; "neon_dotprod" replaces the three ternary gemms with SDOT versions (ARMv8.2
+// dotprod, chosen only when HWCAP_ASIMDDP says the CPU has it) and shares everything else.
+#pragma once
+
+#include "kernels/kernels.h"
+
+namespace bitnet {
+
+// The tables, for dispatch.cpp (only on AArch64 builds, BITNET_HAVE_NEON_KERNELS).
+const KernelTable &neon_kernels();
+const KernelTable &neon_dotprod_kernels();
+
+namespace neon {
+
+// kernels/neon/neon_float_kernels.cpp: float_kernels_impl.h over 4-lane float32x4 vectors.
+void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                const float *const *x, int64_t n_tokens, float *out, int64_t out_stride);
+void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
+                      bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
+                      int64_t score_stride);
+void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
+                      size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
+                      float *const *out);
+void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *y);
+void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared);
+
+}  // namespace neon
+
+namespace neon_dotprod {
+
+// kernels/neon/neon_dotprod_kernels.cpp (compiled for armv8.2-a+dotprod): only call these when
+// the CPU has the dotprod extension.
+void gemm_i2s_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                 int64_t out_stride);
+void gemm_tq2_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                 int64_t out_stride);
+void gemm_tq1_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                 int64_t out_stride);
+
+}  // namespace neon_dotprod
+
+}  // namespace bitnet

@@ -1,0 +1,951 @@
+// Tests of the float kernels of the CPU kernel table (kernels/kernels.h): gemm_float (float-weight
+// rows: the lm_head), attention_scores, attention_values, rms_norm and gated_activation.
+//
+// 1. The scalar table is the specification; it is checked here against expectations computed in
+//    double precision. Weights are decoded by a decoder written in this file from
+//    /work/shared/docs/formats.md §1.6, one element at a time from the block's bytes, and not by
+//    tensor/quantize.h: the scalar kernel decodes with that one, so sharing it would hide its bugs.
+// 2. Every variant this CPU can run (available_cpu_kernels) is compared with the scalar table on
+//    the same random inputs. Float sums may run in any order, so a dot is compared within 1e-6 of
+//    the sum of the magnitudes of its terms (the bound kernels.h states), other values within 1e-6
+//    relative, and relu^2 exactly.
+// 3. Empty calls (no rows, no tokens, no cells) write nothing.
+//
+// Every output buffer is surrounded by sentinels, and every byte a kernel must not read (gaps
+// between rows, KV cells not in the cell list, padding after activations) holds NaN or random
+// bytes, so that writing or reading out of bounds shows up as a failure. Buffers end exactly where
+// the data ends, so the sanitizer build catches reads past the last row.
+//
+// The largest error seen per variant and kernel (relative to the tolerance's scale) is printed at
+// the end of the run ("[ max err  ]" lines), to show the headroom the 1e-6 bound leaves.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "util/half.h"  // float_to_half only, to build inputs; every decode below is written here
+
+using bitnet::KernelTable;
+using bitnet::TensorType;
+
+namespace {
+
+// ------------------------------------------------------------------------------------------------
+// Variants
+// ------------------------------------------------------------------------------------------------
+
+std::vector<std::string> variant_names() {
+    const KernelTable *tables[8] = {};
+    const size_t count = bitnet::available_cpu_kernels(tables, 8);
+    std::vector<std::string> names;
+    for (size_t i = 0; i < count && i < 8; ++i) names.push_back(tables[i]->name);
+    return names;
+}
+
+const KernelTable &scalar() { return bitnet::scalar_kernels(); }
+
+// ------------------------------------------------------------------------------------------------
+// Tolerances and the worst-error report
+// ------------------------------------------------------------------------------------------------
+
+constexpr double kRelative = 1e-6;
+// Added to every bound, so that results whose exact value is a float subnormal or zero (e.g. a row
+// of zero block scales, silu of a very negative gate) compare as equal.
+constexpr double kTinyAbsolute = 1e-30;
+constexpr float kSentinel = -12345.0f;
+
+std::map<std::string, double> &worst_errors() {
+    static std::map<std::string, double> worst;
+    return worst;
+}
+
+void record_error(const std::string &key, double error, double scale) {
+    if (scale <= 0.0 || !std::isfinite(error) || !std::isfinite(scale)) return;
+    double &worst = worst_errors()[key];
+    worst = std::max(worst, error / scale);
+}
+
+class WorstErrorReport : public ::testing::Environment {
+public:
+    void TearDown() override {
+        for (const auto &[key, worst] : worst_errors()) std::printf("[ max err  ] %-44s %.3g\n", key.c_str(), worst);
+    }
+};
+[[maybe_unused]] ::testing::Environment *const kWorstErrorReport =
+    ::testing::AddGlobalTestEnvironment(new WorstErrorReport);
+
+// |got - want| <= 1e-6 * scale + tiny, where scale is the sum of the magnitudes of the terms that
+// make up the value (or the value's magnitude, for values that are not sums). NaN fails.
+::testing::AssertionResult within_tolerance(double got, double want, double scale, const std::string &key,
+                                            const std::string &where) {
+    const double error = std::fabs(got - want);
+    record_error(key, error, scale);
+    if (error <= kRelative * scale + kTinyAbsolute) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << key << " " << where << ": got " << got << ", expected " << want
+                                         << " (error " << error << ", allowed " << kRelative * scale + kTinyAbsolute
+                                         << ", scale " << scale << ")";
+}
+
+uint32_t float_bits(float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Weight formats, decoded from formats.md §1.6 in double precision
+// ------------------------------------------------------------------------------------------------
+
+struct FloatType {
+    TensorType type;
+    const char *name;
+    int64_t block_elements;
+    int64_t block_bytes;
+};
+
+constexpr FloatType kFloatTypes[] = {
+    {TensorType::F32, "F32", 1, 4},      {TensorType::F16, "F16", 1, 2},      {TensorType::BF16, "BF16", 1, 2},
+    {TensorType::Q8_0, "Q8_0", 32, 34}, {TensorType::Q4_0, "Q4_0", 32, 18}, {TensorType::Q6_K, "Q6_K", 256, 210},
+};
+
+bool is_plain_float(const FloatType &t) { return t.block_elements == 1; }
+
+uint16_t u16_at(const uint8_t *p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+
+// IEEE-754 binary16 from its fields: subnormals are mantissa * 2^-24, normals (1024 + mantissa) *
+// 2^(exponent - 25). The inputs here never hold exponent 31 (inf/NaN) where a value is expected.
+double half_value(uint16_t bits) {
+    const int sign = bits >> 15, exponent = (bits >> 10) & 31, mantissa = bits & 1023;
+    const double magnitude = exponent == 0 ? std::ldexp(mantissa, -24) : std::ldexp(1024 + mantissa, exponent - 25);
+    return sign ? -magnitude : magnitude;
+}
+
+// BF16: the f32 whose bits are the bf16 bits followed by 16 zero bits.
+double bf16_value(uint16_t bits) {
+    const uint32_t wide = static_cast<uint32_t>(bits) << 16;
+    float value;
+    std::memcpy(&value, &wide, sizeof value);
+    return value;
+}
+
+double f32_value(const uint8_t *p) {
+    const uint32_t bits = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+                          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+// Element i of a row (formats.md §1.6).
+double element(const FloatType &t, const uint8_t *row, int64_t i) {
+    const uint8_t *block = row + (i / t.block_elements) * t.block_bytes;
+    const int j = static_cast<int>(i % t.block_elements);
+    switch (t.type) {
+        case TensorType::F32: return f32_value(block);
+        case TensorType::F16: return half_value(u16_at(block));
+        case TensorType::BF16: return bf16_value(u16_at(block));
+        case TensorType::Q8_0:  // d f16 @0, qs int8[32] @2: x[j] = qs[j] * d
+            return half_value(u16_at(block)) * static_cast<int8_t>(block[2 + j]);
+        case TensorType::Q4_0: {  // d f16 @0, qs u8[16] @2: low nibbles are x[0..15], high nibbles x[16..31]
+            const uint8_t q = block[2 + j % 16];
+            const int code = j < 16 ? (q & 0x0F) : (q >> 4);
+            return half_value(u16_at(block)) * (code - 8);
+        }
+        case TensorType::Q6_K: {
+            // ql u8[128] @0, qh u8[64] @128, scales int8[16] @192, d f16 @208. Half h = j / 128
+            // uses ql + 64h, qh + 32h, scales + 8h; within a half, quarter k = 0..3 holds elements
+            // 32k + l: low nibble of ql[l] (k=0), of ql[l+32] (k=1), high nibble of ql[l] (k=2), of
+            // ql[l+32] (k=3); bits 2k+1:2k of qh[l] on top; scale sc[l/16 + 2k]; code minus 32.
+            const int h = j / 128, k = (j % 128) / 32, l = j % 32;
+            const uint8_t *ql = block + 64 * h;
+            const uint8_t *qh = block + 128 + 32 * h;
+            const auto *sc = reinterpret_cast<const int8_t *>(block + 192) + 8 * h;
+            const uint8_t low_byte = ql[l + 32 * (k % 2)];
+            const int nibble = k < 2 ? (low_byte & 0x0F) : (low_byte >> 4);
+            const int top = (qh[l] >> (2 * k)) & 3;
+            const int code = (nibble | (top << 4)) - 32;
+            return half_value(u16_at(block + 208)) * sc[l / 16 + 2 * k] * code;
+        }
+        default: return std::numeric_limits<double>::quiet_NaN();
+    }
+}
+
+std::vector<double> decode_row(const FloatType &t, const uint8_t *row, int64_t n_cols) {
+    std::vector<double> values(static_cast<size_t>(n_cols));
+    for (int64_t i = 0; i < n_cols; ++i) values[i] = element(t, row, i);
+    return values;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Random inputs
+// ------------------------------------------------------------------------------------------------
+
+void store_u16(uint8_t *p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v & 0xff);
+    p[1] = static_cast<uint8_t>(v >> 8);
+}
+
+// A block scale d: from a random float of varied magnitude and sign, sometimes subnormal or zero.
+uint16_t random_block_scale(std::mt19937 &rng) {
+    std::uniform_int_distribution<int> pick(0, 255);
+    std::uniform_real_distribution<float> value(-3.0f, 3.0f);
+    const int kind = pick(rng) % 16;
+    if (kind == 0) return static_cast<uint16_t>(pick(rng) | ((pick(rng) & 3) << 8) | ((pick(rng) & 1) << 15));
+    if (kind == 1) return 0;
+    return bitnet::float_to_half(std::ldexp(value(rng), -(pick(rng) % 12)));
+}
+
+// Rows of a weight: row r at data + r * row_bytes. The first row starts at an odd address (the
+// kernels take unaligned pointers), row_bytes may exceed the row's own bytes (the gap is random
+// bytes the kernel must skip), and the buffer ends with the last row's last byte.
+struct WeightRows {
+    std::vector<uint8_t> storage;
+    const uint8_t *data = nullptr;
+    size_t row_bytes = 0;
+};
+
+WeightRows random_rows(const FloatType &t, int64_t n_rows, int64_t n_cols, size_t gap, std::mt19937 &rng) {
+    constexpr size_t kLead = 3;
+    const size_t own_bytes = static_cast<size_t>(n_cols / t.block_elements * t.block_bytes);
+    WeightRows w;
+    w.row_bytes = own_bytes + gap;
+    w.storage = std::vector<uint8_t>(kLead + (n_rows > 0 ? w.row_bytes * static_cast<size_t>(n_rows - 1) + own_bytes : 0));
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (uint8_t &b : w.storage) b = static_cast<uint8_t>(byte(rng));  // quant bytes: every value
+    w.data = w.storage.data() + kLead;
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (int64_t r = 0; r < n_rows; ++r) {
+        uint8_t *row = w.storage.data() + kLead + r * w.row_bytes;
+        for (int64_t b = 0; b < n_cols / t.block_elements; ++b) {
+            uint8_t *block = row + b * t.block_bytes;
+            switch (t.type) {
+                case TensorType::F32: {  // normal values across 2^-6..2^6
+                    const uint32_t bits = float_bits(std::ldexp(normal(rng), byte(rng) % 13 - 6));
+                    for (int k = 0; k < 4; ++k) block[k] = static_cast<uint8_t>(bits >> (8 * k));
+                    break;
+                }
+                case TensorType::F16: {  // any finite pattern: subnormals, zeros, up to 65504
+                    uint16_t bits = u16_at(block);
+                    if (((bits >> 10) & 31) == 31) bits ^= 0x4000;
+                    store_u16(block, bits);
+                    break;
+                }
+                case TensorType::BF16: {  // random sign and mantissa, exponent 2^-20..2^20 or zero/subnormal
+                    const int exponent = byte(rng) % 16 == 0 ? 0 : 127 + byte(rng) % 41 - 20;
+                    store_u16(block, static_cast<uint16_t>((byte(rng) & 0x80) << 8 | exponent << 7 | (byte(rng) & 0x7f)));
+                    break;
+                }
+                case TensorType::Q8_0:
+                case TensorType::Q4_0: store_u16(block, random_block_scale(rng)); break;
+                case TensorType::Q6_K: store_u16(block + 208, random_block_scale(rng)); break;
+                default: break;
+            }
+        }
+    }
+    return w;
+}
+
+// Activation rows for gemm_float: each token's row is its own pointer, in reverse memory order, at
+// unaligned float offsets; the floats between rows are NaN, so a read past n_cols poisons the dot.
+struct Activations {
+    std::vector<float> storage;
+    std::vector<const float *> rows;
+};
+
+Activations random_activations(int64_t n_tokens, int64_t n_cols, std::mt19937 &rng) {
+    const int64_t stride = n_cols + 3;
+    Activations a;
+    a.storage.assign(static_cast<size_t>(1 + (n_tokens > 0 ? stride * (n_tokens - 1) + n_cols : 0)),
+                     std::numeric_limits<float>::quiet_NaN());
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::uniform_int_distribution<int> pick(0, 99);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        float *row = a.storage.data() + 1 + (n_tokens - 1 - t) * stride;
+        const float spread = std::ldexp(1.0f, pick(rng) % 11 - 5);
+        for (int64_t i = 0; i < n_cols; ++i) row[i] = normal(rng) * spread * (pick(rng) == 0 ? 50.0f : 1.0f);
+        a.rows.push_back(row);
+    }
+    return a;
+}
+
+// ------------------------------------------------------------------------------------------------
+// gemm_float: running and checking
+// ------------------------------------------------------------------------------------------------
+
+// Output of one call: out = buffer + 1, token t's outputs at out[t * stride + r]; everything else in
+// the buffer (one float before, the gaps between tokens, a few after) must stay kSentinel.
+struct GemmOutput {
+    std::vector<float> buffer;
+    int64_t stride = 0;
+    const float *out() const { return buffer.data() + 1; }
+};
+
+GemmOutput run_gemm(const KernelTable &table, const FloatType &t, const WeightRows &w, int64_t n_rows,
+                    int64_t n_cols, const Activations &a, int64_t n_tokens) {
+    GemmOutput result;
+    result.stride = n_rows + 5;
+    result.buffer.assign(static_cast<size_t>(1 + n_tokens * result.stride + 4), kSentinel);
+    table.gemm_float(t.type, w.data, w.row_bytes, n_rows, n_cols, a.rows.data(), n_tokens, result.buffer.data() + 1,
+                     result.stride);
+    return result;
+}
+
+// The exact (double) dots of the decoded rows with each token, and the sums of the magnitudes of
+// their terms, indexed [t * n_rows + r].
+struct GemmExpectation {
+    std::vector<double> value, magnitude;
+};
+
+GemmExpectation expect_gemm(const FloatType &t, const WeightRows &w, int64_t n_rows, int64_t n_cols,
+                            const Activations &a, int64_t n_tokens) {
+    GemmExpectation e;
+    e.value.resize(static_cast<size_t>(n_rows * n_tokens));
+    e.magnitude.resize(e.value.size());
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const std::vector<double> row = decode_row(t, w.data + r * w.row_bytes, n_cols);
+        for (int64_t tok = 0; tok < n_tokens; ++tok) {
+            double sum = 0.0, magnitude = 0.0;
+            for (int64_t i = 0; i < n_cols; ++i) {
+                const double term = row[i] * a.rows[tok][i];
+                sum += term;
+                magnitude += std::fabs(term);
+            }
+            e.value[tok * n_rows + r] = sum;
+            e.magnitude[tok * n_rows + r] = magnitude;
+        }
+    }
+    return e;
+}
+
+// Every output within tolerance of want(t, r) (scale from `e`), every other float of the buffer
+// untouched.
+template <class Want>
+::testing::AssertionResult check_gemm(const GemmOutput &got, int64_t n_rows, int64_t n_tokens,
+                                      const GemmExpectation &e, Want &&want, const std::string &key,
+                                      const std::string &shape) {
+    for (size_t k = 0; k < got.buffer.size(); ++k) {
+        const int64_t index = static_cast<int64_t>(k) - 1;
+        const int64_t tok = index >= 0 ? index / got.stride : -1, r = index >= 0 ? index % got.stride : -1;
+        const bool is_output = index >= 0 && tok < n_tokens && r < n_rows;
+        if (!is_output) {
+            if (float_bits(got.buffer[k]) != float_bits(kSentinel)) {
+                return ::testing::AssertionFailure() << key << " " << shape << ": wrote " << got.buffer[k]
+                                                     << " outside the outputs, at buffer float " << k << " (stride "
+                                                     << got.stride << ")";
+            }
+            continue;
+        }
+        const ::testing::AssertionResult ok =
+            within_tolerance(got.buffer[k], want(tok, r), e.magnitude[tok * n_rows + r], key,
+                             shape + " at t=" + std::to_string(tok) + " r=" + std::to_string(r));
+        if (!ok) return ok;
+    }
+    return ::testing::AssertionSuccess();
+}
+
+std::string shape_name(const FloatType &t, int64_t n_rows, int64_t n_tokens, int64_t n_cols) {
+    return std::string(t.name) + " rows " + std::to_string(n_rows) + " tokens " + std::to_string(n_tokens) + " cols " +
+           std::to_string(n_cols);
+}
+
+// Odd row counts (a tile of rows leaves a remainder), 1..6 tokens (tiles of 4 tokens leave 1..3).
+constexpr int64_t kRowCounts[] = {1, 3, 17, 67};
+constexpr int64_t kTokenCounts[] = {1, 2, 3, 4, 5, 6};
+
+// Columns: odd numbers of blocks; for the plain float types also lengths that are not multiples
+// of the vector widths (8, 16, 32), and lengths past the scalar kernel's 256-element decode chunk.
+std::vector<int64_t> column_counts(const FloatType &t) {
+    if (is_plain_float(t)) return {1, 7, 8, 16, 32, 33, 100, 257, 1000};
+    if (t.block_elements == 32) return {32, 3 * 32, 5 * 32, 9 * 32, 33 * 32};
+    return {256, 3 * 256, 5 * 256};
+}
+
+// ------------------------------------------------------------------------------------------------
+// Attention: KV caches and cell lists
+// ------------------------------------------------------------------------------------------------
+
+// A KV cache of n_cells cells, each a row of head_dim elements (F16 or F32) then a gap, so that the
+// cell stride exceeds the row and is no multiple of a vector. Gaps and the cells that the test's
+// cell list leaves out hold NaN: a kernel that reads them produces NaN, which fails every check.
+struct KvCache {
+    std::vector<uint8_t> bytes;
+    size_t cell_stride = 0;
+    bool f16 = false;
+    int32_t head_dim = 0;
+    std::vector<double> values;  // [cell * head_dim + i], exactly as stored
+};
+
+KvCache random_cache(bool f16, int32_t head_dim, int32_t n_cells, const std::vector<int32_t> &used,
+                     std::mt19937 &rng) {
+    KvCache c;
+    c.f16 = f16;
+    c.head_dim = head_dim;
+    const size_t element_bytes = f16 ? 2 : 4;
+    c.cell_stride = element_bytes * static_cast<size_t>(head_dim + 3);
+    c.bytes.resize(c.cell_stride * static_cast<size_t>(n_cells));
+    c.values.assign(static_cast<size_t>(n_cells) * static_cast<size_t>(head_dim), 0.0);
+    const uint16_t half_nan = 0x7e00;
+    const uint32_t float_nan = 0x7fc00000u;
+    for (size_t k = 0; k < c.bytes.size(); k += element_bytes) {
+        if (f16) {
+            store_u16(&c.bytes[k], half_nan);
+        } else {
+            std::memcpy(&c.bytes[k], &float_nan, 4);
+        }
+    }
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (const int32_t cell : used) {
+        uint8_t *row = c.bytes.data() + static_cast<size_t>(cell) * c.cell_stride;
+        for (int32_t i = 0; i < head_dim; ++i) {
+            const float v = normal(rng) * 2.0f;
+            double stored;
+            if (f16) {
+                const uint16_t h = bitnet::float_to_half(v);
+                store_u16(row + 2 * i, h);
+                stored = half_value(h);
+            } else {
+                std::memcpy(row + 4 * i, &v, 4);
+                stored = v;
+            }
+            c.values[static_cast<size_t>(cell) * head_dim + i] = stored;
+        }
+    }
+    return c;
+}
+
+// n_cells distinct cells out of 2 * n_cells + 3, in shuffled order.
+std::vector<int32_t> random_cell_list(int32_t n_cells, int32_t *n_cache_cells, std::mt19937 &rng) {
+    *n_cache_cells = 2 * n_cells + 3;
+    std::vector<int32_t> all(static_cast<size_t>(*n_cache_cells));
+    for (int32_t k = 0; k < *n_cache_cells; ++k) all[k] = k;
+    std::shuffle(all.begin(), all.end(), rng);
+    return std::vector<int32_t>(all.begin(), all.begin() + n_cells);
+}
+
+std::vector<float> random_floats(size_t n, float spread, std::mt19937 &rng) {
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> v(n);
+    for (float &x : v) x = normal(rng) * spread;
+    return v;
+}
+
+constexpr int32_t kHeadDims[] = {1, 7, 8, 16, 64, 100, 128, 136};
+constexpr int32_t kCellCounts[] = {1, 2, 5, 17, 40};
+
+// One attention case: q (head_dim floats at an unaligned address), a cache, a shuffled cell list,
+// attention weights, and a nonzero starting `out` for attention_values.
+struct AttentionCase {
+    int32_t head_dim, n_cells;
+    std::vector<int32_t> cells;
+    KvCache cache;
+    std::vector<float> q_storage;  // q = q_storage.data() + 1
+    std::vector<float> weights;    // n_cells
+    std::vector<float> out_start;  // head_dim
+    float scale;
+    const float *q() const { return q_storage.data() + 1; }
+    std::string name() const {
+        return std::string(cache.f16 ? "F16" : "F32") + " head_dim " + std::to_string(head_dim) + " cells " +
+               std::to_string(n_cells);
+    }
+};
+
+AttentionCase random_attention_case(bool f16, int32_t head_dim, int32_t n_cells, std::mt19937 &rng) {
+    AttentionCase c;
+    c.head_dim = head_dim;
+    c.n_cells = n_cells;
+    int32_t n_cache_cells = 0;
+    c.cells = random_cell_list(n_cells, &n_cache_cells, rng);
+    c.cache = random_cache(f16, head_dim, n_cache_cells, c.cells, rng);
+    c.q_storage = random_floats(static_cast<size_t>(head_dim) + 1, 1.5f, rng);
+    std::uniform_real_distribution<float> weight(-0.25f, 1.0f);  // mostly softmax-like, some negative
+    for (int32_t j = 0; j < n_cells; ++j) c.weights.push_back(weight(rng));
+    c.out_start = random_floats(static_cast<size_t>(head_dim), 3.0f, rng);
+    c.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    return c;
+}
+
+// scores = buffer + 1 with sentinels around; same for values' out.
+std::vector<float> run_scores(const KernelTable &table, const AttentionCase &c) {
+    std::vector<float> buffer(static_cast<size_t>(c.n_cells) + 5, kSentinel);
+    table.attention_scores(c.q(), c.cache.bytes.data(), c.cache.cell_stride, c.cache.f16, c.cells.data(), c.n_cells,
+                           c.head_dim, c.scale, buffer.data() + 1);
+    return buffer;
+}
+
+std::vector<float> run_values(const KernelTable &table, const AttentionCase &c) {
+    std::vector<float> buffer(static_cast<size_t>(c.head_dim) + 5, kSentinel);
+    std::copy(c.out_start.begin(), c.out_start.end(), buffer.begin() + 1);
+    table.attention_values(c.weights.data(), c.cache.bytes.data(), c.cache.cell_stride, c.cache.f16, c.cells.data(),
+                           c.n_cells, c.head_dim, buffer.data() + 1);
+    return buffer;
+}
+
+// Exact score j and the magnitude sum its tolerance scales with.
+void expect_score(const AttentionCase &c, int32_t j, double *value, double *magnitude) {
+    double dot = 0.0, abs_dot = 0.0;
+    for (int32_t i = 0; i < c.head_dim; ++i) {
+        const double term = static_cast<double>(c.q()[i]) * c.cache.values[static_cast<size_t>(c.cells[j]) * c.head_dim + i];
+        dot += term;
+        abs_dot += std::fabs(term);
+    }
+    *value = dot * c.scale;
+    *magnitude = abs_dot * std::fabs(c.scale);
+}
+
+void expect_value(const AttentionCase &c, int32_t i, double *value, double *magnitude) {
+    double sum = c.out_start[i], abs_sum = std::fabs(c.out_start[i]);
+    for (int32_t j = 0; j < c.n_cells; ++j) {
+        const double term = static_cast<double>(c.weights[j]) * c.cache.values[static_cast<size_t>(c.cells[j]) * c.head_dim + i];
+        sum += term;
+        abs_sum += std::fabs(term);
+    }
+    *value = sum;
+    *magnitude = abs_sum;
+}
+
+// Outputs at buffer[1 .. 1 + n) within tolerance of want(k); the rest of the buffer untouched.
+template <class Want>
+::testing::AssertionResult check_span(const std::vector<float> &buffer, int32_t n, Want &&want, const std::string &key,
+                                      const std::string &where) {
+    for (size_t k = 0; k < buffer.size(); ++k) {
+        const int64_t index = static_cast<int64_t>(k) - 1;
+        if (index < 0 || index >= n) {
+            if (float_bits(buffer[k]) != float_bits(kSentinel)) {
+                return ::testing::AssertionFailure() << key << " " << where << ": wrote " << buffer[k]
+                                                     << " outside the outputs, at index " << index;
+            }
+            continue;
+        }
+        double value = 0.0, scale = 0.0;
+        want(static_cast<int32_t>(index), &value, &scale);
+        const ::testing::AssertionResult ok =
+            within_tolerance(buffer[k], value, scale, key, where + " at " + std::to_string(index));
+        if (!ok) return ok;
+    }
+    return ::testing::AssertionSuccess();
+}
+
+// ------------------------------------------------------------------------------------------------
+// rms_norm and gated_activation inputs
+// ------------------------------------------------------------------------------------------------
+
+constexpr int64_t kNormSizes[] = {1, 5, 16, 33, 2560};
+constexpr float kNormSpreads[] = {1e-3f, 1.0f, 1e3f};
+constexpr float kEpsilons[] = {1e-5f, 1e-6f};
+
+double expected_rms_norm(const std::vector<float> &x, const std::vector<float> &weight, float eps, int64_t i) {
+    double sum_squares = 0.0;
+    for (float v : x) sum_squares += static_cast<double>(v) * v;
+    return x[i] / std::sqrt(sum_squares / static_cast<double>(x.size()) + eps) * weight[i];
+}
+
+constexpr int64_t kActivationSizes[] = {1, 5, 7, 8, 16, 17, 33, 100, 2560};
+
+// Gates: normal values of varied spread, with zeros, signed zeros, tiny and huge magnitudes placed
+// at the start (inside the vector part) and at the end (the scalar tail).
+std::vector<float> random_gates(int64_t n, std::mt19937 &rng) {
+    std::vector<float> gate = random_floats(static_cast<size_t>(n), 4.0f, rng);
+    const float specials[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 50.0f, -50.0f, 88.0f, -88.0f, -100.0f,
+                              1e19f, -1e19f, 3e19f, -1e30f, 1e30f, 1.0f, -1.0f};
+    constexpr int64_t kSpecials = sizeof specials / sizeof specials[0];
+    for (int64_t k = 0; k < kSpecials && k < n; ++k) gate[k] = specials[k];
+    for (int64_t k = 0; k < kSpecials && k < n / 2; ++k) gate[n - 1 - k] = specials[(k + 5) % kSpecials];
+    return gate;
+}
+
+// Ups: normal values with a few zeros; bounded, so that silu(g) * up stays finite for g <= 1e30.
+std::vector<float> random_ups(int64_t n, std::mt19937 &rng) {
+    std::vector<float> up = random_floats(static_cast<size_t>(n), 1.0f, rng);
+    for (int64_t k = 3; k < n; k += 11) up[k] = 0.0f;
+    for (float &u : up) u = std::clamp(u, -5.0f, 5.0f);
+    return up;
+}
+
+// relu(g)^2 * up evaluated as written, in float: the scalar kernel's exact operations.
+float relu_squared_float(float g, float up) { return (g > 0.0f ? g * g : 0.0f) * up; }
+
+double silu_double(double g, double up) { return g / (1.0 + std::exp(-g)) * up; }
+
+bool same_float(float a, float b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+// ================================================================================================
+// 1. The scalar specification against independent expectations
+// ================================================================================================
+
+void check_scalar_gemm(const FloatType &t, uint32_t seed) {
+    std::mt19937 rng(seed);
+    const std::string key = std::string("scalar vs exact: gemm_float ") + t.name;
+    for (int64_t n_cols : column_counts(t)) {
+        for (int64_t n_rows : kRowCounts) {
+            for (int64_t n_tokens : kTokenCounts) {
+                const WeightRows w = random_rows(t, n_rows, n_cols, n_rows % 2 ? 6 : 0, rng);
+                const Activations a = random_activations(n_tokens, n_cols, rng);
+                const GemmExpectation e = expect_gemm(t, w, n_rows, n_cols, a, n_tokens);
+                const GemmOutput got = run_gemm(scalar(), t, w, n_rows, n_cols, a, n_tokens);
+                ASSERT_TRUE(check_gemm(
+                    got, n_rows, n_tokens, e, [&](int64_t tok, int64_t r) { return e.value[tok * n_rows + r]; }, key,
+                    shape_name(t, n_rows, n_tokens, n_cols)));
+            }
+        }
+    }
+}
+
+TEST(ScalarFloatKernels, GemmFloatF32RowsGiveExactDots) { check_scalar_gemm(kFloatTypes[0], 101); }
+TEST(ScalarFloatKernels, GemmFloatF16RowsGiveExactDots) { check_scalar_gemm(kFloatTypes[1], 102); }
+TEST(ScalarFloatKernels, GemmFloatBF16RowsGiveExactDots) { check_scalar_gemm(kFloatTypes[2], 103); }
+TEST(ScalarFloatKernels, GemmFloatQ80RowsDecodeAsFormatsMd) { check_scalar_gemm(kFloatTypes[3], 104); }
+TEST(ScalarFloatKernels, GemmFloatQ40RowsDecodeAsFormatsMd) { check_scalar_gemm(kFloatTypes[4], 105); }
+TEST(ScalarFloatKernels, GemmFloatQ6KRowsDecodeAsFormatsMd) { check_scalar_gemm(kFloatTypes[5], 106); }
+
+// Each quant type's decoding pinned on hand-built blocks with one nonzero element, so a swapped
+// nibble, shift or scale index is caught even where random bytes might average it out: the dot of
+// such a row with a one-hot x is that element's value.
+TEST(ScalarFloatKernels, GemmFloatPicksEachQuantElementFromTheRightBits) {
+    for (const FloatType &t : kFloatTypes) {
+        if (is_plain_float(t)) continue;
+        SCOPED_TRACE(t.name);
+        std::mt19937 rng(107);
+        const int64_t n_cols = 2 * t.block_elements;
+        const WeightRows w = random_rows(t, 1, n_cols, 0, rng);
+        const std::vector<double> row = decode_row(t, w.data, n_cols);
+        std::vector<float> x(static_cast<size_t>(n_cols), 0.0f);
+        const float *x_rows[1] = {x.data()};
+        for (int64_t i = 0; i < n_cols; ++i) {
+            x[i] = 1.0f;
+            float out = kSentinel;
+            scalar().gemm_float(t.type, w.data, w.row_bytes, 1, n_cols, x_rows, 1, &out, 1);
+            // One nonzero product: exact up to the float rounding of d * scale (Q6_K).
+            ASSERT_TRUE(within_tolerance(out, row[i], std::fabs(row[i]), std::string("scalar vs exact: one-hot ") + t.name,
+                                         "element " + std::to_string(i)));
+            x[i] = 0.0f;
+        }
+    }
+}
+
+TEST(ScalarFloatKernels, AttentionScoresAreScaledDotsOverListedCells) {
+    std::mt19937 rng(111);
+    for (bool f16 : {true, false}) {
+        for (int32_t head_dim : kHeadDims) {
+            for (int32_t n_cells : kCellCounts) {
+                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
+                const std::vector<float> got = run_scores(scalar(), c);
+                ASSERT_TRUE(check_span(
+                    got, n_cells, [&](int32_t j, double *v, double *m) { expect_score(c, j, v, m); },
+                    std::string("scalar vs exact: attention_scores ") + (f16 ? "F16" : "F32"), c.name()));
+            }
+        }
+    }
+}
+
+TEST(ScalarFloatKernels, AttentionValuesAccumulateWeightedRowsIntoOut) {
+    std::mt19937 rng(112);
+    for (bool f16 : {true, false}) {
+        for (int32_t head_dim : kHeadDims) {
+            for (int32_t n_cells : kCellCounts) {
+                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
+                const std::vector<float> got = run_values(scalar(), c);
+                ASSERT_TRUE(check_span(
+                    got, head_dim, [&](int32_t i, double *v, double *m) { expect_value(c, i, v, m); },
+                    std::string("scalar vs exact: attention_values ") + (f16 ? "F16" : "F32"), c.name()));
+            }
+        }
+    }
+}
+
+// rms_norm into a separate y (with sentinels around it) and in place; zeros included (eps alone).
+void check_rms_norm(const KernelTable &table, const std::string &key, bool against_scalar, uint32_t seed) {
+    std::mt19937 rng(seed);
+    for (int64_t n : kNormSizes) {
+        for (float spread : kNormSpreads) {
+            for (float eps : kEpsilons) {
+                for (bool zeros : {false, true}) {
+                    std::vector<float> x = random_floats(static_cast<size_t>(n), zeros ? 0.0f : spread, rng);
+                    const std::vector<float> weight = random_floats(static_cast<size_t>(n), 1.0f, rng);
+                    const std::string where = "n " + std::to_string(n) + " spread " + std::to_string(spread) + " eps " +
+                                              std::to_string(eps) + (zeros ? " zeros" : "");
+                    std::vector<float> reference(static_cast<size_t>(n));
+                    if (against_scalar) scalar().rms_norm(x.data(), weight.data(), n, eps, reference.data());
+                    const auto want = [&](int32_t i, double *v, double *m) {
+                        *v = against_scalar ? reference[i] : expected_rms_norm(x, weight, eps, i);
+                        *m = std::fabs(*v);
+                    };
+                    std::vector<float> y(static_cast<size_t>(n) + 5, kSentinel);
+                    table.rms_norm(x.data(), weight.data(), n, eps, y.data() + 1);
+                    ASSERT_TRUE(check_span(y, static_cast<int32_t>(n), want, key, where));
+                    // In place: y == x.
+                    std::vector<float> in_place(static_cast<size_t>(n) + 5, kSentinel);
+                    std::copy(x.begin(), x.end(), in_place.begin() + 1);
+                    table.rms_norm(in_place.data() + 1, weight.data(), n, eps, in_place.data() + 1);
+                    ASSERT_TRUE(check_span(in_place, static_cast<int32_t>(n), want, key + " in place", where));
+                }
+            }
+        }
+    }
+}
+
+TEST(ScalarFloatKernels, RmsNormMatchesDoubleFormulaAlsoInPlace) {
+    check_rms_norm(scalar(), "scalar vs exact: rms_norm", false, 121);
+}
+
+TEST(ScalarFloatKernels, GatedActivationReluSquaredIsExact) {
+    std::mt19937 rng(131);
+    for (int64_t n : kActivationSizes) {
+        const std::vector<float> gate = random_gates(n, rng), up = random_ups(n, rng);
+        std::vector<float> got(gate);
+        scalar().gated_activation(got.data(), up.data(), n, true);
+        for (int64_t i = 0; i < n; ++i) {
+            // Exactly relu(g)^2 * up as written in float, and (where that does not overflow) within
+            // float rounding of the real value.
+            const float want = relu_squared_float(gate[i], up[i]);
+            ASSERT_TRUE(same_float(got[i], want)) << "n " << n << " g " << gate[i] << " up " << up[i] << ": got "
+                                                  << got[i] << ", expected " << want;
+            if (std::isfinite(want)) {
+                const double g = std::max(0.0, static_cast<double>(gate[i]));
+                const double exact = g * g * up[i];
+                ASSERT_TRUE(within_tolerance(got[i], exact, std::fabs(exact), "scalar vs exact: relu^2",
+                                             "n " + std::to_string(n) + " i " + std::to_string(i)));
+            }
+        }
+        if (n >= 2) {  // a zero-sized gate never matters; the signs of relu(negative) * up are 0
+            EXPECT_EQ(got[1], 0.0f);  // gate -0.0
+        }
+    }
+}
+
+TEST(ScalarFloatKernels, GatedActivationSiluMatchesDoubleFormula) {
+    std::mt19937 rng(132);
+    for (int64_t n : kActivationSizes) {
+        const std::vector<float> gate = random_gates(n, rng), up = random_ups(n, rng);
+        std::vector<float> got(gate);
+        scalar().gated_activation(got.data(), up.data(), n, false);
+        for (int64_t i = 0; i < n; ++i) {
+            const double want = silu_double(gate[i], up[i]);
+            ASSERT_TRUE(within_tolerance(got[i], want, std::fabs(want), "scalar vs exact: silu",
+                                         "n " + std::to_string(n) + " g " + std::to_string(gate[i]) + " up " +
+                                             std::to_string(up[i])));
+        }
+    }
+}
+
+// ================================================================================================
+// 2. Every variant against the scalar table
+// ================================================================================================
+
+class FloatKernelVariant : public ::testing::TestWithParam<std::string> {
+protected:
+    const KernelTable &table() const { return *bitnet::cpu_kernels_named(GetParam().c_str()); }
+    std::string key(const std::string &kernel) const { return GetParam() + " vs scalar: " + kernel; }
+};
+
+TEST_P(FloatKernelVariant, TableHasEveryFloatKernel) {
+    const KernelTable *t = bitnet::cpu_kernels_named(GetParam().c_str());
+    ASSERT_NE(t, nullptr);
+    EXPECT_NE(t->gemm_float, nullptr);
+    EXPECT_NE(t->attention_scores, nullptr);
+    EXPECT_NE(t->attention_values, nullptr);
+    EXPECT_NE(t->rms_norm, nullptr);
+    EXPECT_NE(t->gated_activation, nullptr);
+}
+
+TEST_P(FloatKernelVariant, GemmFloatMatchesScalarForEveryTypeAndShape) {
+    std::mt19937 rng(201);
+    for (const FloatType &t : kFloatTypes) {
+        for (int64_t n_cols : column_counts(t)) {
+            for (int64_t n_rows : kRowCounts) {
+                for (int64_t n_tokens : kTokenCounts) {
+                    const WeightRows w = random_rows(t, n_rows, n_cols, n_rows % 2 ? 0 : 10, rng);
+                    const Activations a = random_activations(n_tokens, n_cols, rng);
+                    const GemmExpectation e = expect_gemm(t, w, n_rows, n_cols, a, n_tokens);
+                    const GemmOutput want = run_gemm(scalar(), t, w, n_rows, n_cols, a, n_tokens);
+                    const GemmOutput got = run_gemm(table(), t, w, n_rows, n_cols, a, n_tokens);
+                    ASSERT_TRUE(check_gemm(
+                        got, n_rows, n_tokens, e,
+                        [&](int64_t tok, int64_t r) { return want.out()[tok * want.stride + r]; },
+                        key(std::string("gemm_float ") + t.name), shape_name(t, n_rows, n_tokens, n_cols)));
+                }
+            }
+        }
+    }
+}
+
+// Weights larger than the SIMD kernels' row chunk (rows are processed in chunks of 256 KiB that
+// every tile of tokens passes over): rows in the second and third chunks, with 6 tokens.
+TEST_P(FloatKernelVariant, GemmFloatMatchesScalarAcrossRowChunks) {
+    std::mt19937 rng(202);
+    for (const FloatType &t : kFloatTypes) {
+        const int64_t n_cols = 2560;
+        const int64_t row_bytes = n_cols / t.block_elements * t.block_bytes;
+        const int64_t n_rows = 2 * (256 * 1024 / row_bytes) + 3;
+        const int64_t n_tokens = 6;
+        const WeightRows w = random_rows(t, n_rows, n_cols, 0, rng);
+        const Activations a = random_activations(n_tokens, n_cols, rng);
+        const GemmExpectation e = expect_gemm(t, w, n_rows, n_cols, a, n_tokens);
+        const GemmOutput want = run_gemm(scalar(), t, w, n_rows, n_cols, a, n_tokens);
+        const GemmOutput got = run_gemm(table(), t, w, n_rows, n_cols, a, n_tokens);
+        ASSERT_TRUE(check_gemm(
+            got, n_rows, n_tokens, e, [&](int64_t tok, int64_t r) { return want.out()[tok * want.stride + r]; },
+            key(std::string("gemm_float ") + t.name), shape_name(t, n_rows, n_tokens, n_cols)));
+    }
+}
+
+// The CPU backend hands each thread a slice of rows (weights + first * row_bytes, out + first):
+// slices give what one whole call gives, within the same tolerance.
+TEST_P(FloatKernelVariant, GemmFloatRowSlicesMatchScalarWholeCall) {
+    std::mt19937 rng(203);
+    for (const FloatType &t : kFloatTypes) {
+        const int64_t n_rows = 45, n_cols = 3 * std::max<int64_t>(t.block_elements, 33), n_tokens = 6;
+        const WeightRows w = random_rows(t, n_rows, n_cols, 0, rng);
+        const Activations a = random_activations(n_tokens, n_cols, rng);
+        const GemmExpectation e = expect_gemm(t, w, n_rows, n_cols, a, n_tokens);
+        const GemmOutput want = run_gemm(scalar(), t, w, n_rows, n_cols, a, n_tokens);
+        GemmOutput sliced = want;
+        std::fill(sliced.buffer.begin(), sliced.buffer.end(), kSentinel);
+        for (int64_t first = 0; first < n_rows; first += 16) {
+            const int64_t count = std::min<int64_t>(16, n_rows - first);
+            table().gemm_float(t.type, w.data + first * w.row_bytes, w.row_bytes, count, n_cols, a.rows.data(), n_tokens,
+                               sliced.buffer.data() + 1 + first, sliced.stride);
+        }
+        ASSERT_TRUE(check_gemm(
+            sliced, n_rows, n_tokens, e, [&](int64_t tok, int64_t r) { return want.out()[tok * want.stride + r]; },
+            key(std::string("gemm_float ") + t.name), "slices of " + shape_name(t, n_rows, n_tokens, n_cols)));
+    }
+}
+
+TEST_P(FloatKernelVariant, AttentionScoresMatchScalar) {
+    std::mt19937 rng(211);
+    for (bool f16 : {true, false}) {
+        for (int32_t head_dim : kHeadDims) {
+            for (int32_t n_cells : kCellCounts) {
+                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
+                const std::vector<float> want = run_scores(scalar(), c);
+                const std::vector<float> got = run_scores(table(), c);
+                ASSERT_TRUE(check_span(
+                    got, n_cells,
+                    [&](int32_t j, double *v, double *m) {
+                        double exact = 0.0;
+                        expect_score(c, j, &exact, m);
+                        *v = want[j + 1];
+                    },
+                    key(std::string("attention_scores ") + (f16 ? "F16" : "F32")), c.name()));
+            }
+        }
+    }
+}
+
+TEST_P(FloatKernelVariant, AttentionValuesMatchScalar) {
+    std::mt19937 rng(212);
+    for (bool f16 : {true, false}) {
+        for (int32_t head_dim : kHeadDims) {
+            for (int32_t n_cells : kCellCounts) {
+                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
+                const std::vector<float> want = run_values(scalar(), c);
+                const std::vector<float> got = run_values(table(), c);
+                ASSERT_TRUE(check_span(
+                    got, head_dim,
+                    [&](int32_t i, double *v, double *m) {
+                        double exact = 0.0;
+                        expect_value(c, i, &exact, m);
+                        *v = want[i + 1];
+                    },
+                    key(std::string("attention_values ") + (f16 ? "F16" : "F32")), c.name()));
+            }
+        }
+    }
+}
+
+TEST_P(FloatKernelVariant, RmsNormMatchesScalarAlsoInPlace) { check_rms_norm(table(), key("rms_norm"), true, 221); }
+
+TEST_P(FloatKernelVariant, GatedActivationMatchesScalar) {
+    std::mt19937 rng(231);
+    for (int64_t n : kActivationSizes) {
+        const std::vector<float> gate = random_gates(n, rng), up = random_ups(n, rng);
+        std::vector<float> want_relu(gate), got_relu(gate), want_silu(gate), got_silu(gate);
+        scalar().gated_activation(want_relu.data(), up.data(), n, true);
+        table().gated_activation(got_relu.data(), up.data(), n, true);
+        scalar().gated_activation(want_silu.data(), up.data(), n, false);
+        table().gated_activation(got_silu.data(), up.data(), n, false);
+        for (int64_t i = 0; i < n; ++i) {
+            // relu^2 has no sum and no library call: the same float operations give the same value.
+            ASSERT_TRUE(same_float(got_relu[i], want_relu[i]))
+                << GetParam() << " relu^2 n " << n << " g " << gate[i] << " up " << up[i] << ": got " << got_relu[i]
+                << ", scalar " << want_relu[i];
+            ASSERT_TRUE(within_tolerance(got_silu[i], want_silu[i], std::fabs(want_silu[i]), key("silu"),
+                                         "n " + std::to_string(n) + " g " + std::to_string(gate[i])));
+        }
+    }
+}
+
+// ================================================================================================
+// 3. Empty calls write nothing
+// ================================================================================================
+
+TEST_P(FloatKernelVariant, GemmFloatWithNoRowsOrNoTokensWritesNothing) {
+    std::mt19937 rng(301);
+    for (const FloatType &t : kFloatTypes) {
+        const int64_t n_cols = t.block_elements * 3;
+        const WeightRows w = random_rows(t, 4, n_cols, 0, rng);
+        const Activations a = random_activations(3, n_cols, rng);
+        const GemmExpectation none;
+        for (const auto &[n_rows, n_tokens] : {std::pair<int64_t, int64_t>{0, 3}, {4, 0}, {0, 0}}) {
+            std::vector<float> out(64, kSentinel);
+            table().gemm_float(t.type, w.data, w.row_bytes, n_rows, n_cols, a.rows.data(), n_tokens, out.data(), 8);
+            for (size_t k = 0; k < out.size(); ++k) {
+                ASSERT_EQ(float_bits(out[k]), float_bits(kSentinel))
+                    << t.name << " rows " << n_rows << " tokens " << n_tokens << ": wrote out[" << k << "]";
+            }
+        }
+    }
+}
+
+// n_cols = 0 is a multiple of every block: each output is the empty sum, 0.
+TEST_P(FloatKernelVariant, GemmFloatWithNoColumnsWritesZeros) {
+    for (const FloatType &t : kFloatTypes) {
+        const uint8_t weights[1] = {0};
+        const float x0[1] = {0.0f};
+        const float *x[5] = {x0, x0, x0, x0, x0};
+        std::vector<float> out(5 * 4, kSentinel);
+        table().gemm_float(t.type, weights, 0, 3, 0, x, 5, out.data(), 4);
+        for (int64_t tok = 0; tok < 5; ++tok) {
+            for (int64_t r = 0; r < 4; ++r) {
+                const float v = out[tok * 4 + r];
+                if (r < 3) {
+                    EXPECT_EQ(v, 0.0f) << t.name << " t " << tok << " r " << r;
+                } else {
+                    EXPECT_EQ(float_bits(v), float_bits(kSentinel)) << t.name << " gap written at t " << tok;
+                }
+            }
+        }
+    }
+}
+
+TEST_P(FloatKernelVariant, AttentionWithNoCellsWritesNoScoresAndLeavesOutUnchanged) {
+    std::mt19937 rng(302);
+    for (bool f16 : {true, false}) {
+        for (int32_t head_dim : kHeadDims) {
+            AttentionCase c = random_attention_case(f16, head_dim, 1, rng);
+            c.n_cells = 0;
+            const std::vector<float> scores = run_scores(table(), c);
+            for (float v : scores) ASSERT_EQ(float_bits(v), float_bits(kSentinel)) << c.name() << ": a score was written";
+            const std::vector<float> out = run_values(table(), c);
+            for (int32_t i = 0; i < head_dim; ++i) {
+                ASSERT_EQ(float_bits(out[i + 1]), float_bits(c.out_start[i])) << c.name() << ": out[" << i << "] changed";
+            }
+            ASSERT_EQ(float_bits(out[0]), float_bits(kSentinel));
+            ASSERT_EQ(float_bits(out[static_cast<size_t>(head_dim) + 1]), float_bits(kSentinel));
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Available, FloatKernelVariant, ::testing::ValuesIn(variant_names()),
+                         [](const ::testing::TestParamInfo<std::string> &info) { return info.param; });
+
+}  // namespace
