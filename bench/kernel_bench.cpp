@@ -6,6 +6,9 @@
 //   MACs              ternary multiply-adds per second (prefill is bound by this).
 // Decode runs twice: "cold" rotates through weight copies larger than the last-level cache, as a
 // real decode streaming 0.5 GB of weights per token does; "hot" reuses one matrix (cache-resident).
+// Also: the lm_head (gemm_float) over 16384 of the 128256 vocabulary rows of 2560 values in each
+// head type, cold, one token; and attention of 32 query rows (8 entries x 4 heads of a GQA group)
+// over 512 F16 cells of head_dim 128, as in a 512-token prefill.
 //
 // Single-threaded. Rates are per CPU second (Google Benchmark's default), which on a shared
 // machine measures the kernel rather than the other processes; on a quiet one it equals wall time.
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "tensor/quantize.h"
 #include "util/half.h"
 
 using bitnet::KernelTable;
@@ -120,6 +124,67 @@ void bench_quantize(benchmark::State &state, const KernelTable *table, int64_t n
     state.SetBytesProcessed(state.iterations() * n * static_cast<int64_t>(sizeof(float)));
 }
 
+// One token through `rows` lm_head rows stored as `type` (random values encoded by the reference
+// quantizer), rotating through copies larger than the caches.
+void bench_head(benchmark::State &state, const KernelTable *table, bitnet::TensorType type, int64_t rows,
+                int64_t cols) {
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> values(static_cast<size_t>(rows * cols));
+    for (float &v : values) v = normal(rng);
+    const size_t row_bytes = bitnet::tensor_row_bytes(type, static_cast<uint64_t>(cols));
+    const int64_t matrix_bytes = static_cast<int64_t>(row_bytes) * rows;
+    std::vector<std::vector<uint8_t>> weights(static_cast<size_t>((kColdBytes + matrix_bytes - 1) / matrix_bytes));
+    weights.front().resize(static_cast<size_t>(matrix_bytes));
+    bitnet::quantize_tensor(type, values.data(), static_cast<uint64_t>(cols), static_cast<uint64_t>(rows),
+                            weights.front().data());
+    for (size_t c = 1; c < weights.size(); ++c) weights[c] = weights.front();
+    std::vector<float> x(static_cast<size_t>(cols)), out(static_cast<size_t>(rows));
+    for (float &v : x) v = normal(rng);
+    const float *inputs[1] = {x.data()};
+    size_t next = 0;
+    for (auto _ : state) {
+        table->gemm_float(type, weights[next].data(), row_bytes, rows, cols, inputs, 1, out.data(), rows);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+        next = next + 1 == weights.size() ? 0 : next + 1;
+    }
+    state.SetBytesProcessed(state.iterations() * matrix_bytes);
+}
+
+// Scores and weighted values of `queries` query rows over `cells` F16 KV cells of one KV head.
+void bench_attention(benchmark::State &state, const KernelTable *table, int32_t queries, int32_t cells,
+                     int32_t head_dim) {
+    std::mt19937 rng(4);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const int32_t n_embd_kv = 5 * head_dim;  // 5 KV heads, as in 2B-4T
+    std::vector<uint16_t> keys(static_cast<size_t>(cells) * n_embd_kv), values(keys.size());
+    for (uint16_t &k : keys) k = bitnet::float_to_half(normal(rng));
+    for (uint16_t &v : values) v = bitnet::float_to_half(normal(rng));
+    std::vector<float> q(static_cast<size_t>(queries) * head_dim), out(q.size());
+    for (float &v : q) v = normal(rng);
+    std::vector<const float *> query_rows;
+    std::vector<float *> out_rows;
+    for (int32_t i = 0; i < queries; ++i) {
+        query_rows.push_back(q.data() + i * head_dim);
+        out_rows.push_back(out.data() + i * head_dim);
+    }
+    std::vector<int32_t> cell_list(static_cast<size_t>(cells));
+    for (int32_t c = 0; c < cells; ++c) cell_list[c] = c;
+    std::vector<float> scores(static_cast<size_t>(queries) * cells);
+    const size_t stride = static_cast<size_t>(n_embd_kv) * sizeof(uint16_t);
+    for (auto _ : state) {
+        table->attention_scores(query_rows.data(), queries, reinterpret_cast<const uint8_t *>(keys.data()), stride, true,
+                                cell_list.data(), cells, head_dim, 0.088f, scores.data(), cells);
+        table->attention_values(scores.data(), cells, queries, reinterpret_cast<const uint8_t *>(values.data()), stride,
+                                true, cell_list.data(), cells, head_dim, out_rows.data());
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.counters["MACs"] = benchmark::Counter(2.0 * queries * cells * head_dim,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void register_all() {
     const KernelTable *tables[8];
     size_t count = bitnet::available_cpu_kernels(tables, 8);
@@ -145,6 +210,18 @@ void register_all() {
         benchmark::RegisterBenchmark(("quantize_activations/" + variant + "/2560").c_str(), bench_quantize, table,
                                      int64_t{2560})
             ->Unit(benchmark::kNanosecond);
+        for (bitnet::TensorType type : {bitnet::TensorType::F16, bitnet::TensorType::Q8_0, bitnet::TensorType::Q6_K,
+                                        bitnet::TensorType::Q4_0}) {
+            benchmark::RegisterBenchmark(
+                ("lm_head_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + "/16384x2560x1/cold").c_str(),
+                bench_head, table, type, int64_t{16384}, int64_t{2560})
+                ->Unit(benchmark::kMicrosecond);
+        }
+        if (variant != "scalar") {
+            benchmark::RegisterBenchmark(("attention_f16/" + variant + "/32q_x_512cells_x128").c_str(), bench_attention,
+                                         table, 32, 512, 128)
+                ->Unit(benchmark::kMicrosecond);
+        }
     }
 }
 
