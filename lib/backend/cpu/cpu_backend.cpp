@@ -57,19 +57,17 @@ void CpuBackend::begin(const BatchPlan &plan) {
 
 void CpuBackend::embed(const Weight &token_embd) {
     const BatchPlan &plan = *plan_;
-    for (int32_t t = 0; t < plan.n_tokens; ++t) {
+    for_each_token([&](int32_t t) {
         dequantize_rows(token_embd.type, token_embd.data, token_embd.stored_cols, token_embd.rows,
                         static_cast<uint64_t>(plan.tokens[t]), 1, row(Act::Residual, t));
-    }
+    });
     written(Act::Residual);
 }
 
 void CpuBackend::rms_norm(Act in, const Weight &weight, Act out) {
     const int64_t n = static_cast<int64_t>(weight.cols);
     const float *gamma = reinterpret_cast<const float *>(weight.data);
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
-        kernels_.rms_norm(row(in, t), gamma, n, model_.hparams.norm_eps, row(out, t));
-    }
+    for_each_token([&](int32_t t) { kernels_.rms_norm(row(in, t), gamma, n, model_.hparams.norm_eps, row(out, t)); });
     written(out);
 }
 
@@ -86,12 +84,12 @@ void CpuBackend::quantize_input(Act in, int64_t stored_cols) {
     const int source = static_cast<int>(in);
     if (quantized_source_ == source && quantized_version_ == versions_[source] && quantized_cols_ == stored_cols) return;
     const int64_t cols = width(in);
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+    for_each_token([&](int32_t t) {
         int8_t *codes = quantized_codes_ + t * quantized_stride_;
         QuantizedRow &q = quantized_rows_[t];
         kernels_.quantize_activations(row(in, t), cols, stored_cols, codes, &q.scale, &q.sum);
         q.codes = codes;
-    }
+    });
     quantized_source_ = source;
     quantized_version_ = versions_[source];
     quantized_cols_ = stored_cols;
@@ -182,16 +180,16 @@ void CpuBackend::rope(Act buffer, int32_t n_heads) {
     // Every layer rotates by the same positions: the cos/sin tables are made once per decode.
     const int32_t n_rot = model_.hparams.n_rot;
     if (!rope_tables_ready_) {
-        for (int32_t t = 0; t < plan_->n_tokens; ++t) rotation_table(plan_->positions[t], rope_tables_ + t * n_rot);
+        for_each_token([&](int32_t t) { rotation_table(plan_->positions[t], rope_tables_ + t * n_rot); });
         rope_tables_ready_ = true;
     }
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) rotate(row(buffer, t), n_heads, rope_tables_ + t * n_rot);
+    for_each_token([&](int32_t t) { rotate(row(buffer, t), n_heads, rope_tables_ + t * n_rot); });
     written(buffer);
 }
 
 void CpuBackend::store_kv(int32_t layer) {
     const int64_t n = kv_.n_embd_kv();
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+    for_each_token([&](int32_t t) {
         const int32_t cell = plan_->cells[t];
         const float *k = row(Act::K, t), *v = row(Act::V, t);
         if (kv_.type() == BITNET_KV_F16) {
@@ -205,23 +203,23 @@ void CpuBackend::store_kv(int32_t layer) {
             std::memcpy(kv_.key_row(layer, cell), k, n * sizeof(float));
             std::memcpy(kv_.value_row(layer, cell), v, n * sizeof(float));
         }
-    }
+    });
 }
 
 void CpuBackend::gated_activation(FfnActivation activation) {
     const int64_t n = width(Act::Gate);
     const bool relu_squared = activation == FfnActivation::ReluSquared;
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) kernels_.gated_activation(row(Act::Gate, t), row(Act::Up, t), n, relu_squared);
+    for_each_token([&](int32_t t) { kernels_.gated_activation(row(Act::Gate, t), row(Act::Up, t), n, relu_squared); });
     written(Act::Gate);
 }
 
 void CpuBackend::add(Act into, Act from) {
     const int64_t n = width(into);
-    for (int32_t t = 0; t < plan_->n_tokens; ++t) {
+    for_each_token([&](int32_t t) {
         float *a = row(into, t);
         const float *b = row(from, t);
         for (int64_t i = 0; i < n; ++i) a[i] += b[i];
-    }
+    });
     written(into);
 }
 

@@ -10,6 +10,7 @@
 #include "runtime/arena.h"
 #include "runtime/kv_cache.h"
 #include "runtime/backend.h"
+#include "util/parallel.h"
 
 namespace bitnet {
 
@@ -55,6 +56,14 @@ private:
     }
     int64_t width(Act act) const { return buffers_[static_cast<int>(act)].width; }
     void written(Act act) { ++versions_[static_cast<int>(act)]; }
+    // body(t) for every batch entry, on the threads when there are enough entries to share (a
+    // single-token decode runs inline, without a parallel region).
+    template <class Body>
+    void for_each_token(Body &&body) {
+        parallel_for(config_.n_threads, plan_->n_tokens, 4, [&](int64_t begin, int64_t end, int) {
+            for (int64_t t = begin; t < end; ++t) body(static_cast<int32_t>(t));
+        });
+    }
 
     void quantize_input(Act in, int64_t stored_cols);
     void project_ternary_a8(const Weight &weight, Act in, Act out);
