@@ -1,7 +1,7 @@
 // CPU compute kernels. Every kernel has a scalar version (kernels/scalar/) that is the
 // specification; ISA variants (kernels/avx2/, kernels/avx512/, kernels/neon/) must equal it exactly
 // in integer parts and within 1e-6 relative in float parts. One table per variant; the best one
-// the CPU supports is chosen once (BITNET_ISA=scalar|avx2|avx512|neon forces one).
+// the CPU supports is chosen once (BITNET_ISA=scalar|avx2|avx512|neon|neon_dotprod forces one).
 #pragma once
 
 #include <cstddef>

@@ -30,7 +30,15 @@ struct DotMac {
     // int32 lanes: |Σ| <= 2^21 columns * 3 * 128 fits, so a row never needs widening.
     static constexpr int64_t kI2SBlocksPerWiden = int64_t{1} << 40;
     static Acc zero() { return vdupq_n_s32(0); }
-    static Acc mac(Acc acc, int8x16_t codes, int8x16_t q) { return vdotq_s32(acc, codes, q); }
+    static Acc mac(Acc acc, int8x16_t codes, int8x16_t q) {
+#if defined(__clang__) && !defined(__ARM_FEATURE_DOTPROD)
+        // Clang's arm_neon.h (before LLVM 16) declares vdotq_s32 only for -march=...+dotprod
+        // builds; its builtin is what the intrinsic calls (34: the int32x4 variant).
+        return static_cast<int32x4_t>(__builtin_neon_vdotq_v(static_cast<int8x16_t>(acc), codes, q, 34));
+#else
+        return vdotq_s32(acc, codes, q);
+#endif
+    }
     static int32x4_t widen(Acc acc, int32x4_t sum) { return vaddq_s32(sum, acc); }
 };
 

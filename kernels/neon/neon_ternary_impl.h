@@ -68,11 +68,12 @@ struct Ternary {
     // Group g of a block (activations [32g, 32g + 32)) sits at shift 6 - 2g.
     // -----------------------------------------------------------------------------------------
 
-    // Up to two independent partial sums per token (more chains in flight when tokens are few).
+    // Several independent partial sums per token when tokens are few: more multiply-accumulate
+    // chains in flight (SMLAL and SDOT have latencies of 3-4 cycles).
     template <int T>
     static void i2s_row(const uint8_t *row, int64_t n_blocks, const QuantizedRow *act, float weight_scale,
                         float *out, int64_t out_stride) {
-        constexpr int kSets = T <= 2 ? 2 : 1;
+        constexpr int kSets = T == 1 ? 4 : T == 2 ? 2 : 1;
         const uint8x16_t three = vdupq_n_u8(3);
         const int8_t *codes[T];
         int32x4_t acc[T];
@@ -204,18 +205,25 @@ struct Ternary {
     template <class D, int T>
     static void tq_row(const uint8_t *row, int64_t n_blocks, const QuantizedRow *act, float weight_scale,
                        float *out, int64_t out_stride) {
+        constexpr int kSets = T <= 2 ? 2 : 1;
         float32x4_t partial = vdupq_n_f32(0.0f);
         for (int64_t b = 0; b < n_blocks; ++b) {
             const uint8_t *block = row + b * D::kBlockBytes;
             const int64_t offset = b * kTQBlockElements;
-            typename M::Acc part[T];
-            for (int t = 0; t < T; ++t) part[t] = M::zero();
+            typename M::Acc part[T][kSets];
+            for (int t = 0; t < T; ++t) {
+                for (int s = 0; s < kSets; ++s) part[t][s] = M::zero();
+            }
             D::decode(block, [&](int k, int8x16_t values) {
 #pragma GCC unroll 4
-                for (int t = 0; t < T; ++t) part[t] = M::mac(part[t], values, vld1q_s8(act[t].codes + offset + 16 * k));
+                for (int t = 0; t < T; ++t) {
+                    part[t][k % kSets] = M::mac(part[t][k % kSets], values, vld1q_s8(act[t].codes + offset + 16 * k));
+                }
             });
             int32x4_t sums[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
-            for (int t = 0; t < T; ++t) sums[t] = M::widen(part[t], sums[t]);
+            for (int t = 0; t < T; ++t) {
+                for (int s = 0; s < kSets; ++s) sums[t] = M::widen(part[t][s], sums[t]);
+            }
             const float32x4_t dots = vcvtq_f32_s32(sum_lanes4(sums[0], sums[1], sums[2], sums[3]));
             partial = vaddq_f32(partial, vmulq_n_f32(dots, half(load_u16(block + D::kBlockBytes - 2))));
         }
@@ -240,9 +248,11 @@ struct Ternary {
             for (int j = 0; j < 4; ++j) {
                 const uint8_t *block = row + (b + j) * D::kBlockBytes;
                 const int8_t *q = act.codes + (b + j) * kTQBlockElements;
-                typename M::Acc part = M::zero();
-                D::decode(block, [&](int k, int8x16_t values) { part = M::mac(part, values, vld1q_s8(q + 16 * k)); });
-                sums[j] = M::widen(part, vdupq_n_s32(0));
+                typename M::Acc part[2] = {M::zero(), M::zero()};
+                D::decode(block, [&](int k, int8x16_t values) {
+                    part[k % 2] = M::mac(part[k % 2], values, vld1q_s8(q + 16 * k));
+                });
+                sums[j] = M::widen(part[1], M::widen(part[0], vdupq_n_s32(0)));
                 scales[j] = load_u16(block + D::kBlockBytes - 2);
             }
             const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(scales)));
@@ -255,9 +265,11 @@ struct Ternary {
         for (; b < n_blocks; ++b) {
             const uint8_t *block = row + b * D::kBlockBytes;
             const int8_t *q = act.codes + b * kTQBlockElements;
-            typename M::Acc part = M::zero();
-            D::decode(block, [&](int k, int8x16_t values) { part = M::mac(part, values, vld1q_s8(q + 16 * k)); });
-            const int32_t dot = vaddvq_s32(M::widen(part, vdupq_n_s32(0)));
+            typename M::Acc part[2] = {M::zero(), M::zero()};
+            D::decode(block, [&](int k, int8x16_t values) {
+                part[k % 2] = M::mac(part[k % 2], values, vld1q_s8(q + 16 * k));
+            });
+            const int32_t dot = vaddvq_s32(M::widen(part[1], M::widen(part[0], vdupq_n_s32(0))));
             const float term = half(load_u16(block + D::kBlockBytes - 2)) * static_cast<float>(dot);
             partial = partial + term;
         }
