@@ -58,8 +58,10 @@ struct KernelTable {
     // values stored as `type` (F32, F16, BF16, Q8_0, Q4_0 or Q6_K, decoded as formats.md §1.6 and
     // tensor/quantize.h say). For each of n_tokens activation rows x[t] (n_cols floats):
     //   out[t * out_stride + r] = Σ_i w_ri * x[t][i]
-    // in float, in any summation order (checked within 1e-6 of Σ |w_ri * x_ti|). n_cols is a
-    // multiple of the type's block. No allocation, no threads.
+    // in float, in any summation order: within 1e-6 of Σ |w_ri * x_ti| on well-spread data; float
+    // summation error grows like sqrt(n_cols) * 2^-24 of that sum when terms span many binades
+    // (tests/test_float_kernels.cpp checks both). n_cols is a multiple of the type's block. No
+    // allocation, no threads.
     void (*gemm_float)(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                        const float *const *x, int64_t n_tokens, float *out, int64_t out_stride);
 

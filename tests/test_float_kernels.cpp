@@ -5,19 +5,24 @@
 //    double precision. Weights are decoded by a decoder written in this file from
 //    /work/shared/docs/formats.md §1.6, one element at a time from the block's bytes, and not by
 //    tensor/quantize.h: the scalar kernel decodes with that one, so sharing it would hide its bugs.
-// 2. Every variant this CPU can run (available_cpu_kernels) is compared with the scalar table on
-//    the same random inputs. Float sums may run in any order, so a dot is compared within 1e-6 of
-//    the sum of the magnitudes of its terms (the bound kernels.h states), other values within 1e-6
-//    relative, and relu^2 exactly.
-// 3. Empty calls (no rows, no tokens, no cells) write nothing.
+// 2. Every variant this CPU can run (available_cpu_kernels, the scalar one included) is compared
+//    with the scalar table on the same random inputs. Float sums may run in any order, so a dot is
+//    compared within 1e-6 of the sum of the magnitudes of its terms (the bound kernels.h states),
+//    other values within 1e-6 relative, and relu^2 exactly.
+// 3. Empty calls (no rows, no tokens, no cells, no queries) write nothing.
+//
+// Decoding is also checked on its own, exactly, with one-hot activations over each encoding's full
+// range. Dots whose terms span many orders of magnitude are checked separately, against the float
+// summation bound (summation_bound): there even the scalar kernel's in-order float sum of 1000+
+// terms is off by more than 1e-6 of the magnitudes.
 //
 // Every output buffer is surrounded by sentinels, and every byte a kernel must not read (gaps
-// between rows, KV cells not in the cell list, padding after activations) holds NaN or random
-// bytes, so that writing or reading out of bounds shows up as a failure. Buffers end exactly where
-// the data ends, so the sanitizer build catches reads past the last row.
+// between rows, KV cells not in the cell list, padding after activations and queries) holds NaN or
+// random bytes, so that writing or reading out of bounds shows up as a failure. Buffers end exactly
+// where the data ends, so the sanitizer build catches reads past the end.
 //
 // The largest error seen per variant and kernel (relative to the tolerance's scale) is printed at
-// the end of the run ("[ max err  ]" lines), to show the headroom the 1e-6 bound leaves.
+// the end of the run ("[ max err  ]" lines), to show the headroom the bounds leave.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -29,6 +34,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -57,19 +63,29 @@ const KernelTable &scalar() { return bitnet::scalar_kernels(); }
 // Tolerances and the worst-error report
 // ------------------------------------------------------------------------------------------------
 
+// The bound kernels.h states: 1e-6 of the sum of the magnitudes of a dot's terms (for values that
+// are not sums, of the value itself).
 constexpr double kRelative = 1e-6;
 // Added to every bound, so that results whose exact value is a float subnormal or zero (e.g. a row
 // of zero block scales, silu of a very negative gate) compare as equal.
 constexpr double kTinyAbsolute = 1e-30;
 constexpr float kSentinel = -12345.0f;
 
+// The bound for a float sum of n terms of very different magnitudes (see the heavy-tailed gemm
+// test): each addition rounds by up to 2^-24 of a partial sum that one large term can hold near
+// the full magnitude, and n such roundings add up like a random walk, to about sqrt(n) * 2^-24 of
+// the magnitude. Four times that, never below kRelative.
+double summation_bound(int64_t n) { return std::max(kRelative, 4.0 * std::sqrt(static_cast<double>(n)) * 0x1p-24); }
+
 std::map<std::string, double> &worst_errors() {
     static std::map<std::string, double> worst;
     return worst;
 }
 
+// Errors are recorded relative to their scale, for scales where the relative bound is what
+// decides (far above kTinyAbsolute).
 void record_error(const std::string &key, double error, double scale) {
-    if (scale <= 0.0 || !std::isfinite(error) || !std::isfinite(scale)) return;
+    if (!(scale > 1e6 * kTinyAbsolute) || !std::isfinite(error) || !std::isfinite(scale)) return;
     double &worst = worst_errors()[key];
     worst = std::max(worst, error / scale);
 }
@@ -77,22 +93,23 @@ void record_error(const std::string &key, double error, double scale) {
 class WorstErrorReport : public ::testing::Environment {
 public:
     void TearDown() override {
-        for (const auto &[key, worst] : worst_errors()) std::printf("[ max err  ] %-44s %.3g\n", key.c_str(), worst);
+        for (const auto &[key, worst] : worst_errors()) std::printf("[ max err  ] %-48s %.3g\n", key.c_str(), worst);
     }
 };
 [[maybe_unused]] ::testing::Environment *const kWorstErrorReport =
     ::testing::AddGlobalTestEnvironment(new WorstErrorReport);
 
-// |got - want| <= 1e-6 * scale + tiny, where scale is the sum of the magnitudes of the terms that
-// make up the value (or the value's magnitude, for values that are not sums). NaN fails.
+// |got - want| <= relative * scale + tiny, where scale is the sum of the magnitudes of the terms
+// that make up the value (or the value's magnitude, for values that are not sums). NaN fails.
+// Callers append where the value came from to a failure (built only then: these run per output).
 ::testing::AssertionResult within_tolerance(double got, double want, double scale, const std::string &key,
-                                            const std::string &where) {
+                                            double relative = kRelative) {
     const double error = std::fabs(got - want);
     record_error(key, error, scale);
-    if (error <= kRelative * scale + kTinyAbsolute) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << key << " " << where << ": got " << got << ", expected " << want
-                                         << " (error " << error << ", allowed " << kRelative * scale + kTinyAbsolute
-                                         << ", scale " << scale << ")";
+    if (error <= relative * scale + kTinyAbsolute) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << key << ": got " << got << ", expected " << want << " (error " << error
+                                         << ", allowed " << relative * scale + kTinyAbsolute << ", scale " << scale
+                                         << ")";
 }
 
 uint32_t float_bits(float v) {
@@ -194,59 +211,85 @@ void store_u16(uint8_t *p, uint16_t v) {
     p[1] = static_cast<uint8_t>(v >> 8);
 }
 
-// A block scale d: from a random float of varied magnitude and sign, sometimes subnormal or zero.
-uint16_t random_block_scale(std::mt19937 &rng) {
+// How widely the magnitudes of one row's values spread.
+//  kTypical: like real weights. Each row has its own scale (2^-6..2^6); within a row, F32/F16/BF16
+//            values are normal and block scales d vary by a factor of 3 at most (random sign),
+//            with the odd zero or subnormal d.
+//  kFullRange: every encoding across its range: F16 any finite bit pattern (subnormals to 65504),
+//            BF16 exponents 2^-20..2^20 and subnormals, F32 2^-6..2^6 per value, d 2^-11..3 per
+//            block. A few terms then dominate a dot, and the float sum of n terms is only good to
+//            about sqrt(n) * 2^-24 of the magnitudes (summation_bound), not to 1e-6.
+enum class Spread { kTypical, kFullRange };
+
+// A block scale d, from a random float, sometimes subnormal or zero.
+uint16_t random_block_scale(Spread spread, float row_scale, std::mt19937 &rng) {
     std::uniform_int_distribution<int> pick(0, 255);
-    std::uniform_real_distribution<float> value(-3.0f, 3.0f);
     const int kind = pick(rng) % 16;
     if (kind == 0) return static_cast<uint16_t>(pick(rng) | ((pick(rng) & 3) << 8) | ((pick(rng) & 1) << 15));
     if (kind == 1) return 0;
-    return bitnet::float_to_half(std::ldexp(value(rng), -(pick(rng) % 12)));
+    if (spread == Spread::kFullRange) {
+        std::uniform_real_distribution<float> value(-3.0f, 3.0f);
+        return bitnet::float_to_half(std::ldexp(value(rng), -(pick(rng) % 12)));
+    }
+    std::uniform_real_distribution<float> value(1.0f, 3.0f);
+    return bitnet::float_to_half((pick(rng) & 1 ? -0.01f : 0.01f) * value(rng) * row_scale);
 }
+
+// BF16 by truncation (the test only needs some bf16 value near v).
+uint16_t bf16_bits_near(float v) { return static_cast<uint16_t>(float_bits(v) >> 16); }
 
 // Rows of a weight: row r at data + r * row_bytes. The first row starts at an odd address (the
 // kernels take unaligned pointers), row_bytes may exceed the row's own bytes (the gap is random
-// bytes the kernel must skip), and the buffer ends with the last row's last byte.
+// bytes the kernel must skip), and the buffer ends with the last row's last byte. Quant bytes are
+// random (every value); the values and block scales follow `spread`.
 struct WeightRows {
     std::vector<uint8_t> storage;
     const uint8_t *data = nullptr;
     size_t row_bytes = 0;
 };
 
-WeightRows random_rows(const FloatType &t, int64_t n_rows, int64_t n_cols, size_t gap, std::mt19937 &rng) {
+WeightRows random_rows(const FloatType &t, int64_t n_rows, int64_t n_cols, size_t gap, std::mt19937 &rng,
+                       Spread spread = Spread::kTypical) {
     constexpr size_t kLead = 3;
     const size_t own_bytes = static_cast<size_t>(n_cols / t.block_elements * t.block_bytes);
     WeightRows w;
     w.row_bytes = own_bytes + gap;
     w.storage = std::vector<uint8_t>(kLead + (n_rows > 0 ? w.row_bytes * static_cast<size_t>(n_rows - 1) + own_bytes : 0));
     std::uniform_int_distribution<int> byte(0, 255);
-    for (uint8_t &b : w.storage) b = static_cast<uint8_t>(byte(rng));  // quant bytes: every value
+    for (uint8_t &b : w.storage) b = static_cast<uint8_t>(byte(rng));
     w.data = w.storage.data() + kLead;
     std::normal_distribution<float> normal(0.0f, 1.0f);
+    const bool full = spread == Spread::kFullRange;
     for (int64_t r = 0; r < n_rows; ++r) {
         uint8_t *row = w.storage.data() + kLead + r * w.row_bytes;
+        const float row_scale = std::ldexp(1.0f, byte(rng) % 13 - 6);
         for (int64_t b = 0; b < n_cols / t.block_elements; ++b) {
             uint8_t *block = row + b * t.block_bytes;
             switch (t.type) {
-                case TensorType::F32: {  // normal values across 2^-6..2^6
-                    const uint32_t bits = float_bits(std::ldexp(normal(rng), byte(rng) % 13 - 6));
+                case TensorType::F32: {
+                    const float v = full ? std::ldexp(normal(rng), byte(rng) % 13 - 6) : normal(rng) * row_scale;
+                    const uint32_t bits = float_bits(v);
                     for (int k = 0; k < 4; ++k) block[k] = static_cast<uint8_t>(bits >> (8 * k));
                     break;
                 }
-                case TensorType::F16: {  // any finite pattern: subnormals, zeros, up to 65504
-                    uint16_t bits = u16_at(block);
-                    if (((bits >> 10) & 31) == 31) bits ^= 0x4000;
+                case TensorType::F16: {
+                    uint16_t bits = full ? u16_at(block) : bitnet::float_to_half(normal(rng) * row_scale);
+                    if (((bits >> 10) & 31) == 31) bits ^= 0x4000;  // no inf or NaN
                     store_u16(block, bits);
                     break;
                 }
-                case TensorType::BF16: {  // random sign and mantissa, exponent 2^-20..2^20 or zero/subnormal
-                    const int exponent = byte(rng) % 16 == 0 ? 0 : 127 + byte(rng) % 41 - 20;
-                    store_u16(block, static_cast<uint16_t>((byte(rng) & 0x80) << 8 | exponent << 7 | (byte(rng) & 0x7f)));
+                case TensorType::BF16: {
+                    if (full) {  // random sign and mantissa
+                        const int exponent = byte(rng) % 16 == 0 ? 0 : 127 + byte(rng) % 41 - 20;
+                        store_u16(block, static_cast<uint16_t>((byte(rng) & 0x80) << 8 | exponent << 7 | (byte(rng) & 0x7f)));
+                    } else {
+                        store_u16(block, bf16_bits_near(normal(rng) * row_scale));
+                    }
                     break;
                 }
                 case TensorType::Q8_0:
-                case TensorType::Q4_0: store_u16(block, random_block_scale(rng)); break;
-                case TensorType::Q6_K: store_u16(block + 208, random_block_scale(rng)); break;
+                case TensorType::Q4_0: store_u16(block, random_block_scale(spread, row_scale, rng)); break;
+                case TensorType::Q6_K: store_u16(block + 208, random_block_scale(spread, row_scale, rng)); break;
                 default: break;
             }
         }
@@ -256,22 +299,28 @@ WeightRows random_rows(const FloatType &t, int64_t n_rows, int64_t n_cols, size_
 
 // Activation rows for gemm_float: each token's row is its own pointer, in reverse memory order, at
 // unaligned float offsets; the floats between rows are NaN, so a read past n_cols poisons the dot.
+// Values are normal with a per-token scale (2^-5..2^5); with Spread::kFullRange one value in a
+// hundred is also 50 times larger (outlier features, which make a few terms dominate a dot).
 struct Activations {
     std::vector<float> storage;
     std::vector<const float *> rows;
 };
 
-Activations random_activations(int64_t n_tokens, int64_t n_cols, std::mt19937 &rng) {
+Activations random_activations(int64_t n_tokens, int64_t n_cols, std::mt19937 &rng,
+                               Spread spread = Spread::kTypical) {
     const int64_t stride = n_cols + 3;
     Activations a;
     a.storage.assign(static_cast<size_t>(1 + (n_tokens > 0 ? stride * (n_tokens - 1) + n_cols : 0)),
                      std::numeric_limits<float>::quiet_NaN());
     std::normal_distribution<float> normal(0.0f, 1.0f);
     std::uniform_int_distribution<int> pick(0, 99);
+    const bool outliers = spread == Spread::kFullRange;
     for (int64_t t = 0; t < n_tokens; ++t) {
         float *row = a.storage.data() + 1 + (n_tokens - 1 - t) * stride;
-        const float spread = std::ldexp(1.0f, pick(rng) % 11 - 5);
-        for (int64_t i = 0; i < n_cols; ++i) row[i] = normal(rng) * spread * (pick(rng) == 0 ? 50.0f : 1.0f);
+        const float scale = std::ldexp(1.0f, pick(rng) % 11 - 5);
+        for (int64_t i = 0; i < n_cols; ++i) {
+            row[i] = normal(rng) * scale * (outliers && pick(rng) == 0 ? 50.0f : 1.0f);
+        }
         a.rows.push_back(row);
     }
     return a;
@@ -331,7 +380,7 @@ GemmExpectation expect_gemm(const FloatType &t, const WeightRows &w, int64_t n_r
 template <class Want>
 ::testing::AssertionResult check_gemm(const GemmOutput &got, int64_t n_rows, int64_t n_tokens,
                                       const GemmExpectation &e, Want &&want, const std::string &key,
-                                      const std::string &shape) {
+                                      const std::string &shape, double relative = kRelative) {
     for (size_t k = 0; k < got.buffer.size(); ++k) {
         const int64_t index = static_cast<int64_t>(k) - 1;
         const int64_t tok = index >= 0 ? index / got.stride : -1, r = index >= 0 ? index % got.stride : -1;
@@ -344,10 +393,8 @@ template <class Want>
             }
             continue;
         }
-        const ::testing::AssertionResult ok =
-            within_tolerance(got.buffer[k], want(tok, r), e.magnitude[tok * n_rows + r], key,
-                             shape + " at t=" + std::to_string(tok) + " r=" + std::to_string(r));
-        if (!ok) return ok;
+        ::testing::AssertionResult ok = within_tolerance(got.buffer[k], want(tok, r), e.magnitude[tok * n_rows + r], key, relative);
+        if (!ok) return ok << " for " << shape << " at t=" << tok << " r=" << r;
     }
     return ::testing::AssertionSuccess();
 }
@@ -370,7 +417,7 @@ std::vector<int64_t> column_counts(const FloatType &t) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Attention: KV caches and cell lists
+// Attention: KV caches, cell lists and blocks of queries
 // ------------------------------------------------------------------------------------------------
 
 // A KV cache of n_cells cells, each a row of head_dim elements (F16 or F32) then a gap, so that the
@@ -382,6 +429,7 @@ struct KvCache {
     bool f16 = false;
     int32_t head_dim = 0;
     std::vector<double> values;  // [cell * head_dim + i], exactly as stored
+    double at(int32_t cell, int32_t i) const { return values[static_cast<size_t>(cell) * head_dim + i]; }
 };
 
 KvCache random_cache(bool f16, int32_t head_dim, int32_t n_cells, const std::vector<int32_t> &used,
@@ -438,62 +486,123 @@ std::vector<float> random_floats(size_t n, float spread, std::mt19937 &rng) {
     return v;
 }
 
-constexpr int32_t kHeadDims[] = {1, 7, 8, 16, 64, 100, 128, 136};
+// Head sizes around the vector widths (8, 16) and past the SIMD kernels' 256-value row chunk.
+constexpr int32_t kHeadDims[] = {1, 7, 8, 16, 64, 100, 128, 136, 300};
+// Cell counts around the SIMD kernels' groups of 8 or 16 cells.
 constexpr int32_t kCellCounts[] = {1, 2, 5, 17, 40};
+// Blocks of queries around the values kernel's groups of 4.
+constexpr int32_t kQueryCounts[] = {1, 3, 4, 9};
 
-// One attention case: q (head_dim floats at an unaligned address), a cache, a shuffled cell list,
-// attention weights, and a nonzero starting `out` for attention_values.
+// One attention case: a block of queries (each its own row at an unaligned address, in reverse
+// memory order, NaN between rows), a cache, a shuffled cell list, attention weights (row q at
+// weights[q * weight_stride], NaN in the gap after n_cells) and a nonzero starting `out`.
 struct AttentionCase {
-    int32_t head_dim, n_cells;
+    int32_t head_dim = 0, n_cells = 0, n_queries = 0;
     std::vector<int32_t> cells;
     KvCache cache;
-    std::vector<float> q_storage;  // q = q_storage.data() + 1
-    std::vector<float> weights;    // n_cells
-    std::vector<float> out_start;  // head_dim
-    float scale;
-    const float *q() const { return q_storage.data() + 1; }
+    std::vector<float> query_storage;
+    std::vector<const float *> queries;
+    std::vector<float> weights;
+    int64_t weight_stride = 0;
+    std::vector<std::vector<float>> out_start;  // [q][i]
+    float scale = 1.0f;
     std::string name() const {
         return std::string(cache.f16 ? "F16" : "F32") + " head_dim " + std::to_string(head_dim) + " cells " +
-               std::to_string(n_cells);
+               std::to_string(n_cells) + " queries " + std::to_string(n_queries);
     }
 };
 
-AttentionCase random_attention_case(bool f16, int32_t head_dim, int32_t n_cells, std::mt19937 &rng) {
+AttentionCase random_attention_case(bool f16, int32_t head_dim, int32_t n_cells, int32_t n_queries,
+                                    std::mt19937 &rng) {
     AttentionCase c;
     c.head_dim = head_dim;
     c.n_cells = n_cells;
+    c.n_queries = n_queries;
     int32_t n_cache_cells = 0;
     c.cells = random_cell_list(n_cells, &n_cache_cells, rng);
     c.cache = random_cache(f16, head_dim, n_cache_cells, c.cells, rng);
-    c.q_storage = random_floats(static_cast<size_t>(head_dim) + 1, 1.5f, rng);
+    const int64_t query_stride = head_dim + 5;
+    c.query_storage.assign(static_cast<size_t>(1 + query_stride * (n_queries - 1) + head_dim),
+                           std::numeric_limits<float>::quiet_NaN());
+    std::normal_distribution<float> normal(0.0f, 1.5f);
+    for (int32_t q = 0; q < n_queries; ++q) {
+        float *query = c.query_storage.data() + 1 + (n_queries - 1 - q) * query_stride;
+        for (int32_t i = 0; i < head_dim; ++i) query[i] = normal(rng);
+        c.queries.push_back(query);
+    }
+    c.weight_stride = n_cells + 2;
+    c.weights.assign(static_cast<size_t>(c.weight_stride * (n_queries - 1) + n_cells),
+                     std::numeric_limits<float>::quiet_NaN());
     std::uniform_real_distribution<float> weight(-0.25f, 1.0f);  // mostly softmax-like, some negative
-    for (int32_t j = 0; j < n_cells; ++j) c.weights.push_back(weight(rng));
-    c.out_start = random_floats(static_cast<size_t>(head_dim), 3.0f, rng);
+    for (int32_t q = 0; q < n_queries; ++q) {
+        for (int32_t j = 0; j < n_cells; ++j) c.weights[q * c.weight_stride + j] = weight(rng);
+        c.out_start.push_back(random_floats(static_cast<size_t>(head_dim), 3.0f, rng));
+    }
     c.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     return c;
 }
 
-// scores = buffer + 1 with sentinels around; same for values' out.
-std::vector<float> run_scores(const KernelTable &table, const AttentionCase &c) {
-    std::vector<float> buffer(static_cast<size_t>(c.n_cells) + 5, kSentinel);
-    table.attention_scores(c.q(), c.cache.bytes.data(), c.cache.cell_stride, c.cache.f16, c.cells.data(), c.n_cells,
-                           c.head_dim, c.scale, buffer.data() + 1);
-    return buffer;
+// Scores: scores = buffer + 1, row q at scores[q * stride] (stride n_cells + 3), sentinels in
+// every other float of the buffer.
+struct ScoresOutput {
+    std::vector<float> buffer;
+    int64_t stride = 0;
+};
+
+ScoresOutput run_scores(const KernelTable &table, const AttentionCase &c) {
+    ScoresOutput s;
+    s.stride = c.n_cells + 3;
+    s.buffer.assign(static_cast<size_t>(1 + c.n_queries * s.stride + 4), kSentinel);
+    table.attention_scores(c.queries.data(), c.n_queries, c.cache.bytes.data(), c.cache.cell_stride, c.cache.f16,
+                           c.cells.data(), c.n_cells, c.head_dim, c.scale, s.buffer.data() + 1, s.stride);
+    return s;
 }
 
-std::vector<float> run_values(const KernelTable &table, const AttentionCase &c) {
-    std::vector<float> buffer(static_cast<size_t>(c.head_dim) + 5, kSentinel);
-    std::copy(c.out_start.begin(), c.out_start.end(), buffer.begin() + 1);
-    table.attention_values(c.weights.data(), c.cache.bytes.data(), c.cache.cell_stride, c.cache.f16, c.cells.data(),
-                           c.n_cells, c.head_dim, buffer.data() + 1);
-    return buffer;
+// Buffer float k -> (query, cell) of the score it holds, or false for a float no score may touch.
+bool locate_score(const ScoresOutput &s, const AttentionCase &c, size_t k, int32_t *q, int32_t *j) {
+    if (k == 0) return false;
+    const int64_t index = static_cast<int64_t>(k) - 1;
+    *q = static_cast<int32_t>(index / s.stride);
+    *j = static_cast<int32_t>(index % s.stride);
+    return *q < c.n_queries && *j < c.n_cells;
 }
 
-// Exact score j and the magnitude sum its tolerance scales with.
-void expect_score(const AttentionCase &c, int32_t j, double *value, double *magnitude) {
+// Values: each query's out is its own span of head_dim floats, in reverse memory order, one buffer
+// with sentinels between and around them; the spans start as c.out_start.
+struct ValuesOutput {
+    std::vector<float> buffer;
+    int64_t span_stride = 0;
+};
+
+ValuesOutput run_values(const KernelTable &table, const AttentionCase &c) {
+    ValuesOutput v;
+    v.span_stride = c.head_dim + 3;
+    v.buffer.assign(static_cast<size_t>(1 + c.n_queries * v.span_stride + 4), kSentinel);
+    std::vector<float *> out;
+    for (int32_t q = 0; q < c.n_queries; ++q) {
+        float *span = v.buffer.data() + 1 + (c.n_queries - 1 - q) * v.span_stride;
+        std::copy(c.out_start[q].begin(), c.out_start[q].end(), span);
+        out.push_back(span);
+    }
+    table.attention_values(c.weights.data(), c.weight_stride, c.n_queries, c.cache.bytes.data(), c.cache.cell_stride,
+                           c.cache.f16, c.cells.data(), c.n_cells, c.head_dim, out.data());
+    return v;
+}
+
+bool locate_value(const ValuesOutput &v, const AttentionCase &c, size_t k, int32_t *q, int32_t *i) {
+    if (k == 0) return false;
+    const int64_t index = static_cast<int64_t>(k) - 1;
+    const int64_t span = index / v.span_stride;
+    *q = static_cast<int32_t>(c.n_queries - 1 - span);
+    *i = static_cast<int32_t>(index % v.span_stride);
+    return span < c.n_queries && *i < c.head_dim;
+}
+
+// Exact score (q, j), and the magnitude sum its tolerance scales with.
+void expect_score(const AttentionCase &c, int32_t q, int32_t j, double *value, double *magnitude) {
     double dot = 0.0, abs_dot = 0.0;
     for (int32_t i = 0; i < c.head_dim; ++i) {
-        const double term = static_cast<double>(c.q()[i]) * c.cache.values[static_cast<size_t>(c.cells[j]) * c.head_dim + i];
+        const double term = static_cast<double>(c.queries[q][i]) * c.cache.at(c.cells[j], i);
         dot += term;
         abs_dot += std::fabs(term);
     }
@@ -501,10 +610,11 @@ void expect_score(const AttentionCase &c, int32_t j, double *value, double *magn
     *magnitude = abs_dot * std::fabs(c.scale);
 }
 
-void expect_value(const AttentionCase &c, int32_t i, double *value, double *magnitude) {
-    double sum = c.out_start[i], abs_sum = std::fabs(c.out_start[i]);
+// Exact out[q][i] after attention_values: the start value plus the weighted sum.
+void expect_value(const AttentionCase &c, int32_t q, int32_t i, double *value, double *magnitude) {
+    double sum = c.out_start[q][i], abs_sum = std::fabs(c.out_start[q][i]);
     for (int32_t j = 0; j < c.n_cells; ++j) {
-        const double term = static_cast<double>(c.weights[j]) * c.cache.values[static_cast<size_t>(c.cells[j]) * c.head_dim + i];
+        const double term = static_cast<double>(c.weights[q * c.weight_stride + j]) * c.cache.at(c.cells[j], i);
         sum += term;
         abs_sum += std::fabs(term);
     }
@@ -512,26 +622,40 @@ void expect_value(const AttentionCase &c, int32_t i, double *value, double *magn
     *magnitude = abs_sum;
 }
 
-// Outputs at buffer[1 .. 1 + n) within tolerance of want(k); the rest of the buffer untouched.
-template <class Want>
-::testing::AssertionResult check_span(const std::vector<float> &buffer, int32_t n, Want &&want, const std::string &key,
-                                      const std::string &where) {
+// Every float of `buffer` is either an output, for which locate(k, &a, &b) is true and which is
+// compared with want(k, a, b, &value, &scale), or must still be kSentinel.
+template <class Locate, class Want>
+::testing::AssertionResult check_buffer(const std::vector<float> &buffer, Locate &&locate, Want &&want,
+                                        const std::string &key, const std::string &where) {
     for (size_t k = 0; k < buffer.size(); ++k) {
-        const int64_t index = static_cast<int64_t>(k) - 1;
-        if (index < 0 || index >= n) {
+        int32_t a = 0, b = 0;
+        if (!locate(k, &a, &b)) {
             if (float_bits(buffer[k]) != float_bits(kSentinel)) {
                 return ::testing::AssertionFailure() << key << " " << where << ": wrote " << buffer[k]
-                                                     << " outside the outputs, at index " << index;
+                                                     << " outside the outputs, at buffer float " << k;
             }
             continue;
         }
         double value = 0.0, scale = 0.0;
-        want(static_cast<int32_t>(index), &value, &scale);
-        const ::testing::AssertionResult ok =
-            within_tolerance(buffer[k], value, scale, key, where + " at " + std::to_string(index));
-        if (!ok) return ok;
+        want(k, a, b, &value, &scale);
+        ::testing::AssertionResult ok = within_tolerance(buffer[k], value, scale, key);
+        if (!ok) return ok << " for " << where << " at (" << a << ", " << b << ")";
     }
     return ::testing::AssertionSuccess();
+}
+
+// Outputs at buffer[1 .. 1 + n), sentinels around them.
+template <class Want>
+::testing::AssertionResult check_span(const std::vector<float> &buffer, int64_t n, Want &&want, const std::string &key,
+                                      const std::string &where) {
+    return check_buffer(
+        buffer,
+        [&](size_t k, int32_t *a, int32_t *b) {
+            *a = static_cast<int32_t>(k) - 1;
+            *b = 0;
+            return k >= 1 && static_cast<int64_t>(k) <= n;
+        },
+        [&](size_t, int32_t i, int32_t, double *v, double *m) { want(i, v, m); }, key, where);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -542,10 +666,14 @@ constexpr int64_t kNormSizes[] = {1, 5, 16, 33, 2560};
 constexpr float kNormSpreads[] = {1e-3f, 1.0f, 1e3f};
 constexpr float kEpsilons[] = {1e-5f, 1e-6f};
 
-double expected_rms_norm(const std::vector<float> &x, const std::vector<float> &weight, float eps, int64_t i) {
+// y[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i], in double.
+std::vector<double> expected_rms_norm(const std::vector<float> &x, const std::vector<float> &weight, float eps) {
     double sum_squares = 0.0;
     for (float v : x) sum_squares += static_cast<double>(v) * v;
-    return x[i] / std::sqrt(sum_squares / static_cast<double>(x.size()) + eps) * weight[i];
+    const double inv_rms = 1.0 / std::sqrt(sum_squares / static_cast<double>(x.size()) + eps);
+    std::vector<double> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * inv_rms * weight[i];
+    return y;
 }
 
 constexpr int64_t kActivationSizes[] = {1, 5, 7, 8, 16, 17, 33, 100, 2560};
@@ -599,66 +727,82 @@ void check_scalar_gemm(const FloatType &t, uint32_t seed) {
     }
 }
 
-TEST(ScalarFloatKernels, GemmFloatF32RowsGiveExactDots) { check_scalar_gemm(kFloatTypes[0], 101); }
-TEST(ScalarFloatKernels, GemmFloatF16RowsGiveExactDots) { check_scalar_gemm(kFloatTypes[1], 102); }
-TEST(ScalarFloatKernels, GemmFloatBF16RowsGiveExactDots) { check_scalar_gemm(kFloatTypes[2], 103); }
-TEST(ScalarFloatKernels, GemmFloatQ80RowsDecodeAsFormatsMd) { check_scalar_gemm(kFloatTypes[3], 104); }
-TEST(ScalarFloatKernels, GemmFloatQ40RowsDecodeAsFormatsMd) { check_scalar_gemm(kFloatTypes[4], 105); }
-TEST(ScalarFloatKernels, GemmFloatQ6KRowsDecodeAsFormatsMd) { check_scalar_gemm(kFloatTypes[5], 106); }
+TEST(ScalarFloatKernels, GemmFloatF32MatchesExactDots) { check_scalar_gemm(kFloatTypes[0], 101); }
+TEST(ScalarFloatKernels, GemmFloatF16MatchesExactDots) { check_scalar_gemm(kFloatTypes[1], 102); }
+TEST(ScalarFloatKernels, GemmFloatBF16MatchesExactDots) { check_scalar_gemm(kFloatTypes[2], 103); }
+TEST(ScalarFloatKernels, GemmFloatQ80MatchesExactDots) { check_scalar_gemm(kFloatTypes[3], 104); }
+TEST(ScalarFloatKernels, GemmFloatQ40MatchesExactDots) { check_scalar_gemm(kFloatTypes[4], 105); }
+TEST(ScalarFloatKernels, GemmFloatQ6KMatchesExactDots) { check_scalar_gemm(kFloatTypes[5], 106); }
 
-// Each quant type's decoding pinned on hand-built blocks with one nonzero element, so a swapped
-// nibble, shift or scale index is caught even where random bytes might average it out: the dot of
-// such a row with a one-hot x is that element's value.
-TEST(ScalarFloatKernels, GemmFloatPicksEachQuantElementFromTheRightBits) {
+// Decoding alone, element by element, over every encoding's full range (F16 subnormals to 65504,
+// BF16 2^-20..2^20 and subnormals, quant blocks with random bytes): token k's activation row is
+// one-hot at column k, so out[k][r] is element k of row r, and no float sum blurs a wrong nibble,
+// shift, scale index or exponent. Exact except Q6_K, whose factor d * scale the kernels round to
+// float before multiplying by the code (formats.md decodes it in one expression).
+void check_one_hot_decoding(const KernelTable &table, const std::string &key_prefix, uint32_t seed) {
+    std::mt19937 rng(seed);
     for (const FloatType &t : kFloatTypes) {
-        if (is_plain_float(t)) continue;
-        SCOPED_TRACE(t.name);
-        std::mt19937 rng(107);
-        const int64_t n_cols = 2 * t.block_elements;
-        const WeightRows w = random_rows(t, 1, n_cols, 0, rng);
-        const std::vector<double> row = decode_row(t, w.data, n_cols);
-        std::vector<float> x(static_cast<size_t>(n_cols), 0.0f);
-        const float *x_rows[1] = {x.data()};
-        for (int64_t i = 0; i < n_cols; ++i) {
-            x[i] = 1.0f;
-            float out = kSentinel;
-            scalar().gemm_float(t.type, w.data, w.row_bytes, 1, n_cols, x_rows, 1, &out, 1);
-            // One nonzero product: exact up to the float rounding of d * scale (Q6_K).
-            ASSERT_TRUE(within_tolerance(out, row[i], std::fabs(row[i]), std::string("scalar vs exact: one-hot ") + t.name,
-                                         "element " + std::to_string(i)));
-            x[i] = 0.0f;
+        const int64_t n_rows = 5, n_cols = is_plain_float(t) ? 67 : 2 * t.block_elements, n_tokens = n_cols;
+        const WeightRows w = random_rows(t, n_rows, n_cols, 2, rng, Spread::kFullRange);
+        Activations a;
+        a.storage.assign(static_cast<size_t>(n_tokens * n_cols), 0.0f);
+        for (int64_t k = 0; k < n_tokens; ++k) {
+            a.storage[k * n_cols + k] = 1.0f;
+            a.rows.push_back(a.storage.data() + k * n_cols);
+        }
+        GemmExpectation e;
+        for (int64_t k = 0; k < n_tokens; ++k) {
+            for (int64_t r = 0; r < n_rows; ++r) {
+                e.value.push_back(element(t, w.data + r * w.row_bytes, k));
+                e.magnitude.push_back(std::fabs(e.value.back()));
+            }
+        }
+        const GemmOutput got = run_gemm(table, t, w, n_rows, n_cols, a, n_tokens);
+        ASSERT_TRUE(check_gemm(
+            got, n_rows, n_tokens, e, [&](int64_t k, int64_t r) { return e.value[k * n_rows + r]; },
+            key_prefix + t.name, "one-hot " + shape_name(t, n_rows, n_tokens, n_cols),
+            t.type == TensorType::Q6_K ? kRelative : 0.0));
+    }
+}
+
+TEST(ScalarFloatKernels, GemmFloatDecodesEveryElementAsFormatsMd) {
+    check_one_hot_decoding(scalar(), "scalar vs exact: one-hot ", 107);
+}
+
+// Runs fn(case) for every combination of cache type, head size, cell count and query count.
+template <class Fn>
+void for_each_attention_case(uint32_t seed, Fn &&fn) {
+    std::mt19937 rng(seed);
+    for (bool f16 : {true, false}) {
+        for (int32_t head_dim : kHeadDims) {
+            for (int32_t n_cells : kCellCounts) {
+                for (int32_t n_queries : kQueryCounts) {
+                    fn(random_attention_case(f16, head_dim, n_cells, n_queries, rng));
+                    if (::testing::Test::HasFatalFailure()) return;
+                }
+            }
         }
     }
 }
 
 TEST(ScalarFloatKernels, AttentionScoresAreScaledDotsOverListedCells) {
-    std::mt19937 rng(111);
-    for (bool f16 : {true, false}) {
-        for (int32_t head_dim : kHeadDims) {
-            for (int32_t n_cells : kCellCounts) {
-                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
-                const std::vector<float> got = run_scores(scalar(), c);
-                ASSERT_TRUE(check_span(
-                    got, n_cells, [&](int32_t j, double *v, double *m) { expect_score(c, j, v, m); },
-                    std::string("scalar vs exact: attention_scores ") + (f16 ? "F16" : "F32"), c.name()));
-            }
-        }
-    }
+    for_each_attention_case(111, [](const AttentionCase &c) {
+        const ScoresOutput got = run_scores(scalar(), c);
+        ASSERT_TRUE(check_buffer(
+            got.buffer, [&](size_t k, int32_t *q, int32_t *j) { return locate_score(got, c, k, q, j); },
+            [&](size_t, int32_t q, int32_t j, double *v, double *m) { expect_score(c, q, j, v, m); },
+            std::string("scalar vs exact: attention_scores ") + (c.cache.f16 ? "F16" : "F32"), c.name()));
+    });
 }
 
 TEST(ScalarFloatKernels, AttentionValuesAccumulateWeightedRowsIntoOut) {
-    std::mt19937 rng(112);
-    for (bool f16 : {true, false}) {
-        for (int32_t head_dim : kHeadDims) {
-            for (int32_t n_cells : kCellCounts) {
-                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
-                const std::vector<float> got = run_values(scalar(), c);
-                ASSERT_TRUE(check_span(
-                    got, head_dim, [&](int32_t i, double *v, double *m) { expect_value(c, i, v, m); },
-                    std::string("scalar vs exact: attention_values ") + (f16 ? "F16" : "F32"), c.name()));
-            }
-        }
-    }
+    for_each_attention_case(112, [](const AttentionCase &c) {
+        const ValuesOutput got = run_values(scalar(), c);
+        ASSERT_TRUE(check_buffer(
+            got.buffer, [&](size_t k, int32_t *q, int32_t *i) { return locate_value(got, c, k, q, i); },
+            [&](size_t, int32_t q, int32_t i, double *v, double *m) { expect_value(c, q, i, v, m); },
+            std::string("scalar vs exact: attention_values ") + (c.cache.f16 ? "F16" : "F32"), c.name()));
+    });
 }
 
 // rms_norm into a separate y (with sentinels around it) and in place; zeros included (eps alone).
@@ -672,10 +816,14 @@ void check_rms_norm(const KernelTable &table, const std::string &key, bool again
                     const std::vector<float> weight = random_floats(static_cast<size_t>(n), 1.0f, rng);
                     const std::string where = "n " + std::to_string(n) + " spread " + std::to_string(spread) + " eps " +
                                               std::to_string(eps) + (zeros ? " zeros" : "");
-                    std::vector<float> reference(static_cast<size_t>(n));
-                    if (against_scalar) scalar().rms_norm(x.data(), weight.data(), n, eps, reference.data());
+                    std::vector<double> reference = expected_rms_norm(x, weight, eps);
+                    if (against_scalar) {
+                        std::vector<float> by_scalar(static_cast<size_t>(n));
+                        scalar().rms_norm(x.data(), weight.data(), n, eps, by_scalar.data());
+                        reference.assign(by_scalar.begin(), by_scalar.end());
+                    }
                     const auto want = [&](int32_t i, double *v, double *m) {
-                        *v = against_scalar ? reference[i] : expected_rms_norm(x, weight, eps, i);
+                        *v = reference[i];
                         *m = std::fabs(*v);
                     };
                     std::vector<float> y(static_cast<size_t>(n) + 5, kSentinel);
@@ -711,12 +859,9 @@ TEST(ScalarFloatKernels, GatedActivationReluSquaredIsExact) {
             if (std::isfinite(want)) {
                 const double g = std::max(0.0, static_cast<double>(gate[i]));
                 const double exact = g * g * up[i];
-                ASSERT_TRUE(within_tolerance(got[i], exact, std::fabs(exact), "scalar vs exact: relu^2",
-                                             "n " + std::to_string(n) + " i " + std::to_string(i)));
+                ASSERT_TRUE(within_tolerance(got[i], exact, std::fabs(exact), "scalar vs exact: relu^2"))
+                    << "n " << n << " g " << gate[i] << " up " << up[i];
             }
-        }
-        if (n >= 2) {  // a zero-sized gate never matters; the signs of relu(negative) * up are 0
-            EXPECT_EQ(got[1], 0.0f);  // gate -0.0
         }
     }
 }
@@ -729,9 +874,8 @@ TEST(ScalarFloatKernels, GatedActivationSiluMatchesDoubleFormula) {
         scalar().gated_activation(got.data(), up.data(), n, false);
         for (int64_t i = 0; i < n; ++i) {
             const double want = silu_double(gate[i], up[i]);
-            ASSERT_TRUE(within_tolerance(got[i], want, std::fabs(want), "scalar vs exact: silu",
-                                         "n " + std::to_string(n) + " g " + std::to_string(gate[i]) + " up " +
-                                             std::to_string(up[i])));
+            ASSERT_TRUE(within_tolerance(got[i], want, std::fabs(want), "scalar vs exact: silu"))
+                << "n " << n << " g " << gate[i] << " up " << up[i];
         }
     }
 }
@@ -777,6 +921,31 @@ TEST_P(FloatKernelVariant, GemmFloatMatchesScalarForEveryTypeAndShape) {
     }
 }
 
+TEST_P(FloatKernelVariant, GemmFloatDecodesEveryElementAsFormatsMd) {
+    check_one_hot_decoding(table(), GetParam() + " vs exact: one-hot ", 204);
+}
+
+// Full-range rows (Spread::kFullRange), 2560 columns as in 2B-4T: a few terms dominate each dot,
+// so every variant (the scalar one included) is held to the float summation bound instead of 1e-6.
+// Compared with the exact dot, so that the bound is each variant's own error.
+TEST_P(FloatKernelVariant, GemmFloatOnFullRangeRowsStaysWithinFloatSummationError) {
+    std::mt19937 rng(205);
+    for (const FloatType &t : kFloatTypes) {
+        const int64_t mid = is_plain_float(t) ? 1000 : t.block_elements == 32 ? 33 * 32 : 5 * 256;
+        for (int64_t n_cols : {mid, int64_t{2560}}) {
+            const int64_t n_rows = 17, n_tokens = 5;
+            const WeightRows w = random_rows(t, n_rows, n_cols, 0, rng, Spread::kFullRange);
+            const Activations a = random_activations(n_tokens, n_cols, rng, Spread::kFullRange);
+            const GemmExpectation e = expect_gemm(t, w, n_rows, n_cols, a, n_tokens);
+            const GemmOutput got = run_gemm(table(), t, w, n_rows, n_cols, a, n_tokens);
+            ASSERT_TRUE(check_gemm(
+                got, n_rows, n_tokens, e, [&](int64_t tok, int64_t r) { return e.value[tok * n_rows + r]; },
+                GetParam() + " vs exact: full-range gemm_float " + t.name, shape_name(t, n_rows, n_tokens, n_cols),
+                summation_bound(n_cols)));
+        }
+    }
+}
+
 // Weights larger than the SIMD kernels' row chunk (rows are processed in chunks of 256 KiB that
 // every tile of tokens passes over): rows in the second and third chunks, with 6 tokens.
 TEST_P(FloatKernelVariant, GemmFloatMatchesScalarAcrossRowChunks) {
@@ -802,7 +971,7 @@ TEST_P(FloatKernelVariant, GemmFloatMatchesScalarAcrossRowChunks) {
 TEST_P(FloatKernelVariant, GemmFloatRowSlicesMatchScalarWholeCall) {
     std::mt19937 rng(203);
     for (const FloatType &t : kFloatTypes) {
-        const int64_t n_rows = 45, n_cols = 3 * std::max<int64_t>(t.block_elements, 33), n_tokens = 6;
+        const int64_t n_rows = 45, n_cols = is_plain_float(t) ? 99 : 3 * t.block_elements, n_tokens = 6;
         const WeightRows w = random_rows(t, n_rows, n_cols, 0, rng);
         const Activations a = random_activations(n_tokens, n_cols, rng);
         const GemmExpectation e = expect_gemm(t, w, n_rows, n_cols, a, n_tokens);
@@ -820,52 +989,40 @@ TEST_P(FloatKernelVariant, GemmFloatRowSlicesMatchScalarWholeCall) {
     }
 }
 
+// The scalar kernel's output at the same place, within the tolerance of the exact value's terms.
 TEST_P(FloatKernelVariant, AttentionScoresMatchScalar) {
-    std::mt19937 rng(211);
-    for (bool f16 : {true, false}) {
-        for (int32_t head_dim : kHeadDims) {
-            for (int32_t n_cells : kCellCounts) {
-                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
-                const std::vector<float> want = run_scores(scalar(), c);
-                const std::vector<float> got = run_scores(table(), c);
-                ASSERT_TRUE(check_span(
-                    got, n_cells,
-                    [&](int32_t j, double *v, double *m) {
-                        double exact = 0.0;
-                        expect_score(c, j, &exact, m);
-                        *v = want[j + 1];
-                    },
-                    key(std::string("attention_scores ") + (f16 ? "F16" : "F32")), c.name()));
-            }
-        }
-    }
+    for_each_attention_case(211, [&](const AttentionCase &c) {
+        const ScoresOutput want = run_scores(scalar(), c);
+        const ScoresOutput got = run_scores(table(), c);
+        ASSERT_TRUE(check_buffer(
+            got.buffer, [&](size_t k, int32_t *q, int32_t *j) { return locate_score(got, c, k, q, j); },
+            [&](size_t k, int32_t q, int32_t j, double *v, double *m) {
+                expect_score(c, q, j, v, m);
+                *v = want.buffer[k];
+            },
+            key(std::string("attention_scores ") + (c.cache.f16 ? "F16" : "F32")), c.name()));
+    });
 }
 
 TEST_P(FloatKernelVariant, AttentionValuesMatchScalar) {
-    std::mt19937 rng(212);
-    for (bool f16 : {true, false}) {
-        for (int32_t head_dim : kHeadDims) {
-            for (int32_t n_cells : kCellCounts) {
-                const AttentionCase c = random_attention_case(f16, head_dim, n_cells, rng);
-                const std::vector<float> want = run_values(scalar(), c);
-                const std::vector<float> got = run_values(table(), c);
-                ASSERT_TRUE(check_span(
-                    got, head_dim,
-                    [&](int32_t i, double *v, double *m) {
-                        double exact = 0.0;
-                        expect_value(c, i, &exact, m);
-                        *v = want[i + 1];
-                    },
-                    key(std::string("attention_values ") + (f16 ? "F16" : "F32")), c.name()));
-            }
-        }
-    }
+    for_each_attention_case(212, [&](const AttentionCase &c) {
+        const ValuesOutput want = run_values(scalar(), c);
+        const ValuesOutput got = run_values(table(), c);
+        ASSERT_TRUE(check_buffer(
+            got.buffer, [&](size_t k, int32_t *q, int32_t *i) { return locate_value(got, c, k, q, i); },
+            [&](size_t k, int32_t q, int32_t i, double *v, double *m) {
+                expect_value(c, q, i, v, m);
+                *v = want.buffer[k];
+            },
+            key(std::string("attention_values ") + (c.cache.f16 ? "F16" : "F32")), c.name()));
+    });
 }
 
 TEST_P(FloatKernelVariant, RmsNormMatchesScalarAlsoInPlace) { check_rms_norm(table(), key("rms_norm"), true, 221); }
 
 TEST_P(FloatKernelVariant, GatedActivationMatchesScalar) {
     std::mt19937 rng(231);
+    const std::string silu_key = key("silu");
     for (int64_t n : kActivationSizes) {
         const std::vector<float> gate = random_gates(n, rng), up = random_ups(n, rng);
         std::vector<float> want_relu(gate), got_relu(gate), want_silu(gate), got_silu(gate);
@@ -878,8 +1035,8 @@ TEST_P(FloatKernelVariant, GatedActivationMatchesScalar) {
             ASSERT_TRUE(same_float(got_relu[i], want_relu[i]))
                 << GetParam() << " relu^2 n " << n << " g " << gate[i] << " up " << up[i] << ": got " << got_relu[i]
                 << ", scalar " << want_relu[i];
-            ASSERT_TRUE(within_tolerance(got_silu[i], want_silu[i], std::fabs(want_silu[i]), key("silu"),
-                                         "n " + std::to_string(n) + " g " + std::to_string(gate[i])));
+            ASSERT_TRUE(within_tolerance(got_silu[i], want_silu[i], std::fabs(want_silu[i]), silu_key))
+                << "n " << n << " g " << gate[i] << " up " << up[i];
         }
     }
 }
@@ -894,7 +1051,6 @@ TEST_P(FloatKernelVariant, GemmFloatWithNoRowsOrNoTokensWritesNothing) {
         const int64_t n_cols = t.block_elements * 3;
         const WeightRows w = random_rows(t, 4, n_cols, 0, rng);
         const Activations a = random_activations(3, n_cols, rng);
-        const GemmExpectation none;
         for (const auto &[n_rows, n_tokens] : {std::pair<int64_t, int64_t>{0, 3}, {4, 0}, {0, 0}}) {
             std::vector<float> out(64, kSentinel);
             table().gemm_float(t.type, w.data, w.row_bytes, n_rows, n_cols, a.rows.data(), n_tokens, out.data(), 8);
@@ -927,20 +1083,28 @@ TEST_P(FloatKernelVariant, GemmFloatWithNoColumnsWritesZeros) {
     }
 }
 
-TEST_P(FloatKernelVariant, AttentionWithNoCellsWritesNoScoresAndLeavesOutUnchanged) {
+// No cells: no score is written and every out keeps its values. No queries: nothing is written.
+TEST_P(FloatKernelVariant, AttentionWithNoCellsOrNoQueriesWritesNothing) {
     std::mt19937 rng(302);
     for (bool f16 : {true, false}) {
         for (int32_t head_dim : kHeadDims) {
-            AttentionCase c = random_attention_case(f16, head_dim, 1, rng);
-            c.n_cells = 0;
-            const std::vector<float> scores = run_scores(table(), c);
-            for (float v : scores) ASSERT_EQ(float_bits(v), float_bits(kSentinel)) << c.name() << ": a score was written";
-            const std::vector<float> out = run_values(table(), c);
-            for (int32_t i = 0; i < head_dim; ++i) {
-                ASSERT_EQ(float_bits(out[i + 1]), float_bits(c.out_start[i])) << c.name() << ": out[" << i << "] changed";
+            for (const auto &[n_cells, n_queries] : {std::pair<int32_t, int32_t>{0, 3}, {5, 0}, {0, 0}}) {
+                AttentionCase c = random_attention_case(f16, head_dim, std::max(n_cells, 1), 3, rng);
+                c.n_cells = n_cells;
+                c.n_queries = n_queries;
+                const ScoresOutput scores = run_scores(table(), c);
+                for (float v : scores.buffer) {
+                    ASSERT_EQ(float_bits(v), float_bits(kSentinel)) << c.name() << ": a score was written";
+                }
+                const ValuesOutput values = run_values(table(), c);
+                ASSERT_TRUE(check_buffer(
+                    values.buffer, [&](size_t k, int32_t *q, int32_t *i) { return locate_value(values, c, k, q, i); },
+                    [&](size_t, int32_t q, int32_t i, double *v, double *m) {
+                        *v = c.out_start[q][i];
+                        *m = 0.0;  // exactly unchanged
+                    },
+                    key("attention_values"), c.name()));
             }
-            ASSERT_EQ(float_bits(out[0]), float_bits(kSentinel));
-            ASSERT_EQ(float_bits(out[static_cast<size_t>(head_dim) + 1]), float_bits(kSentinel));
         }
     }
 }
