@@ -1,7 +1,12 @@
-# Installation: header, both libraries, bitnet.pc and a CMake package (find_package(bitnet)).
+# Installation: header, both libraries, two pkg-config files and a CMake package (find_package(bitnet)).
+#   bitnet.pc         the shared library: cc app.c $(pkg-config --cflags --libs bitnet)
+#   bitnet-static.pc  the static library: cc app.c $(pkg-config --static --cflags --libs bitnet-static)
+#                     (`pkg-config --static bitnet` gives -lbitnet, which links libbitnet.so when both
+#                     libraries are installed, as they are here)
+#   CMake             bitnet::bitnet (shared) and bitnet::bitnet_static
 include(CMakePackageConfigHelpers)
 
-# What a static link needs besides libbitnet.a itself (also written to bitnet.pc Libs.private).
+# What a static link needs besides libbitnet.a itself (bitnet.pc Libs.private, bitnet-static.pc Libs).
 set(BITNET_PRIVATE_LIBS -lzstd -lxxhash)
 if(UNWIND_FOUND)
   list(APPEND BITNET_PRIVATE_LIBS -lunwind)
@@ -31,6 +36,8 @@ install(FILES ${CMAKE_BINARY_DIR}/bitnetConfig.cmake ${CMAKE_BINARY_DIR}/bitnetC
 
 # The .pc file finds its prefix relative to itself, so an installed tree can be moved.
 file(RELATIVE_PATH BITNET_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
-configure_file(${CMAKE_SOURCE_DIR}/pkgconfig/bitnet.pc.in ${CMAKE_BINARY_DIR}/bitnet.pc @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/bitnet.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+foreach(pc bitnet bitnet-static)
+  configure_file(${CMAKE_SOURCE_DIR}/pkgconfig/${pc}.pc.in ${CMAKE_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
 install(TARGETS bitnet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

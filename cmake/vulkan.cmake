@@ -1,17 +1,53 @@
 # Vulkan backend: GLSL compute shaders compiled to SPIR-V by glslangValidator at build time and
 # embedded in the library. The Vulkan loader itself is opened at run time (dlopen), so a machine
 # without libvulkan still runs the library on the CPU.
+#
+# BITNET_VULKAN (CMakeLists.txt):
+#   AUTO (default)  build the backend when the Vulkan headers and glslangValidator are found; when
+#                   they are not, say so with a warning and build without it (so a user without
+#                   the SDK can still build). test_vulkan then skips, saying the build has no Vulkan.
+#   ON              the backend is required: configuring fails when the headers or glslangValidator
+#                   are missing. CI passes -DBITNET_VULKAN=ON, so it can never build without Vulkan
+#                   unnoticed and skip the Vulkan tests.
+#   OFF             no Vulkan backend.
+# BITNET_HAVE_VULKAN says what was decided (also printed); a build without it has no "vulkan" in
+# bitnet_build_info().
 set(BITNET_HAVE_VULKAN OFF)
-if(BITNET_VULKAN)
+string(TOUPPER "${BITNET_VULKAN}" bitnet_vulkan_mode)
+if(bitnet_vulkan_mode STREQUAL "AUTO")
+  set(bitnet_vulkan_required OFF)
+elseif(BITNET_VULKAN)
+  set(bitnet_vulkan_required ON)
+else()
+  set(bitnet_vulkan_mode OFF)
+endif()
+if(NOT bitnet_vulkan_mode STREQUAL "OFF")
   find_path(VULKAN_HEADER_DIR vulkan/vulkan.h)
   find_program(GLSLANG_VALIDATOR glslangValidator)
   file(GLOB BITNET_VULKAN_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lib/backend/vulkan/*.cpp)
   file(GLOB BITNET_SHADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.comp)
   # Code the shaders #include (shaders/*.glsl): every shader is rebuilt when one changes.
   file(GLOB BITNET_SHADER_INCLUDES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.glsl)
-  if(NOT VULKAN_HEADER_DIR OR NOT GLSLANG_VALIDATOR)
-    message(STATUS "bitnet: Vulkan headers or glslangValidator missing: building without Vulkan")
-  elseif(BITNET_VULKAN_SOURCES)
+  set(bitnet_vulkan_missing "")
+  if(NOT VULKAN_HEADER_DIR)
+    list(APPEND bitnet_vulkan_missing "the Vulkan headers (vulkan/vulkan.h)")
+  endif()
+  if(NOT GLSLANG_VALIDATOR)
+    list(APPEND bitnet_vulkan_missing "glslangValidator")
+  endif()
+  if(NOT BITNET_VULKAN_SOURCES)
+    list(APPEND bitnet_vulkan_missing "the sources in lib/backend/vulkan")
+  endif()
+  string(JOIN " and " bitnet_vulkan_missing_text ${bitnet_vulkan_missing})
+  if(bitnet_vulkan_missing AND bitnet_vulkan_required)
+    message(FATAL_ERROR "bitnet: BITNET_VULKAN=ON but ${bitnet_vulkan_missing_text} could not be found. "
+      "Install them (Debian/Ubuntu: libvulkan-dev glslang-tools), or configure with -DBITNET_VULKAN=AUTO "
+      "(build without Vulkan when they are missing) or -DBITNET_VULKAN=OFF.")
+  elseif(bitnet_vulkan_missing)
+    message(WARNING "bitnet: building WITHOUT the Vulkan backend: ${bitnet_vulkan_missing_text} could not be "
+      "found (BITNET_VULKAN=AUTO). The Vulkan tests will skip. Install libvulkan-dev and glslang-tools, or pass "
+      "-DBITNET_VULKAN=ON to make them required.")
+  else()
     set(BITNET_HAVE_VULKAN ON)
     set(spirv_headers "")
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/generated/shaders)
@@ -34,4 +70,9 @@ if(BITNET_VULKAN)
     target_include_directories(bitnet_objects PRIVATE ${VULKAN_HEADER_DIR})
     target_compile_definitions(bitnet_objects PRIVATE BITNET_HAVE_VULKAN VK_NO_PROTOTYPES)
   endif()
+endif()
+if(BITNET_HAVE_VULKAN)
+  message(STATUS "bitnet: Vulkan backend: ON (BITNET_VULKAN=${BITNET_VULKAN}; ${GLSLANG_VALIDATOR})")
+else()
+  message(STATUS "bitnet: Vulkan backend: OFF (BITNET_VULKAN=${BITNET_VULKAN})")
 endif()

@@ -1,7 +1,8 @@
 // The Vulkan backend against the CPU backend: logits of synthetic models of every format (one
 // batch and token by token, float and int8 activations, F32 and F16 KV caches), every lm_head
 // type, llama float projections, the fixture models' greedy tokens, several sequences, KV cell
-// access, shared weights across contexts and threads, and the documented errors.
+// access, weights uploaded once per model and device (contexts one after another and on several
+// threads), bitnet_build_info(), and the documented errors (no loader, no driver, device memory).
 //
 // Every machine of this project has a CPU Vulkan device (lavapipe), so these tests run for real:
 // when the build has Vulkan but no device works they FAIL, unless BITNET_TEST_ALLOW_NO_VULKAN=1.
@@ -14,17 +15,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <latch>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "gguf/gguf.h"
 #include "gguf/gguf_writer.h"
+#include "kernels/kernels.h"
 #include "runtime/context.h"
 #include "support/engine_runner.h"
 #include "support/test_support.h"
 #include "synth/synth.h"
 #include "tensor/quantize.h"
+#include "util/build_info.h"
 #include "util/half.h"
 #include "util/mapped_file.h"
 
@@ -32,7 +37,9 @@ namespace {
 
 using bitnet_test::RunOptions;
 
-bool build_has_vulkan() { return std::strstr(bitnet_build_info(), "vulkan") != nullptr; }
+// Not from bitnet_build_info(): that lists the devices, and the tests that run in a child process
+// without a loader or a driver must not look for devices before they take them away.
+bool build_has_vulkan() { return bitnet::built_with_vulkan(); }
 
 // Why an explicit Vulkan context cannot be made here; "" when it can.
 const std::string &vulkan_problem() {
@@ -520,7 +527,8 @@ TEST(VulkanKvCells, ReadWriteAndRotateMatchCpu) {
     }
 }
 
-// Through the public API: a context shift (seq_rm + seq_add re-rotating keys on the device), and
+// Through the public API: a context shift (seq_rm + seq_add: the Vulkan backend reads the keys
+// back, rotates them on the host exactly as the CPU backend does, and writes them again), and
 // a state saved from a Vulkan context restored into a Vulkan and into a CPU context.
 TEST(VulkanKvCells, ContextShiftAndStateMatchCpu) {
     REQUIRE_VULKAN();
@@ -572,7 +580,7 @@ TEST(VulkanSharing, ContextsOnSeveralThreadsAgree) {
     auto model = bitnet_test::load_model(bitnet_test::synthetic_model("tiny", "tq2_0"));
     ASSERT_TRUE(model);
     std::vector<int> tokens = random_tokens(16, bitnet_model_n_vocab(model.get()), 37);
-    // One context held across the others, so they share its device and weights.
+    // One context held across the others, so that they also run at the same time as another context.
     auto holder = bitnet_test::make_context(model.get(), on_vulkan(RunOptions{}), 8);
     ASSERT_TRUE(holder);
     auto expected = bitnet_test::engine_logits(model.get(), tokens, on_vulkan(RunOptions{}));
@@ -590,6 +598,141 @@ TEST(VulkanSharing, ContextsOnSeveralThreadsAgree) {
         ASSERT_EQ(result.size(), expected.size());
         EXPECT_LE(compare(result, expected).worst_rel_rms, 1e-5);
     }
+}
+
+// Counts the "vulkan: uploaded the weights of ..." lines the library logs, one per upload.
+class UploadCounter {
+public:
+    UploadCounter() { bitnet_set_log_callback(&UploadCounter::log, BITNET_LOG_INFO, this); }
+    ~UploadCounter() { bitnet_set_log_callback(nullptr, BITNET_LOG_ERROR, nullptr); }
+    int count() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return count_;
+    }
+
+private:
+    static void log(bitnet_log_level, const char *message, void *user_data) {
+        auto *self = static_cast<UploadCounter *>(user_data);
+        if (std::strstr(message, "vulkan: uploaded the weights of") == nullptr) return;
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        ++self->count_;
+    }
+    std::mutex mutex_;
+    int count_ = 0;
+};
+
+// One Vulkan context of `model` that decodes a token, then is freed.
+void use_once(const bitnet_model *model, int token) {
+    auto context = bitnet_test::make_context(model, on_vulkan(RunOptions{}), 4);
+    ASSERT_TRUE(context);
+    EXPECT_EQ(bitnet_test::decode_tokens(context.get(), {token}, 0, 0), BITNET_OK) << bitnet_last_error();
+}
+
+// The weights live as long as the model: contexts made one after another (none alive in between)
+// or all at once on several threads upload them once per model and device; freeing the model
+// frees them, so a model loaded again uploads its own.
+TEST(VulkanSharing, WeightsAreUploadedOncePerModelAndDevice) {
+    REQUIRE_VULKAN();
+    const std::string path = bitnet_test::synthetic_model("tiny", "tq2_0");
+    UploadCounter uploads;
+    auto first = bitnet_test::load_model(path);
+    ASSERT_TRUE(first);
+    for (int i = 0; i < 3; ++i) use_once(first.get(), i);
+    EXPECT_EQ(uploads.count(), 1) << "three contexts of one model, one after another";
+
+    auto second = bitnet_test::load_model(path);
+    ASSERT_TRUE(second);
+    constexpr int kThreads = 6;
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();  // every thread creates its context at the same moment
+            use_once(second.get(), i);
+        });
+    }
+    for (std::thread &thread : threads) thread.join();
+    EXPECT_EQ(uploads.count(), 2) << "one more for the second model, however many threads create contexts";
+    use_once(second.get(), 7);
+    use_once(first.get(), 8);
+    EXPECT_EQ(uploads.count(), 2) << "both models keep their weights with no context alive";
+
+    first.reset();
+    auto third = bitnet_test::load_model(path);
+    ASSERT_TRUE(third);
+    use_once(third.get(), 9);
+    EXPECT_EQ(uploads.count(), 3) << "a new model uploads its own weights";
+}
+
+// Freeing a model frees its weights on the device (and the device, when nothing else holds it): a
+// model loaded afterwards uploads again and computes the same logits.
+TEST(VulkanSharing, ModelFreedAfterItsContextsThenAnotherModelWorks) {
+    REQUIRE_VULKAN();
+    const std::string path = bitnet_test::synthetic_model("tiny", "i2_s");
+    std::vector<int> tokens = {1, 2, 3};
+    std::vector<std::vector<float>> expected;
+    {
+        auto model = bitnet_test::load_model(path);
+        ASSERT_TRUE(model);
+        expected = bitnet_test::engine_logits(model.get(), tokens, on_vulkan(RunOptions{}));
+    }
+    auto model = bitnet_test::load_model(path);
+    ASSERT_TRUE(model);
+    auto again = bitnet_test::engine_logits(model.get(), tokens, on_vulkan(RunOptions{}));
+    ASSERT_EQ(again.size(), expected.size());
+    EXPECT_EQ(again, expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// bitnet_build_info(): the CPU kernel variant in use, and the Vulkan devices
+// ---------------------------------------------------------------------------------------------
+
+TEST(VulkanBuildInfo, NamesTheCpuKernelsInUseAndTheDevices) {
+    const std::string info = bitnet_build_info();
+    std::printf("[ build info ] %s\n", info.c_str());
+    EXPECT_NE(info.find(std::string("(using ") + bitnet::cpu_kernels().name + ")"), std::string::npos) << info;
+    EXPECT_EQ(info.find('\n'), std::string::npos) << "one line";
+    EXPECT_EQ(bitnet_build_info(), bitnet_build_info()) << "cached: the same string every time";
+    if (!build_has_vulkan()) {
+        EXPECT_EQ(info.find("vulkan"), std::string::npos) << info;
+        return;
+    }
+    EXPECT_NE(info.find("backends cpu,vulkan; vulkan devices: "), std::string::npos) << info;
+    REQUIRE_VULKAN();
+    // The device an explicit Vulkan context gets (device 0) is listed first, by name and kind.
+    auto model = bitnet_test::load_model(bitnet_test::synthetic_model("tiny", "i2_s"));
+    ASSERT_TRUE(model);
+    auto context = bitnet_test::make_context(model.get(), on_vulkan(RunOptions{}), 4);
+    ASSERT_TRUE(context);
+    const std::string backend = bitnet_context_backend_name(context.get());  // "vulkan NAME (device 0, KIND)"
+    const std::string name = backend.substr(7, backend.rfind(" (device 0, ") - 7);
+    const std::string kind = backend.substr(backend.rfind(", ") + 2, backend.size() - backend.rfind(", ") - 3);
+    EXPECT_NE(info.find("vulkan devices: 0 = " + name + " (" + kind + ")"), std::string::npos) << info << " / " << backend;
+}
+
+// In a fresh process, from several threads at once: every caller gets the same text, made once.
+TEST(VulkanBuildInfo, IsTheSameStringOnEveryThread) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            constexpr int kThreads = 8;
+            std::latch start(kThreads);
+            std::vector<const char *> seen(kThreads, nullptr);
+            std::vector<std::thread> threads;
+            for (int i = 0; i < kThreads; ++i) {
+                threads.emplace_back([&, i] {
+                    start.arrive_and_wait();
+                    seen[i] = bitnet_build_info();
+                });
+            }
+            for (std::thread &thread : threads) thread.join();
+            for (const char *text : seen) {
+                if (text != seen[0] || std::strstr(text, "(using ") == nullptr) std::_Exit(3);
+            }
+            std::fprintf(stderr, "build info on %d threads: %s\n", kThreads, seen[0]);
+            std::_Exit(0);
+        },
+        ::testing::ExitedWithCode(0), "build info on 8 threads: bitnet ");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,6 +813,122 @@ TEST(VulkanErrors, NoDriverIsUnsupportedForVulkanAndCpuForAuto) {
             std::_Exit(cpu ? 0 : 5);
         },
         ::testing::ExitedWithCode(0), "vulkan without a driver: .*no Vulkan device");
+}
+
+// A context whose KV cache the device cannot hold: OUT_OF_MEMORY naming the buffer, no context,
+// and the device still works. On lavapipe (buffers of at most 128 MiB) n_ctx 2^20 cannot fit; a GPU
+// with larger buffers may hold it, and then creating the context succeeds.
+TEST(VulkanErrors, ContextTooLargeForTheDeviceIsOutOfMemory) {
+    REQUIRE_VULKAN();
+    auto model = bitnet_test::load_model(bitnet_test::synthetic_model("tiny", "i2_s"));
+    ASSERT_TRUE(model);
+    bitnet_context_params params = bitnet_context_default_params();
+    params.n_ctx = 1u << 20;  // the largest n_ctx a context accepts: 1 GiB of F32 KV cache per layer here
+    params.n_batch = 16;
+    params.kv_type = BITNET_KV_F32;
+    params.backend = BITNET_BACKEND_VULKAN;
+    bitnet_context *context = nullptr;
+    const bitnet_status status = bitnet_context_new(model.get(), &params, &context);
+    const std::string message = bitnet_last_error();
+    std::printf("[ out of memory ] n_ctx %u: %s: %s\n", params.n_ctx, bitnet_status_string(status), message.c_str());
+    bitnet_context_free(context);
+    auto probe = bitnet_test::make_context(model.get(), on_vulkan(RunOptions{}), 4);
+    ASSERT_TRUE(probe);
+    const bool cpu_device = std::string(bitnet_context_backend_name(probe.get())).find(", cpu)") != std::string::npos;
+    if (cpu_device || status != BITNET_OK) {
+        EXPECT_EQ(status, BITNET_ERR_OUT_OF_MEMORY) << message;
+        EXPECT_EQ(context, nullptr);
+        EXPECT_NE(message.find("KV cache"), std::string::npos) << message;
+        EXPECT_NE(message.find("MiB"), std::string::npos) << message;
+    }
+    // The device is still usable after the failure.
+    EXPECT_EQ(bitnet_test::decode_tokens(probe.get(), {1, 2}, 0, 0), BITNET_OK) << bitnet_last_error();
+}
+
+// Device memory running out part way through creating a context (simulated on any device with
+// BITNET_VULKAN_MEMORY_LIMIT_MIB, in a fresh process): OUT_OF_MEMORY with a message, everything
+// the failed context allocated given back, the model's weights kept, and a model freed gives back
+// its weights (a second copy would not fit under the limit).
+TEST(VulkanErrors, DeviceOutOfMemoryFailsCleanly) {
+    REQUIRE_VULKAN();
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const std::string path = bitnet_test::synthetic_model("small", "i2_s");
+    EXPECT_EXIT(
+        {
+            // The small model's weights take 3.2 MiB, and as much again for a moment in the upload's
+            // staging buffer; a context of n_ctx 64 under 2 MiB, one of n_ctx 2^15 16 MiB of KV
+            // cache per layer. 8 MiB hold one upload, then the weights and a small context; not a
+            // second upload while the first model's weights are still there.
+            setenv("BITNET_VULKAN_MEMORY_LIMIT_MIB", "8", 1);
+            UploadCounter uploads;
+            bitnet_model *model = nullptr;
+            if (bitnet_model_load_file(path.c_str(), nullptr, &model) != BITNET_OK) std::_Exit(2);
+            bitnet_context_params params = bitnet_context_default_params();
+            params.backend = BITNET_BACKEND_VULKAN;
+            params.n_batch = 16;
+            params.n_ctx = 1u << 15;
+            bitnet_context *context = nullptr;
+            const bitnet_status status = bitnet_context_new(model, &params, &context);
+            std::fprintf(stderr, "limited: %s: %s\n", bitnet_status_string(status), bitnet_last_error());
+            if (status != BITNET_ERR_OUT_OF_MEMORY || context != nullptr) std::_Exit(3);
+            if (!std::strstr(bitnet_last_error(), "BITNET_VULKAN_MEMORY_LIMIT_MIB")) std::_Exit(4);
+            // What the failed context took is back: a smaller one fits, and the weights were kept.
+            params.n_ctx = 64;
+            for (int i = 0; i < 2; ++i) {
+                if (bitnet_context_new(model, &params, &context) != BITNET_OK) {
+                    std::fprintf(stderr, "small context %d: %s\n", i, bitnet_last_error());
+                    std::_Exit(5);
+                }
+                bitnet_context_free(context);
+            }
+            if (uploads.count() != 1) std::_Exit(6);
+            // Freed with the model: another model's weights fit in their place.
+            bitnet_model_free(model);
+            if (bitnet_model_load_file(path.c_str(), nullptr, &model) != BITNET_OK) std::_Exit(7);
+            if (bitnet_context_new(model, &params, &context) != BITNET_OK) {
+                std::fprintf(stderr, "after the first model was freed: %s\n", bitnet_last_error());
+                std::_Exit(8);
+            }
+            bitnet_context_free(context);
+            bitnet_model_free(model);
+            std::_Exit(uploads.count() == 2 ? 0 : 9);
+        },
+        ::testing::ExitedWithCode(0), "limited: out of memory: vulkan: device 0 .*has no memory left");
+}
+
+// In a fresh process without any Vulkan loader (BITNET_VULKAN_LOADER naming a file that does not
+// exist, see vulkan_loader.h): VULKAN is UNSUPPORTED naming the loader, AUTO is the CPU, and
+// bitnet_build_info() says there is no device, without failing or hanging.
+TEST(VulkanErrors, NoLoaderIsUnsupportedForVulkanAndCpuForAuto) {
+    if (!build_has_vulkan()) GTEST_SKIP() << "skipped: this build has no Vulkan backend";
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const std::string path = bitnet_test::synthetic_model("tiny", "i2_s");
+    EXPECT_EXIT(
+        {
+            setenv("BITNET_VULKAN_LOADER", "/nonexistent/bitnet-no-loader/libvulkan.so.1", 1);
+            const std::string info = bitnet_build_info();
+            std::fprintf(stderr, "build info without a loader: %s\n", info.c_str());
+            if (info.find("vulkan devices: none (") == std::string::npos) std::_Exit(2);
+            bitnet_model *model = nullptr;
+            if (bitnet_model_load_file(path.c_str(), nullptr, &model) != BITNET_OK) std::_Exit(3);
+            bitnet_context_params params = bitnet_context_default_params();
+            params.n_ctx = 16;
+            params.backend = BITNET_BACKEND_VULKAN;
+            bitnet_context *context = nullptr;
+            const bitnet_status status = bitnet_context_new(model, &params, &context);
+            const std::string message = bitnet_last_error();
+            std::fprintf(stderr, "vulkan without a loader: %s\n", message.c_str());
+            if (status != BITNET_ERR_UNSUPPORTED || message.find("no Vulkan loader") == std::string::npos) std::_Exit(4);
+            params.backend = BITNET_BACKEND_AUTO;
+            if (bitnet_context_new(model, &params, &context) != BITNET_OK) std::_Exit(5);
+            const bool cpu = std::string(bitnet_context_backend_name(context)).rfind("cpu", 0) == 0;
+            bitnet_context_free(context);
+            bitnet_model_free(model);
+            std::_Exit(cpu ? 0 : 6);
+        },
+        ::testing::ExitedWithCode(0),
+        "build info without a loader: .*vulkan devices: none \\(.*bitnet-no-loader.*\n"
+        "vulkan without a loader: .*no Vulkan loader .*could not be opened");
 }
 
 // ---------------------------------------------------------------------------------------------

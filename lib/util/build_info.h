@@ -1,4 +1,5 @@
-// The text behind bitnet_build_info(): compiler, CPU kernel variants, backends.
+// The text behind bitnet_build_info(): version, compiler, the CPU kernel variants compiled in and
+// the one selected on this machine, the backends compiled in and, with Vulkan, the devices found.
 #pragma once
 
 #include <string>
@@ -11,6 +12,14 @@
 
 namespace bitnet {
 
+// One line, e.g. "bitnet 0.1.0; compiler GNU 12.2.0; threads openmp; cpu kernels scalar,avx2,avx512
+// (using avx2); backends cpu,vulkan; vulkan devices: 0 = llvmpipe (LLVM 15.0.6, 256 bits) (cpu)".
+// Without a usable Vulkan device the last part is "vulkan devices: none (why)". Made on the first
+// call and cached (thread-safe); never throws for a missing loader or driver.
 std::string describe_build();
+
+// Whether the Vulkan backend is compiled in, without looking for devices (tests use it to tell a
+// build without Vulkan from a machine without a device).
+bool built_with_vulkan();
 
 }  // namespace bitnet

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the built library into a temporary prefix and builds a C program and the C examples
-# (examples/simple.c, examples/batched.c) against it three ways: shared through pkg-config, static
-# through `pkg-config --static`, and with find_package; each program runs on a tiny synthetic
-# model. Also checks that the shared library exports only bitnet_* symbols.
+# (examples/simple.c, examples/batched.c) against it four ways: shared through pkg-config (bitnet),
+# static through pkg-config with exactly the command README documents,
+#   cc app.c $(pkg-config --static --cflags --libs bitnet-static)
+# and with find_package, both bitnet::bitnet and bitnet::bitnet_static; each program runs on a tiny
+# synthetic model, and the static ones must not depend on libbitnet.so (readelf: no NEEDED entry).
+# Also checks that the shared library exports only bitnet_* symbols.
 set -euo pipefail
 build=$1
 source=$2
@@ -39,17 +42,22 @@ LD_LIBRARY_PATH=$libdir "$work/shared/consumer" "$work/model.gguf" | tail -1 | g
 LD_LIBRARY_PATH=$libdir ldd "$work/shared/simple" | grep "libbitnet.so.0 =>" > /dev/null
 LD_LIBRARY_PATH=$libdir run_examples "$work/shared"
 
-echo "== static, through pkg-config --static: $(pkg-config --static --libs bitnet)"
-static_libs=$(pkg-config --static --libs bitnet | sed 's/-lbitnet\b//')
+# Fails when PROGRAM needs libbitnet.so at run time.
+expect_static() {
+  if readelf -d "$1" | grep NEEDED | grep libbitnet > /dev/null; then
+    echo "$1 links libbitnet dynamically:"; readelf -d "$1" | grep NEEDED; exit 1
+  fi
+  if ldd "$1" | grep libbitnet > /dev/null; then echo "$1 loads libbitnet dynamically"; exit 1; fi
+}
+
+echo "== static, through pkg-config: $(pkg-config --static --cflags --libs bitnet-static)"
 mkdir "$work/static"
 for program in "$source/tests/install/consumer.c" "$examples/simple.c" "$examples/batched.c"; do
-  cc "${c_flags[@]}" "$program" $(pkg-config --cflags bitnet) "$libdir/libbitnet.a" $static_libs \
+  cc "${c_flags[@]}" "$program" $(pkg-config --static --cflags --libs bitnet-static) \
     -o "$work/static/$(basename "$program" .c)"
 done
+for program in consumer simple batched; do expect_static "$work/static/$program"; done
 "$work/static/consumer" "$work/model.gguf" | tail -1 | grep -qx ok
-for program in consumer simple batched; do
-  if ldd "$work/static/$program" | grep libbitnet > /dev/null; then echo "static $program links libbitnet dynamically"; exit 1; fi
-done
 run_examples "$work/static"
 # Same library code and a fixed seed: the statically linked example writes the same text.
 cmp "$work/shared/simple.out" "$work/static/simple.out"
@@ -60,7 +68,18 @@ cmake -S "$source/tests/install/cmake_consumer" -B "$work/cmake_build" -DCMAKE_P
   -DBITNET_EXAMPLES_DIR="$examples" > "$work/cmake.log"
 cmake --build "$work/cmake_build" > "$work/cmake_build.log"
 LD_LIBRARY_PATH=$libdir "$work/cmake_build/consumer" "$work/model.gguf" | tail -1 | grep -qx ok
+LD_LIBRARY_PATH=$libdir ldd "$work/cmake_build/simple" | grep "libbitnet.so.0 =>" > /dev/null
 LD_LIBRARY_PATH=$libdir run_examples "$work/cmake_build"
+
+echo "== find_package(bitnet), bitnet::bitnet_static"
+mkdir "$work/cmake_static"
+for program in consumer simple batched; do
+  expect_static "$work/cmake_build/${program}_static"
+  cp "$work/cmake_build/${program}_static" "$work/cmake_static/$program"
+done
+"$work/cmake_static/consumer" "$work/model.gguf" | tail -1 | grep -qx ok
+run_examples "$work/cmake_static"
+cmp "$work/shared/simple.out" "$work/cmake_static/simple.out"
 
 echo "== exported symbols"
 soname=$(readelf -d "$libdir/libbitnet.so" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')

@@ -1,6 +1,7 @@
 #include "backend/vulkan/vulkan_device.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -167,7 +168,8 @@ std::shared_ptr<Device> Device::acquire(int32_t index) {
     std::lock_guard<std::mutex> lock(mutex);
     auto found = open.find(index);
     if (found != open.end()) {
-        if (auto alive = found->second.lock()) return alive;
+        // A lost or hung device stays with whoever holds it; new users get a fresh VkDevice.
+        if (auto alive = found->second.lock(); alive && !alive->lost() && !alive->hung()) return alive;
     }
     std::shared_ptr<Instance> instance = Instance::acquire();
     if (index < 0 || static_cast<size_t>(index) >= instance->devices().size()) {
@@ -223,6 +225,11 @@ void Device::create(const Instance &instance, const Instance::Physical &physical
     for (int i = 0; i < 3; ++i) limits_.max_groups[i] = limits.maxComputeWorkGroupCount[i];
     limits_.non_coherent_atom = std::max<VkDeviceSize>(1, limits.nonCoherentAtomSize);
 
+    if (const VkDeviceSize limit = memory_limit()) {
+        LOG_INFO("vulkan: device %d: bitnet allocates at most %.0f MiB (BITNET_VULKAN_MEMORY_LIMIT_MIB)", index_,
+                 limit / 1048576.0);
+    }
+
     pipelines_ = std::make_unique<Pipelines>(*this);
 
     VkDeviceSize device_local = 0;
@@ -258,6 +265,30 @@ int32_t Device::find_memory_type(uint32_t type_bits, VkMemoryPropertyFlags requi
         if (fallback < 0) fallback = static_cast<int32_t>(i);
     }
     return fallback;
+}
+
+VkDeviceSize Device::memory_limit() const {
+    const char *text = std::getenv("BITNET_VULKAN_MEMORY_LIMIT_MIB");
+    if (!text || !*text) return 0;
+    char *end = nullptr;
+    const unsigned long long mib = std::strtoull(text, &end, 10);
+    if (*end || mib == 0 || mib > (1ull << 40)) {
+        static std::atomic<bool> warned{false};
+        if (!warned.exchange(true)) {
+            LOG_WARN("vulkan: ignoring BITNET_VULKAN_MEMORY_LIMIT_MIB='%s' (not a positive number of MiB)", text);
+        }
+        return 0;
+    }
+    return static_cast<VkDeviceSize>(mib) << 20;
+}
+
+bool Device::reserve_memory(VkDeviceSize bytes) {
+    const VkDeviceSize limit = memory_limit();
+    VkDeviceSize used = allocated_.load();
+    do {
+        if (limit && (bytes > limit || used > limit - bytes)) return false;
+    } while (!allocated_.compare_exchange_weak(used, used + bytes));
+    return true;
 }
 
 VkResult Device::submit(VkCommandBuffer commands, VkFence fence) {

@@ -5,7 +5,14 @@
 // kind. `device_index` in bitnet_context_params counts in this order.
 //
 // A VkDevice is shared by every context that asks for the same device (the weights uploaded for
-// a model are device objects, and contexts share them); it is destroyed with the last context.
+// a model are device objects, and contexts share them); it is destroyed when the last context and
+// the last model with weights on it are gone.
+//
+// BITNET_VULKAN_MEMORY_LIMIT_MIB=N (read at each allocation) caps the memory bitnet allocates
+// through each device at N MiB (every buffer: weights, activations, KV cache, and the host-visible
+// upload, readback and staging buffers): an allocation beyond it fails with
+// BITNET_ERR_OUT_OF_MEMORY exactly as when the device is full. For sharing a device with other
+// programs, and for tests: CPU implementations (lavapipe) never run out of device memory.
 #pragma once
 
 #include <atomic>
@@ -102,6 +109,14 @@ public:
     int32_t find_memory_type(uint32_t type_bits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const;
     VkMemoryPropertyFlags memory_flags(uint32_t type) const { return memory_.memoryTypes[type].propertyFlags; }
 
+    // Account for `bytes` of device memory about to be allocated; false when that would pass
+    // BITNET_VULKAN_MEMORY_LIMIT_MIB. release_memory() gives it back.
+    bool reserve_memory(VkDeviceSize bytes);
+    void release_memory(VkDeviceSize bytes) { allocated_ -= bytes; }
+    VkDeviceSize memory_in_use() const { return allocated_; }
+    // BITNET_VULKAN_MEMORY_LIMIT_MIB in bytes; 0 when unset (no limit but the device's).
+    VkDeviceSize memory_limit() const;
+
     // Submit one command buffer (the queue is shared, so this locks it).
     VkResult submit(VkCommandBuffer commands, VkFence fence);
 
@@ -129,6 +144,7 @@ private:
     DeviceLimits limits_;
     VkPhysicalDeviceMemoryProperties memory_{};
     std::unique_ptr<Pipelines> pipelines_;
+    std::atomic<VkDeviceSize> allocated_{0};
     std::atomic<bool> hung_{false};
     std::atomic<bool> lost_{false};
 };

@@ -2,7 +2,10 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+#include <iterator>
 #include <mutex>
+#include <vector>
 
 #include "util/error.h"
 
@@ -22,17 +25,23 @@ LoaderState open_loader() {
 #else
     static const char *const kNames[] = {"libvulkan.so.1", "libvulkan.so"};
 #endif
+    std::vector<std::string> names(std::begin(kNames), std::end(kNames));
+    std::string tried = kNames[0];
+    if (const char *path = std::getenv("BITNET_VULKAN_LOADER"); path && *path) {
+        names = {path};  // only this file (see vulkan_loader.h)
+        tried = std::string(path) + ", from BITNET_VULKAN_LOADER";
+    }
     void *library = nullptr;
     std::string errors;
-    for (const char *name : kNames) {
-        library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    for (const std::string &name : names) {
+        library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (library) break;
         const char *message = dlerror();
         if (!errors.empty()) errors += "; ";
         errors += message ? message : name;
     }
     if (!library) {
-        state.problem = "the Vulkan loader (libvulkan.so.1) could not be opened: " + errors;
+        state.problem = "the Vulkan loader (" + tried + ") could not be opened: " + errors;
         return state;
     }
     Loader &l = state.loader;

@@ -1,6 +1,11 @@
 // The Vulkan loader, opened at run time: libvulkan is dlopen()ed on first use, so the library
 // links and runs on machines without it. Function pointers come from vkGetInstanceProcAddr and
 // vkGetDeviceProcAddr into small dispatch tables (the build defines VK_NO_PROTOTYPES).
+//
+// BITNET_VULKAN_LOADER=PATH, read once when the loader is first needed, makes bitnet dlopen()
+// exactly PATH instead of libvulkan.so.1 / libvulkan.so (libvulkan.1.dylib ... on macOS): a
+// loader outside the library search path, or, with a path that does not exist, a process that
+// behaves as on a machine without any Vulkan loader (tests/test_vulkan.cpp uses it so).
 #pragma once
 
 #include <vulkan/vulkan.h>

@@ -52,6 +52,15 @@ Buffer::Buffer(Device &device, VkDeviceSize size, MemoryUse use, const char *wha
         release();
         fail(BITNET_ERR_BACKEND, "vulkan: device %d has no memory type for the %s buffer", device.index(), what);
     }
+    if (!device.reserve_memory(requirements.size)) {
+        release();
+        fail(BITNET_ERR_OUT_OF_MEMORY,
+             "vulkan: device %d (%s) has no memory left for the %s buffer (%.1f MiB): bitnet already uses %.1f MiB "
+             "of the %.1f MiB that BITNET_VULKAN_MEMORY_LIMIT_MIB allows",
+             device.index(), device.name().c_str(), what, requirements.size / 1048576.0,
+             device.memory_in_use() / 1048576.0, device.memory_limit() / 1048576.0);
+    }
+    reserved_ = requirements.size;
     VkMemoryAllocateInfo allocate{};
     allocate.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
     allocate.allocationSize = requirements.size;
@@ -62,8 +71,9 @@ Buffer::Buffer(Device &device, VkDeviceSize size, MemoryUse use, const char *wha
         release();
         fail(result == VK_ERROR_OUT_OF_HOST_MEMORY || result == VK_ERROR_OUT_OF_DEVICE_MEMORY ? BITNET_ERR_OUT_OF_MEMORY
                                                                                               : BITNET_ERR_BACKEND,
-             "vulkan: device %d (%s) could not allocate %.1f MiB for the %s buffer: %s", device.index(),
-             device.name().c_str(), requirements.size / 1048576.0, what, result_name(result));
+             "vulkan: device %d (%s) could not allocate %.1f MiB for the %s buffer (bitnet already uses %.1f MiB of it): %s",
+             device.index(), device.name().c_str(), requirements.size / 1048576.0, what,
+             device.memory_in_use() / 1048576.0, result_name(result));
     }
     result = fn.vkBindBufferMemory(device.handle(), buffer_, memory_, 0);
     if (result != VK_SUCCESS) {
@@ -89,6 +99,7 @@ Buffer &Buffer::operator=(Buffer &&other) noexcept {
         buffer_ = std::exchange(other.buffer_, VK_NULL_HANDLE);
         memory_ = std::exchange(other.memory_, VK_NULL_HANDLE);
         size_ = std::exchange(other.size_, 0);
+        reserved_ = std::exchange(other.reserved_, 0);
         mapped_ = std::exchange(other.mapped_, nullptr);
         coherent_ = other.coherent_;
     }
@@ -105,9 +116,11 @@ void Buffer::release() {
         if (mapped_) fn.vkUnmapMemory(device_->handle(), memory_);
         fn.vkFreeMemory(device_->handle(), memory_, nullptr);
     }
+    device_->release_memory(reserved_);
     buffer_ = VK_NULL_HANDLE;
     memory_ = VK_NULL_HANDLE;
     mapped_ = nullptr;
+    reserved_ = 0;
 }
 
 void Buffer::invalidate() const {

@@ -42,6 +42,7 @@ private:
     VkBuffer buffer_ = VK_NULL_HANDLE;
     VkDeviceMemory memory_ = VK_NULL_HANDLE;
     VkDeviceSize size_ = 0;
+    VkDeviceSize reserved_ = 0;  // counted in the device's memory in use
     uint8_t *mapped_ = nullptr;
     bool coherent_ = true;
 };

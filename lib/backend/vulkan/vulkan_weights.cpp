@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <utility>
 
@@ -37,23 +36,32 @@ std::vector<const Weight *> device_weights(const bitnet_model &model) {
 
 }  // namespace
 
+// The weights of one model on every device that has them (bitnet_model::backend_cache.vulkan).
+struct ModelDeviceWeights {
+    std::vector<std::shared_ptr<DeviceWeights>> on_device;  // at most one per live Device
+};
+
 std::shared_ptr<DeviceWeights> DeviceWeights::acquire(const std::shared_ptr<Device> &device, const bitnet_model &model) {
-    static std::mutex mutex;
-    static std::map<std::pair<const bitnet_model *, const Device *>, std::weak_ptr<DeviceWeights>> registry;
+    bitnet::ModelBackendCache &cache = model.backend_cache;
     // Held during an upload too: a second context of the same model waits for it and shares it.
-    std::lock_guard<std::mutex> lock(mutex);
-    for (auto it = registry.begin(); it != registry.end();) {
-        it = it->second.expired() ? registry.erase(it) : std::next(it);
-    }
-    const auto key = std::make_pair(&model, device.get());
-    auto found = registry.find(key);
-    if (found != registry.end()) {
-        if (auto alive = found->second.lock()) return alive;
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (!cache.vulkan) cache.vulkan = std::make_shared<ModelDeviceWeights>();
+    auto &on_device = static_cast<ModelDeviceWeights *>(cache.vulkan.get())->on_device;
+    // A device that was lost or never finished a submission is replaced by Device::acquire; the
+    // weights on it are dropped here (contexts still on it keep their own references).
+    std::erase_if(on_device, [](const std::shared_ptr<DeviceWeights> &weights) {
+        return weights->device_->lost() || weights->device_->hung();
+    });
+    for (const std::shared_ptr<DeviceWeights> &weights : on_device) {
+        if (weights->device_ == device) {
+            LOG_DEBUG("vulkan: the weights of '%s' are already on device %d", model.name.c_str(), device->index());
+            return weights;
+        }
     }
     std::shared_ptr<DeviceWeights> weights(new DeviceWeights());
     weights->device_ = device;
     weights->upload(model);
-    registry[key] = weights;
+    on_device.push_back(weights);
     return weights;
 }
 

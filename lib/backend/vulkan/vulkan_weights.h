@@ -1,6 +1,10 @@
 // A model's weights on a device, uploaded once and shared by every context of that model on that
-// device. A process-wide registry keyed by (model, device) hands out references; the weights are
-// freed with the last context that uses them (contexts are freed before their model).
+// device. The model keeps them (bitnet_model::backend_cache) until bitnet_model_free(), so contexts
+// made one after another find them uploaded; each context holds a reference too, so they are freed
+// with the model or its last context, whichever goes last.
+// Lifetimes: DeviceWeights holds its Device, which holds the Instance, so the buffers are freed
+// before the VkDevice and the VkInstance; the loader is never closed. Creating contexts of one model from several threads is safe: the model's cache
+// mutex is held during an upload, so the other threads wait for it and share the result.
 //
 // What is uploaded, byte for byte as the model holds it: every norm vector (F32), every projection
 // (I2_S codes without the scale tail, whose scale travels in push constants; TQ2_0 and TQ1_0 blocks;
@@ -38,7 +42,8 @@ struct DeviceTensor {
 
 class DeviceWeights {
 public:
-    // The weights of `model` on `device`, uploading them when no context holds them yet.
+    // The weights of `model` on `device`, uploading them the first time this model asks for this
+    // device (once per model and device; logged at INFO as "vulkan: uploaded the weights of ...").
     static std::shared_ptr<DeviceWeights> acquire(const std::shared_ptr<Device> &device, const bitnet_model &model);
     ~DeviceWeights();
 

@@ -1,6 +1,7 @@
 //! The declarations are written by hand, so these tests keep them from falling behind the header:
 //! every `BITNET_API` function must be declared with the same number of parameters, and the
-//! parameter structs must have the size the library itself reports in `struct_size`.
+//! parameter structs must have the size the library itself reports in `struct_size`, the header's
+//! fields in the header's order, and each field at the offset C gives it.
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
@@ -141,6 +142,139 @@ fn parameter_structs_match_the_library_layout() {
         assert_eq!(
             bitnet_sampler_chain_default_params().struct_size,
             size_of::<bitnet_sampler_chain_params>()
+        );
+    }
+}
+
+/// The fields of `typedef struct NAME { ... } NAME;` in the header: (name, type) in order.
+fn header_struct_fields(name: &str) -> Vec<(String, String)> {
+    let path = header_path();
+    let text = strip_c_comments(&fs::read_to_string(&path).unwrap());
+    let start = text
+        .find(&format!("typedef struct {name} {{"))
+        .unwrap_or_else(|| panic!("{name} is not in bitnet.h"));
+    let body = &text[start..];
+    let body = &body[body.find('{').unwrap() + 1..body.find('}').unwrap()];
+    body.split(';')
+        .map(str::trim)
+        .filter(|field| !field.is_empty())
+        .map(|field| {
+            let split = field.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap();
+            (field[split + 1..].to_string(), field[..=split].trim().to_string())
+        })
+        .collect()
+}
+
+/// The field names of `pub struct NAME { ... }` in this crate, in order.
+fn declared_struct_fields(name: &str) -> Vec<String> {
+    let source = include_str!("../src/lib.rs");
+    let start = source
+        .find(&format!("pub struct {name} {{"))
+        .unwrap_or_else(|| panic!("{name} is not declared here"));
+    let body = &source[start..];
+    let body = &body[body.find('{').unwrap() + 1..body.find('}').unwrap()];
+    body.split(',')
+        .filter_map(|field| field.trim().strip_prefix("pub "))
+        .map(|field| field.split(':').next().unwrap().trim().to_string())
+        .collect()
+}
+
+/// Size and alignment of a header field type under the C ABI of this target.
+fn c_layout(c_type: &str) -> (usize, usize) {
+    use std::mem::{align_of, size_of};
+    let pointer = (size_of::<*const u8>(), align_of::<*const u8>());
+    if c_type.contains('*') || c_type.ends_with("_callback") {
+        return pointer;
+    }
+    match c_type {
+        "size_t" => (size_of::<usize>(), align_of::<usize>()),
+        "uint32_t" | "int32_t" | "float" => (4, 4),
+        "bool" => (1, 1),
+        // Every bitnet_*_type is a C enum: an int.
+        t if t.starts_with("bitnet_") && t.ends_with("_type") => {
+            (size_of::<std::os::raw::c_int>(), align_of::<std::os::raw::c_int>())
+        }
+        t => panic!("the layout test does not know the C type '{t}': add it to c_layout"),
+    }
+}
+
+/// Field offsets as a C compiler lays the header's struct out.
+fn header_offsets(name: &str) -> Vec<(String, usize)> {
+    let mut offset: usize = 0;
+    header_struct_fields(name)
+        .into_iter()
+        .map(|(field, c_type)| {
+            let (size, align) = c_layout(&c_type);
+            offset = offset.div_ceil(align) * align;
+            let at = offset;
+            offset += size;
+            (field, at)
+        })
+        .collect()
+}
+
+macro_rules! rust_offsets {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        vec![$((stringify!($field).to_string(), std::mem::offset_of!(bitnet_sys::$name, $field))),*]
+    };
+}
+
+#[test]
+fn parameter_struct_fields_match_the_header_in_order_and_offset() {
+    let cases = [
+        (
+            "bitnet_model_params",
+            rust_offsets!(bitnet_model_params {
+                struct_size,
+                progress_callback,
+                progress_user_data,
+                head_type,
+                vocab_only,
+                use_mmap
+            }),
+        ),
+        (
+            "bitnet_context_params",
+            rust_offsets!(bitnet_context_params {
+                struct_size,
+                n_ctx,
+                n_batch,
+                n_seq_max,
+                n_outputs_max,
+                n_threads,
+                kv_type,
+                quantize_activations,
+                embeddings,
+                abort_callback,
+                abort_user_data,
+                buffer,
+                buffer_size,
+                backend,
+                device_index
+            }),
+        ),
+        (
+            "bitnet_sampler_chain_params",
+            rust_offsets!(bitnet_sampler_chain_params { struct_size, no_perf }),
+        ),
+    ];
+    for (name, rust) in cases {
+        let header = header_offsets(name);
+        let header_names: Vec<&str> = header.iter().map(|(field, _)| field.as_str()).collect();
+        // Every field of the declaration is listed above, so the offsets below cover them all.
+        assert_eq!(
+            declared_struct_fields(name),
+            rust.iter().map(|(field, _)| field.clone()).collect::<Vec<_>>(),
+            "{name}: update the offset list of this test"
+        );
+        assert_eq!(
+            declared_struct_fields(name),
+            header_names,
+            "{name}: the fields differ from bitnet.h (names or order)"
+        );
+        assert_eq!(
+            rust, header,
+            "{name}: field offsets differ from the C layout of bitnet.h"
         );
     }
 }

@@ -6,6 +6,28 @@ use bitnet_sys as sys;
 use crate::error::{check, Error, Result, Status};
 use crate::{Batch, Generate, Model, Sampler, Token};
 
+/// Which compute backend a context runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Vulkan on a real GPU when there is one, else the CPU (the library's default).
+    Auto,
+    /// The CPU backend.
+    Cpu,
+    /// The Vulkan device `ContextParams::device_index` names (any device, lavapipe included);
+    /// creating the context fails with `Status::Unsupported` when there is none.
+    Vulkan,
+}
+
+impl Backend {
+    fn to_raw(self) -> sys::bitnet_backend_type {
+        match self {
+            Backend::Auto => sys::BITNET_BACKEND_AUTO,
+            Backend::Cpu => sys::BITNET_BACKEND_CPU,
+            Backend::Vulkan => sys::BITNET_BACKEND_VULKAN,
+        }
+    }
+}
+
 /// Context parameters, starting from the library's defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct ContextParams {
@@ -43,6 +65,23 @@ impl ContextParams {
     pub fn n_threads(mut self, n_threads: i32) -> Self {
         self.raw.n_threads = n_threads;
         self
+    }
+
+    /// The compute backend (default `Backend::Auto`).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.raw.backend = backend.to_raw();
+        self
+    }
+
+    /// The Vulkan device, numbered GPUs first (default 0); `bitnet::build_info()` lists them.
+    pub fn device_index(mut self, device_index: i32) -> Self {
+        self.raw.device_index = device_index;
+        self
+    }
+
+    /// The raw parameters, for fields this type has no setter for.
+    pub fn as_raw(&self) -> &sys::bitnet_context_params {
+        &self.raw
     }
 }
 
@@ -86,6 +125,15 @@ impl<'m> Context<'m> {
 
     pub fn n_batch(&self) -> u32 {
         unsafe { sys::bitnet_context_n_batch(self.raw.as_ptr()) }
+    }
+
+    /// The backend the context runs on, e.g. "cpu avx2, 8 threads" or "vulkan NAME (device 0, discrete gpu)".
+    pub fn backend_name(&self) -> String {
+        let name = unsafe { sys::bitnet_context_backend_name(self.raw.as_ptr()) };
+        if name.is_null() {
+            return String::new();
+        }
+        unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy().into_owned()
     }
 
     /// Runs the model over a batch. On failure the context is unchanged.

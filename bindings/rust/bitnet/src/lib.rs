@@ -27,7 +27,7 @@ mod model;
 mod sampler;
 
 pub use batch::Batch;
-pub use context::{Context, ContextParams};
+pub use context::{Backend, Context, ContextParams};
 pub use error::{Error, Result, Status};
 pub use generate::Generate;
 pub use model::{Detokenizer, Model};
@@ -37,6 +37,14 @@ pub use sampler::{Sampler, SamplerBuilder};
 pub use bitnet_sys as sys;
 
 pub type Token = i32;
+
+/// How the library was built and what it found on this machine: the CPU kernel variant in use
+/// and, in a build with Vulkan, the Vulkan devices.
+pub fn build_info() -> &'static str {
+    unsafe { CStr::from_ptr(sys::bitnet_build_info()) }
+        .to_str()
+        .unwrap_or("")
+}
 
 /// The library's version, "MAJOR.MINOR.PATCH".
 pub fn version() -> &'static str {

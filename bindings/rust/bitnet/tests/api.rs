@@ -2,7 +2,7 @@
 //! API's reference tokens; without them the model tests have nothing to compare and say so.
 use std::env;
 
-use bitnet::{Batch, Context, ContextParams, Model, Sampler, Status, Token};
+use bitnet::{Backend, Batch, Context, ContextParams, Model, Sampler, Status, Token};
 
 struct Reference {
     model: String,
@@ -125,4 +125,62 @@ fn text_round_trips_and_state_restores() {
         .err()
         .expect("NaN is rejected");
     assert_eq!(bad.status, Status::InvalidArgument);
+}
+
+#[test]
+fn backend_and_device_setters_fill_the_parameters() {
+    let params = ContextParams::default();
+    assert_eq!(params.as_raw().backend, bitnet::sys::BITNET_BACKEND_AUTO);
+    assert_eq!(params.as_raw().device_index, 0);
+    let params = params.backend(Backend::Vulkan).device_index(3);
+    assert_eq!(params.as_raw().backend, bitnet::sys::BITNET_BACKEND_VULKAN);
+    assert_eq!(params.as_raw().device_index, 3);
+    assert_eq!(
+        params.backend(Backend::Cpu).as_raw().backend,
+        bitnet::sys::BITNET_BACKEND_CPU
+    );
+}
+
+#[test]
+fn contexts_run_on_the_backend_asked_for() {
+    let reference = match reference() {
+        Some(reference) => reference,
+        None => return,
+    };
+    let model = Model::load(&reference.model).unwrap();
+    let cpu = Context::new(&model, &ContextParams::default().n_ctx(64).backend(Backend::Cpu)).unwrap();
+    assert!(cpu.backend_name().starts_with("cpu"), "{}", cpu.backend_name());
+
+    // A device that does not exist: Unsupported, with or without Vulkan.
+    let missing = ContextParams::default()
+        .n_ctx(64)
+        .backend(Backend::Vulkan)
+        .device_index(99);
+    let error = Context::new(&model, &missing).err().expect("device 99 does not exist");
+    assert_eq!(error.status, Status::Unsupported);
+
+    // Device 0 exists exactly when bitnet_build_info() lists one.
+    let info = bitnet::build_info();
+    let has_device = info.contains("vulkan devices: ") && !info.contains("vulkan devices: none");
+    let vulkan = Context::new(&model, &ContextParams::default().n_ctx(64).backend(Backend::Vulkan));
+    match vulkan {
+        Ok(mut context) => {
+            assert!(has_device, "{info}");
+            assert!(
+                context.backend_name().starts_with("vulkan "),
+                "{}",
+                context.backend_name()
+            );
+            let generated: Vec<Token> = context
+                .generate(&reference.prompt_tokens, Sampler::greedy().unwrap(), 2)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(!generated.is_empty());
+        }
+        Err(error) => {
+            assert!(!has_device, "{info}: {error:?}");
+            assert_eq!(error.status, Status::Unsupported);
+        }
+    }
 }
