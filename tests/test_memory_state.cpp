@@ -2,8 +2,13 @@
 // scratch, and states must round-trip exactly and refuse anything damaged or foreign.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <random>
 
@@ -202,31 +207,136 @@ TEST_F(MemoryAndState, OneSequenceMovesToAnotherContext) {
     EXPECT_EQ(bitnet_state_load(b.get(), state.data(), state.size()), BITNET_ERR_INVALID_STATE);
 }
 
-TEST_F(MemoryAndState, EverySingleByteFlipIsDetectedAndLeavesTheContextUntouched) {
-    ContextPtr a = context();
-    ASSERT_EQ(bitnet_test::decode_tokens(a.get(), random_tokens(3, n_vocab_, 13), 0, 0, false), BITNET_OK);
-    std::vector<uint8_t> state = save_context(a.get());
+// A message with its numbers blanked, so that messages of one kind count together.
+std::string message_kind(const std::string &message) {
+    std::string out;
+    for (size_t i = 0; i < message.size(); ++i) {
+        if (message[i] >= '0' && message[i] <= '9') {
+            if (out.empty() || out.back() != 'N') out += 'N';
+        } else {
+            out += message[i];
+        }
+    }
+    return out;
+}
 
-    ContextPtr target = context();
-    std::vector<int> target_tokens = random_tokens(5, n_vocab_, 14);
-    ASSERT_EQ(bitnet_test::decode_tokens(target.get(), target_tokens, 0, 0, false), BITNET_OK);
-    std::vector<float> before = bitnet_test::logits_copy(target.get(), -1, n_vocab_);
-    std::map<std::string, int> messages;
+bool contains(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
+
+TEST_F(MemoryAndState, EveryDamagedStateFileIsRefusedPreciselyAndLeavesTheContextUntouched) {
+    // A small state (two cells of an f16 cache), so that every byte and every length can be tried.
+    ContextPtr a = context(2, BITNET_KV_F16);
+    ASSERT_EQ(bitnet_test::decode_tokens(a.get(), random_tokens(2, n_vocab_, 13), 0, 0, false), BITNET_OK);
+    const std::string saved_path = bitnet_test::temp_dir() + "/small.state";
+    ASSERT_EQ(bitnet_state_save_file(a.get(), saved_path.c_str()), BITNET_OK) << bitnet_last_error();
+    const std::vector<uint8_t> state = bitnet_test::read_file(saved_path);
+    ASSERT_GT(state.size(), 48u);
+    ASSERT_LT(state.size(), 16384u) << "the state should stay small enough to try every byte";
+
+    ContextPtr target = context(2, BITNET_KV_F16);
+    ASSERT_EQ(bitnet_test::decode_tokens(target.get(), random_tokens(5, n_vocab_, 14), 0, 0, false), BITNET_OK);
+    const std::vector<float> logits_before = bitnet_test::logits_copy(target.get(), -1, n_vocab_);
+    const std::vector<uint8_t> target_before = save_context(target.get());
+
+    // One file, damaged in place and repaired after each try (cheaper than writing 10000 files).
+    const std::string path = bitnet_test::temp_dir() + "/damaged.state";
+    bitnet_test::write_file(path, state);
+    const int fd = ::open(path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    std::map<std::string, int> kinds;
+    // The file as it is now must be refused with INVALID_STATE and a message naming the file and
+    // containing `expected`.
+    auto expect_refused = [&](const std::string &what, const char *expected) {
+        bitnet_status status = bitnet_state_load_file(target.get(), path.c_str());
+        const std::string message = bitnet_last_error();
+        EXPECT_EQ(status, BITNET_ERR_INVALID_STATE) << what << " went unnoticed or got another status: " << message;
+        EXPECT_TRUE(contains(message, expected)) << what << ": message lacks '" << expected << "': " << message;
+        EXPECT_TRUE(contains(message, path)) << what << ": message does not name the file: " << message;
+        const size_t reason = message.rfind("state: ");
+        ++kinds[message_kind(reason == std::string::npos ? message : message.substr(reason))];
+        return status == BITNET_ERR_INVALID_STATE;
+    };
+    auto put_byte = [&](size_t offset, uint8_t value) {
+        return ::pwrite(fd, &value, 1, static_cast<off_t>(offset)) == 1;
+    };
+
+    size_t flips = 0;
     for (size_t i = 0; i < state.size(); ++i) {
-        std::vector<uint8_t> damaged = state;
-        damaged[i] ^= 0x01;
-        ASSERT_EQ(bitnet_state_load(target.get(), damaged.data(), damaged.size()), BITNET_ERR_INVALID_STATE)
-            << "flip at byte " << i << " of " << state.size() << " went unnoticed";
-        ++messages[bitnet_last_error()];
+        // Header: magic 0-3, version 4-7, kind 8-11, reserved 12-15, fingerprint 16-23, payload
+        // size 24-31, compressed size 32-39; then the compressed payload and the checksum.
+        const char *expected = i < 4 ? "bad magic" : i < 8 ? "format version" : i < 12 ? "holds a"
+                             : (i >= 32 && i < 40) ? "header declares" : "checksum mismatch: the state is corrupted";
+        for (uint8_t mask : {uint8_t(0x01), uint8_t(0x80)}) {
+            ASSERT_TRUE(put_byte(i, state[i] ^ mask));
+            ASSERT_TRUE(expect_refused("byte " + std::to_string(i) + " xor " + std::to_string(mask), expected));
+            ASSERT_TRUE(put_byte(i, state[i]));
+            ++flips;
+        }
     }
-    for (size_t n = 0; n < state.size(); n += 7) {
-        ASSERT_EQ(bitnet_state_load(target.get(), state.data(), n), BITNET_ERR_INVALID_STATE) << "truncated to " << n;
+    ASSERT_TRUE(put_byte(state.size(), 0));
+    ASSERT_TRUE(expect_refused("one byte appended", "bytes appended"));
+    for (size_t n = state.size(); n-- > 0;) {  // every length, shortest last
+        ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(n)), 0);
+        const char *expected = n == 0 ? "is empty (0 bytes)" : n < 48 ? "too short" : "truncated";
+        ASSERT_TRUE(expect_refused("truncated to " + std::to_string(n), expected));
     }
-    std::printf("[ state ] %zu single-byte flips and all truncations refused; messages:\n", state.size());
-    for (const auto &[message, count] : messages) std::printf("  %5d x %s\n", count, message.c_str());
-    EXPECT_EQ(before, bitnet_test::logits_copy(target.get(), -1, n_vocab_));
+    ::close(fd);
+
+    std::printf("[ state ] %zu single-bit flips and %zu truncations of a %zu-byte state file refused; messages:\n",
+                flips, state.size(), state.size());
+    for (const auto &[kind, count] : kinds) std::printf("  %5d x %s\n", count, kind.c_str());
+    EXPECT_EQ(save_context(target.get()), target_before) << "a refused state changed the context";
+    EXPECT_EQ(bitnet_test::logits_copy(target.get(), -1, n_vocab_), logits_before);
     EXPECT_EQ(bitnet_seq_pos_max(target.get(), 0), 4);
     ASSERT_EQ(bitnet_test::decode_tokens(target.get(), {1}, 5, 0), BITNET_OK) << bitnet_last_error();
+
+    // The undamaged file still loads: the refusals above are about the damage.
+    ContextPtr fresh = context(2, BITNET_KV_F16);
+    ASSERT_EQ(bitnet_state_load_file(fresh.get(), saved_path.c_str()), BITNET_OK) << bitnet_last_error();
+    EXPECT_EQ(bitnet_test::logits_copy(fresh.get(), -1, n_vocab_), bitnet_test::logits_copy(a.get(), -1, n_vocab_));
+}
+
+TEST_F(MemoryAndState, EmptyStateFileIsAnInvalidState) {
+    const std::string path = bitnet_test::temp_dir() + "/empty.state";
+    bitnet_test::write_file(path, {});
+    ContextPtr c = context();
+    ASSERT_EQ(bitnet_test::decode_tokens(c.get(), {1, 2, 3}, 0, 0, false), BITNET_OK);
+    const std::vector<uint8_t> before = save_context(c.get());
+    EXPECT_EQ(bitnet_state_load_file(c.get(), path.c_str()), BITNET_ERR_INVALID_STATE);
+    EXPECT_TRUE(contains(bitnet_last_error(), "is empty (0 bytes)")) << bitnet_last_error();
+    EXPECT_EQ(bitnet_state_seq_load_file(c.get(), 1, path.c_str()), BITNET_ERR_INVALID_STATE);
+    EXPECT_TRUE(contains(bitnet_last_error(), "is empty (0 bytes)")) << bitnet_last_error();
+    const uint8_t nothing = 0;
+    EXPECT_EQ(bitnet_state_load(c.get(), &nothing, 0), BITNET_ERR_INVALID_STATE);
+    EXPECT_TRUE(contains(bitnet_last_error(), "empty")) << bitnet_last_error();
+    // A file that is no state at all (a model) is refused as one, not as a bad model.
+    EXPECT_EQ(bitnet_state_load_file(c.get(), bitnet_test::synthetic_model("tiny", "i2_s").c_str()),
+              BITNET_ERR_INVALID_STATE);
+    EXPECT_TRUE(contains(bitnet_last_error(), "bad magic")) << bitnet_last_error();
+    EXPECT_EQ(save_context(c.get()), before);
+}
+
+TEST_F(MemoryAndState, ForeignFingerprintWithAValidChecksumIsRefused) {
+    // A state that is intact as bytes (its checksum recomputed) but names another model.
+    ContextPtr a = context();
+    ASSERT_EQ(bitnet_test::decode_tokens(a.get(), {1, 2, 3}, 0, 0, false), BITNET_OK);
+    std::vector<uint8_t> state = save_context(a.get());
+    uint64_t fingerprint;
+    std::memcpy(&fingerprint, state.data() + 16, 8);
+    fingerprint ^= 0x0123456789abcdefull;
+    std::memcpy(state.data() + 16, &fingerprint, 8);
+    const uint64_t checksum = XXH3_64bits(state.data(), state.size() - 8);
+    std::memcpy(state.data() + state.size() - 8, &checksum, 8);
+
+    ContextPtr target = context();
+    ASSERT_EQ(bitnet_test::decode_tokens(target.get(), {4, 5}, 0, 0, false), BITNET_OK);
+    const std::vector<uint8_t> before = save_context(target.get());
+    EXPECT_EQ(bitnet_state_load(target.get(), state.data(), state.size()), BITNET_ERR_INVALID_STATE);
+    EXPECT_TRUE(contains(bitnet_last_error(), "saved from another model")) << bitnet_last_error();
+    const std::string path = bitnet_test::temp_dir() + "/foreign.state";
+    bitnet_test::write_file(path, state);
+    EXPECT_EQ(bitnet_state_load_file(target.get(), path.c_str()), BITNET_ERR_INVALID_STATE);
+    EXPECT_TRUE(contains(bitnet_last_error(), "saved from another model")) << bitnet_last_error();
+    EXPECT_EQ(save_context(target.get()), before);
 }
 
 TEST_F(MemoryAndState, StateFromAnotherModelIsRefused) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "synth/synth.h"
 #include "test_tokenizer_support.h"
 
 namespace {
@@ -120,6 +121,85 @@ TEST(ChatTemplate, ModelWithoutOrWithUnknownTemplateNeedsAName) {
     ASSERT_TRUE(chatml->model);
     EXPECT_EQ(render(chatml->model.get(), nullptr, kConversation, 4, true), "<error>");
     EXPECT_NE(std::strstr(bitnet_last_error(), "<|im_start|>"), nullptr) << "the message quotes the template: " << bitnet_last_error();
+}
+
+// A vocabulary-only model (the synthetic tiny model's metadata, no fixture needed) whose
+// tokenizer.chat_template is `jinja`.
+std::unique_ptr<MemoryModel> model_with_template(const std::string &jinja) {
+    bitnet::SynthOptions options;
+    options.shape = bitnet::synth_preset("tiny");
+    std::vector<uint8_t> synthetic = bitnet::synthesize_model(options);
+    bitnet::gguf::File file = bitnet::gguf::File::parse(synthetic.data(), synthetic.size());
+    bitnet::gguf::Writer writer;
+    for (const bitnet::gguf::MetadataEntry &entry : file.metadata()) {
+        if (entry.key != "tokenizer.chat_template") writer.copy_value(entry.key, file, entry.value);
+    }
+    writer.set_string("tokenizer.chat_template", jinja);
+    return load_vocab_memory(writer.write_to_memory());
+}
+
+// The chat templates as published with the models (Hugging Face tokenizer_config.json, JSON
+// escapes decoded), which GGUF conversions copy into tokenizer.chat_template.
+const char *const kLlama3Template =  // meta-llama/Meta-Llama-3-8B-Instruct
+    "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + "
+    "message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+    "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+const char *const kLlama2Template =  // meta-llama/Llama-2-7b-chat-hf
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = "
+    "messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+    "{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + "
+    "'\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+const char *const kFalcon3Template =  // tiiuae/Falcon3-1B-Instruct (the part without tools)
+    "{% for message in messages %}{% if message['role'] == 'system' %}{{ '<|system|>\n' + message['content'] + '\n' }}"
+    "{% elif message['role'] == 'user' %}{{ '<|user|>\n' + message['content'] + '\n' }}"
+    "{% elif message['role'] == 'assistant' %}{% if not loop.last %}"
+    "{{ '<|assistant|>\n' + message['content'] + eos_token + '\n' }}{% else %}"
+    "{{ '<|assistant|>\n' + message['content'] + eos_token }}{% endif %}{% endif %}"
+    "{% if loop.last and add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}{% endfor %}";
+const char *const kBitNetHfTemplate =  // microsoft/bitnet-b1.58-2B-4T
+    "{% for message in messages %}{% set content = message['role'] | capitalize + ': '+ message['content'] | trim + "
+    "'<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}";
+const char *const kPhi3Template =  // microsoft/Phi-3-mini-4k-instruct: Falcon 3's markers, but <|end|>
+    "{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\n' + message['content'] + "
+    "'<|end|>\n'}}{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}"
+    "{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}";
+
+TEST(ChatTemplate, ModelTemplatesAreDetectedAsTheirFamily) {
+    const struct {
+        const char *family;
+        const char *jinja;
+    } cases[] = {
+        {"llama3", kLlama3Template}, {"llama2", kLlama2Template}, {"falcon3", kFalcon3Template},
+        {"bitnet", kBitNetHfTemplate},
+    };
+    for (const auto &c : cases) {
+        std::unique_ptr<MemoryModel> loaded = model_with_template(c.jinja);
+        ASSERT_TRUE(loaded->model) << c.family;
+        const std::string expected = render(nullptr, c.family, kConversation, 4, true);
+        ASSERT_NE(expected, "<error>") << c.family;
+        EXPECT_EQ(render(loaded->model.get(), nullptr, kConversation, 4, true), expected)
+            << "the " << c.family << " template was not detected as " << c.family << ": " << bitnet_last_error();
+        EXPECT_EQ(render(loaded->model.get(), nullptr, kConversation + 1, 1, false),
+                  render(nullptr, c.family, kConversation + 1, 1, false)) << c.family;
+    }
+    // Each family renders differently, so the equalities above tell them apart.
+    EXPECT_NE(render(nullptr, "llama3", kConversation, 4, true), render(nullptr, "bitnet", kConversation, 4, true));
+    EXPECT_NE(render(nullptr, "llama2", kConversation, 4, true), render(nullptr, "falcon3", kConversation, 4, true));
+}
+
+TEST(ChatTemplate, Phi3TemplateIsNotTakenForFalcon3) {
+    std::unique_ptr<MemoryModel> loaded = model_with_template(kPhi3Template);
+    ASSERT_TRUE(loaded->model);
+    EXPECT_EQ(render(loaded->model.get(), nullptr, kConversation, 4, true), "<error>");
+    EXPECT_NE(std::strstr(bitnet_last_error(), "none of the built-in ones"), nullptr) << bitnet_last_error();
+    EXPECT_NE(render(loaded->model.get(), "falcon3", kConversation, 4, true), "<error>") << "a name still works";
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "api/guard.h"
@@ -47,12 +49,14 @@ bitnet_status save_file(bitnet_context *context, StateKind kind, int32_t seq, co
     return bitnet::api_guard(function, [&] {
         bitnet::require_argument(context != nullptr, function, "context is NULL");
         bitnet::require_argument(path != nullptr, function, "path is NULL");
-        std::vector<uint8_t> bytes(bitnet::state_size_bound(*context, kind, seq));
-        bytes.resize(bitnet::save_state(*context, kind, seq, bytes.data(), bytes.size()));
+        // Not a std::vector: zero-filling the bound would cost as much as writing it.
+        const size_t capacity = bitnet::state_size_bound(*context, kind, seq);
+        std::unique_ptr<uint8_t[]> bytes(new uint8_t[capacity]);
+        const size_t size = bitnet::save_state(*context, kind, seq, bytes.get(), capacity);
         std::string temporary = std::string(path) + ".tmp";
         FILE *file = std::fopen(temporary.c_str(), "wb");
         if (!file) bitnet::fail(BITNET_ERR_IO, "%s: cannot create '%s': %s", function, temporary.c_str(), std::strerror(errno));
-        bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+        bool ok = std::fwrite(bytes.get(), 1, size, file) == size;
         ok = (std::fclose(file) == 0) && ok;
         if (!ok || std::rename(temporary.c_str(), path) != 0) {
             int saved = errno;
@@ -66,8 +70,23 @@ bitnet_status load_file(bitnet_context *context, StateKind kind, int32_t seq, co
     return bitnet::api_guard(function, [&] {
         bitnet::require_argument(context != nullptr, function, "context is NULL");
         bitnet::require_argument(path != nullptr, function, "path is NULL");
-        bitnet::MappedFile file = bitnet::MappedFile::open(path);
-        bitnet::load_state(*context, kind, seq, file.data(), file.size());
+        bitnet::MappedFile file;
+        try {
+            file = bitnet::MappedFile::open(path);
+        } catch (const bitnet::Error &error) {
+            // MappedFile reports an empty file as an invalid model; for a state it is a malformed
+            // state (a cut-off save). Missing or unreadable files stay I/O errors.
+            if (error.status() != BITNET_ERR_INVALID_MODEL) throw;
+            bitnet::fail(BITNET_ERR_INVALID_STATE, "%s: state file '%s' is empty (0 bytes): not a saved state",
+                         function, path);
+        }
+        try {
+            bitnet::load_state(*context, kind, seq, file.data(), file.size());
+        } catch (const bitnet::Error &error) {
+            if (error.status() != BITNET_ERR_INVALID_STATE) throw;
+            bitnet::fail(BITNET_ERR_INVALID_STATE, "%s: state file '%s' (%zu bytes): %s", function, path, file.size(),
+                         error.what());
+        }
     });
 }
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "util/error.h"
@@ -26,6 +27,19 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kHeaderBytes = 40;
 constexpr size_t kTrailerBytes = 8;
 constexpr int kCompressionLevel = 1;  // KV data is mostly incompressible noise; favour speed
+
+// One zstd context per thread, kept: creating one per call allocates and clears its tables again.
+ZSTD_CCtx *compression_context() {
+    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx *)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    if (!context) fail(BITNET_ERR_OUT_OF_MEMORY, "state: cannot create a zstd compression context");
+    return context.get();
+}
+
+ZSTD_DCtx *decompression_context() {
+    thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx *)> context(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    if (!context) fail(BITNET_ERR_OUT_OF_MEMORY, "state: cannot create a zstd decompression context");
+    return context.get();
+}
 
 class Writer {
 public:
@@ -166,9 +180,10 @@ struct ParsedState {
 
 std::vector<uint8_t> verify_and_decompress(const bitnet_context &context, StateKind kind, const uint8_t *data,
                                            size_t size) {
+    if (size == 0) fail(BITNET_ERR_INVALID_STATE, "state: empty (0 bytes): not a saved state");
     if (size < kHeaderBytes + kTrailerBytes) {
-        fail(BITNET_ERR_INVALID_STATE, "state: %zu bytes is too short for a state (at least %zu)", size,
-             kHeaderBytes + kTrailerBytes);
+        fail(BITNET_ERR_INVALID_STATE, "state: %zu bytes is too short for a state (at least %zu): truncated or not a state",
+             size, kHeaderBytes + kTrailerBytes);
     }
     if (std::memcmp(data, kMagic, 4) != 0) fail(BITNET_ERR_INVALID_STATE, "state: bad magic (not a bitnet state)");
     uint32_t version, stored_kind;
@@ -182,15 +197,32 @@ std::vector<uint8_t> verify_and_decompress(const bitnet_context &context, StateK
              stored_kind == 1 ? "context" : stored_kind == 2 ? "sequence" : "unknown",
              kind == StateKind::Context ? "context" : "sequence");
     }
-    uint64_t stored_checksum;
-    std::memcpy(&stored_checksum, data + size - kTrailerBytes, 8);
-    if (XXH3_64bits(data, size - kTrailerBytes) != stored_checksum) {
-        fail(BITNET_ERR_INVALID_STATE, "state: checksum mismatch (the state is corrupted or truncated)");
-    }
     uint64_t fingerprint, payload_size, compressed_size;
+    uint32_t reserved;
+    std::memcpy(&reserved, data + 12, 4);
     std::memcpy(&fingerprint, data + 16, 8);
     std::memcpy(&payload_size, data + 24, 8);
     std::memcpy(&compressed_size, data + 32, 8);
+    uint64_t stored_checksum;
+    std::memcpy(&stored_checksum, data + size - kTrailerBytes, 8);
+    if (XXH3_64bits(data, size - kTrailerBytes) != stored_checksum) {
+        // The header's size tells a cut-off state from damaged bytes (unless the damage is there).
+        const uint64_t declared = compressed_size > UINT64_MAX - kHeaderBytes - kTrailerBytes
+                                      ? UINT64_MAX
+                                      : compressed_size + kHeaderBytes + kTrailerBytes;
+        if (declared > size) {
+            fail(BITNET_ERR_INVALID_STATE,
+                 "state: truncated: %zu bytes present, its header declares %llu (or the header is corrupted)", size,
+                 static_cast<unsigned long long>(declared));
+        }
+        if (declared < size) {
+            fail(BITNET_ERR_INVALID_STATE,
+                 "state: %zu bytes present, its header declares %llu: bytes appended (or the header is corrupted)",
+                 size, static_cast<unsigned long long>(declared));
+        }
+        fail(BITNET_ERR_INVALID_STATE, "state: checksum mismatch: the state is corrupted");
+    }
+    if (reserved != 0) fail(BITNET_ERR_INVALID_STATE, "state: reserved header field is %u, expected 0", reserved);
     if (fingerprint != context.model->fingerprint) {
         fail(BITNET_ERR_INVALID_STATE, "state: saved from another model (fingerprint %016llx, this model %016llx)",
              static_cast<unsigned long long>(fingerprint), static_cast<unsigned long long>(context.model->fingerprint));
@@ -205,7 +237,8 @@ std::vector<uint8_t> verify_and_decompress(const bitnet_context &context, StateK
              static_cast<unsigned long long>(payload_size), bound);
     }
     std::vector<uint8_t> payload(payload_size);
-    size_t produced = ZSTD_decompress(payload.data(), payload.size(), data + kHeaderBytes, compressed_size);
+    size_t produced = ZSTD_decompressDCtx(decompression_context(), payload.data(), payload.size(), data + kHeaderBytes,
+                                          compressed_size);
     if (ZSTD_isError(produced) || produced != payload_size) {
         fail(BITNET_ERR_INVALID_STATE, "state: decompression failed (%s)",
              ZSTD_isError(produced) ? ZSTD_getErrorName(produced) : "size mismatch");
@@ -333,9 +366,14 @@ size_t state_size_bound(const bitnet_context &context, StateKind kind, int32_t s
 size_t save_state(bitnet_context &context, StateKind kind, int32_t seq, uint8_t *out, size_t capacity) {
     if (kind == StateKind::Sequence) check_seq(context, seq);
     std::vector<uint8_t> payload = build_payload(context, kind, seq);
-    std::vector<uint8_t> compressed(ZSTD_compressBound(payload.size()));
-    size_t compressed_size = ZSTD_compress(compressed.data(), compressed.size(), payload.data(), payload.size(),
-                                           kCompressionLevel);
+    const size_t bound = ZSTD_compressBound(payload.size());
+    // Compress straight into the caller's buffer when it holds the bound (bitnet_state_size()
+    // gives that); else through a temporary. Fresh large buffers cost page faults, so one is saved.
+    const bool direct = capacity >= kHeaderBytes + kTrailerBytes && capacity - kHeaderBytes - kTrailerBytes >= bound;
+    std::unique_ptr<uint8_t[]> temporary(direct ? nullptr : new uint8_t[bound]);
+    uint8_t *compressed = direct ? out + kHeaderBytes : temporary.get();
+    size_t compressed_size =
+        ZSTD_compressCCtx(compression_context(), compressed, bound, payload.data(), payload.size(), kCompressionLevel);
     if (ZSTD_isError(compressed_size)) {
         fail(BITNET_ERR_INTERNAL, "state: compression failed: %s", ZSTD_getErrorName(compressed_size));
     }
@@ -348,7 +386,7 @@ size_t save_state(bitnet_context &context, StateKind kind, int32_t seq, uint8_t 
     std::memcpy(out + 4, header_words, 12);
     const uint64_t sizes[3] = {context.model->fingerprint, payload.size(), compressed_size};
     std::memcpy(out + 16, sizes, 24);
-    std::memcpy(out + kHeaderBytes, compressed.data(), compressed_size);
+    if (!direct) std::memcpy(out + kHeaderBytes, compressed, compressed_size);
     const uint64_t checksum = XXH3_64bits(out, kHeaderBytes + compressed_size);
     std::memcpy(out + kHeaderBytes + compressed_size, &checksum, 8);
     LOG_DEBUG("state: saved %zu payload bytes as %zu (ratio %.2f)", payload.size(), total,

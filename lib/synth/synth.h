@@ -20,8 +20,9 @@ struct SynthShape {
     int32_t n_ff = 0;
     int32_t n_ctx = 0;
     float rope_freq_base = 500000.0f;
-    // Vocabulary size when no --vocab is given: the byte-level vocabulary is padded with reserved
-    // control tokens up to it (0: no padding), so a 2b4t file has the real embedding size.
+    // Vocabulary size when no --vocab is given: the byte-level vocabulary is padded with normal
+    // filler words up to it (0: no padding), so a 2b4t file has the real embedding size; 128256
+    // gives the Llama 3 special-token ids (see synth_vocab.h).
     int32_t n_vocab = 0;
 };
 

@@ -30,6 +30,47 @@ std::vector<std::string> byte_level_alphabet() {
     return out;
 }
 
+constexpr int32_t kLlama3VocabularySize = 128256;
+constexpr int32_t kLlama3BaseTokens = 128000;
+
+// Text of Llama 3 special token 128000 + i (formats.md §4.2).
+std::string llama3_special_text(int32_t i) {
+    switch (i) {
+        case 0: return "<|begin_of_text|>";
+        case 1: return "<|end_of_text|>";
+        case 6: return "<|start_header_id|>";
+        case 7: return "<|end_header_id|>";
+        case 9: return "<|eot_id|>";
+        default: break;
+    }
+    // Reserved 0-3 at 2-5, 4 at 8, 5-250 from 10 on.
+    const int32_t reserved = i < 6 ? i - 2 : i == 8 ? 4 : i - 5;
+    return "<|reserved_special_token_" + std::to_string(reserved) + "|>";
+}
+
+// Filler word k: a pseudo-word of consonant-vowel syllables, every other one with a leading space
+// (byte-level 'Ġ' = U+0120), so that decoded noise reads as words. Words are enumerated by
+// syllable count (100 of one syllable, 10000 of two, ...), so each k has its own text, and none is
+// a single character (the byte tokens) or a special token.
+std::string filler_word(uint64_t k) {
+    static const char kConsonants[] = "bcdfghjklmnprstvwxyz";  // 20
+    static const char kVowels[] = "aeiou";                   // 5
+    std::string out = k % 2 == 0 ? "\xC4\xA0" : "";
+    uint64_t n = k / 2, count = 100;
+    int syllables = 1;
+    while (n >= count) {
+        n -= count;
+        count *= 100;
+        ++syllables;
+    }
+    for (int s = 0; s < syllables; ++s, n /= 100) {
+        const uint64_t syllable = n % 100;
+        out += kConsonants[syllable / 5];
+        out += kVowels[syllable % 5];
+    }
+    return out;
+}
+
 // The chat template string is only partly known from the official file's dump (formats.md §2.9):
 // it carries 'Human: ' ... '\n\nBITNETAssistant: ', which is what engines key on.
 const char *const kBitnetChatTemplate =
@@ -72,19 +113,34 @@ SynthVocabulary make_synth_vocabulary(const gguf::File *source, int32_t n_tokens
         }
         return vocab;
     }
+    // Byte tokens first (ids 0-255 in byte order), then the specials, then normal filler words up
+    // to n_tokens, so that random-weight generation prints visible (noise) text.
     vocab.tokens = byte_level_alphabet();
     vocab.token_types.assign(256, kTokenNormal);
-    for (const char *special : {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"}) {
-        vocab.tokens.push_back(special);
+    uint64_t n_filler = 0;
+    auto add_filler_up_to = [&](uint64_t end) {
+        while (vocab.tokens.size() < end) {
+            vocab.tokens.push_back(filler_word(n_filler++));
+            vocab.token_types.push_back(kTokenNormal);
+        }
+    };
+    auto add_control = [&](std::string text) {
+        vocab.tokens.push_back(std::move(text));
         vocab.token_types.push_back(kTokenControl);
+    };
+    if (n_tokens >= kLlama3VocabularySize) {
+        // The 2B-4T (Llama 3) layout, formats.md §4.2: 128000 base tokens, then 256 specials.
+        add_filler_up_to(kLlama3BaseTokens);
+        for (int32_t i = 0; i < 256; ++i) add_control(llama3_special_text(i));
+        vocab.bos = kLlama3BaseTokens;      // <|begin_of_text|>
+        vocab.eos = kLlama3BaseTokens + 1;  // <|end_of_text|>
+    } else {
+        for (const char *special : {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"}) add_control(special);
+        vocab.bos = 256;
+        vocab.eos = 257;
     }
-    for (int32_t reserved = 0; static_cast<int32_t>(vocab.tokens.size()) < n_tokens; ++reserved) {
-        vocab.tokens.push_back("<|reserved_special_token_" + std::to_string(reserved) + "|>");
-        vocab.token_types.push_back(kTokenControl);
-    }
+    add_filler_up_to(n_tokens > 0 ? static_cast<uint64_t>(n_tokens) : 0);
     vocab.n_tokens = vocab.tokens.size();
-    vocab.bos = 256;
-    vocab.eos = 257;
     return vocab;
 }
 

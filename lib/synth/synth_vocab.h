@@ -1,5 +1,5 @@
 // Tokenizer metadata for synthetic models: copied from a vocabulary GGUF, or a minimal byte-level
-// BPE vocabulary (256 byte tokens and three specials, no merges) when none is given.
+// BPE vocabulary (256 byte tokens, special tokens, no merges) when none is given.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +19,12 @@ struct SynthVocabulary {
     int32_t bos = 0, eos = 0;
 };
 
-// From `source` when given; else the byte-level vocabulary, padded with reserved control tokens
-// to `n_tokens` when that is larger.
+// From `source` when given; else the byte-level vocabulary: ids 0-255 the bytes, then
+//  - n_tokens < 128256: <|begin_of_text|> 256 (BOS), <|end_of_text|> 257 (EOS), <|eot_id|> 258;
+//  - n_tokens >= 128256: the Llama 3 layout of the 2B-4T file (formats.md §4.2), the 256 special
+//    tokens at 128000-128255 (BOS 128000, EOS 128001, <|eot_id|> 128009);
+// and every other id up to `n_tokens` a NORMAL filler token: a deterministic pseudo-word ("bako",
+// " tize"), so that random-weight generation prints visible text rather than control tokens.
 SynthVocabulary make_synth_vocabulary(const gguf::File *source, int32_t n_tokens);
 
 // tokenizer.ggml.add_bos_token, which the official file stores among the model keys (§2.9 #10).

@@ -28,6 +28,12 @@ PY
 "$bitnet" run -m "$work/tiny.gguf" --tokens "1 2 3" -n 4 > "$work/run.out" 2> "$work/run.err"
 grep -q "tok/s" "$work/run.err" || fail "run does not report speeds"
 
+# Generation prints text after the prompt (the README's main job, on the tiny shape).
+"$bitnet" run -m "$work/tiny.gguf" -p "Hello" -n 16 --seed 1 > "$work/hello.out" 2> "$work/hello.err" ||
+  fail "run -p Hello failed: $(cat "$work/hello.err")"
+[ "$(head -c 5 "$work/hello.out")" = "Hello" ] || fail "run does not print the prompt first"
+[ "$(wc -c < "$work/hello.out")" -gt 6 ] || fail "run -p Hello -n 16 printed nothing after the prompt"
+
 "$bitnet" logits -m "$work/tiny.gguf" --tokens "1 2 3 4 5" -o "$work/logits.f32" 2> /dev/null
 size=$(stat -c %s "$work/logits.f32")
 [ "$size" -eq $((5 * 259 * 4)) ] || fail "logits file has $size bytes, expected $((5 * 259 * 4))"
