@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "gguf/gguf.h"
 #include "reference/reference.h"
+#include "support/model_builder.h"
 #include "support/test_support.h"
 
 namespace {
@@ -184,6 +186,45 @@ TEST(ReferenceModel, ScaleTensorsGiveTheSameWeightsAsPrescaledValues) {
             for (int col = 0; col < a.cols; ++col)
                 ASSERT_NEAR(a.effective(row, col), b.effective(row, col), 1e-7 * std::fabs(a.effective(row, col)))
                     << projection_name(static_cast<Projection>(p)) << " " << row << "," << col;
+    }
+}
+
+// Non-ternary float projections of a bitnet file: the reference applies the Hugging Face weight
+// quantizer (formats.md §3.3) per tensor: s = max(mean|W|, 1e-5), W_eff = clamp(round(W / s), -1, 1) * s,
+// with round half to even. Checked here against that formula written out on the stored values.
+TEST(ReferenceModel, NonTernaryFloatProjectionsAreTernarizedWithAbsmean) {
+    bitnet_test::ModelSpec spec;
+    spec.ternary = false;
+    spec.projection_type = bitnet::TensorType::F32;
+    const std::vector<uint8_t> bytes = bitnet_test::build_model(spec);
+    const Model model = Model::from_image(bytes.data(), bytes.size());
+    const bitnet::gguf::File file = bitnet::gguf::File::parse(bytes.data(), bytes.size());
+    for (int p = 0; p < kProjectionCount; ++p) {
+        const Projection which = static_cast<Projection>(p);
+        const Weight &weight = model.layer(1).projection(which);
+        const bitnet::gguf::TensorInfo *info =
+            file.find_tensor(std::string("blk.1.") + projection_name(which) + ".weight");
+        ASSERT_NE(info, nullptr);
+        std::vector<float> stored(static_cast<size_t>(weight.rows) * weight.cols);
+        std::memcpy(stored.data(), info->data, stored.size() * sizeof(float));
+        double sum = 0.0;
+        for (float w : stored) sum += std::fabs(static_cast<double>(w));
+        const double s = std::max(sum / static_cast<double>(stored.size()), 1e-5);
+        int nonzero = 0, clamped = 0;
+        ASSERT_TRUE(weight.bitlinear) << projection_name(which);
+        for (int row = 0; row < weight.rows; ++row) {
+            for (int col = 0; col < weight.cols; ++col) {
+                const double w = stored[static_cast<size_t>(row) * weight.cols + col];
+                const double code = std::clamp(std::nearbyint(w / s), -1.0, 1.0);
+                nonzero += code != 0.0;
+                clamped += std::fabs(w / s) >= 1.5;
+                ASSERT_EQ(weight.effective(row, col), code * s) << projection_name(which) << " " << row << "," << col;
+            }
+        }
+        // Arbitrary weights: many zeros, many non-zeros, and some clamped from beyond +-1.
+        EXPECT_GT(nonzero, weight.rows * weight.cols / 4);
+        EXPECT_LT(nonzero, weight.rows * weight.cols);
+        EXPECT_GT(clamped, 0);
     }
 }
 

@@ -1,5 +1,7 @@
 // bitnet synth: write a random-weight model of a real shape (see lib/synth/synth.h).
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +26,20 @@ bool parse_int(const char *text, int32_t *out) {
     long value = std::strtol(text, &end, 10);
     if (!*text || *end || value <= 0 || value > (1 << 24)) return false;
     *out = static_cast<int32_t>(value);
+    return true;
+}
+
+// A seed: decimal digits only (no sign, no spaces), at most 2^64 - 1.
+bool parse_seed(const char *text, uint64_t *out) {
+    if (!*text) return false;
+    for (const char *c = text; *c; ++c) {
+        if (*c < '0' || *c > '9') return false;
+    }
+    errno = 0;
+    char *end = nullptr;
+    unsigned long long value = std::strtoull(text, &end, 10);
+    if (errno == ERANGE || *end) return false;
+    *out = static_cast<uint64_t>(value);
     return true;
 }
 
@@ -53,7 +69,12 @@ int run_synth(int argc, char **argv) {
         else if (arg == "--name") options.name = value;
         else if (arg == "--activation") options.hidden_activation = value;
         else if (arg == "-o" || arg == "--output") output = value;
-        else if (arg == "--seed") options.seed = std::strtoull(value, nullptr, 10);
+        else if (arg == "--seed") {
+            if (!parse_seed(value, &options.seed)) {
+                std::fprintf(stderr, "bitnet synth: --seed needs a non-negative integer below 2^64, got '%s'\n", value);
+                return 2;
+            }
+        }
         else matched = false;
         for (Override &o : overrides) {
             if (arg != o.flag) continue;

@@ -46,29 +46,29 @@ extern "C" {
 BITNET_API int32_t bitnet_chat_apply_template(const bitnet_model *model, const char *template_name,
                                               const bitnet_chat_message *messages, size_t n_messages,
                                               bool add_assistant_prompt, char *buf, int32_t capacity) {
-    return count_guard(__func__, [&] {
-        require_argument(messages != nullptr || n_messages == 0, __func__, "messages is NULL");
-        require_argument(capacity >= 0, __func__, "capacity is negative");
-        require_argument(buf != nullptr || capacity == 0, __func__, "buf is NULL but capacity > 0");
+    return count_guard(__func__, [&, function = __func__] {
+        require_argument(messages != nullptr || n_messages == 0, function, "messages is NULL");
+        require_argument(capacity >= 0, function, "capacity is negative");
+        require_argument(buf != nullptr || capacity == 0, function, "buf is NULL but capacity > 0");
         bitnet::ChatTemplate chat_template;
         if (template_name) {
             chat_template = bitnet::chat_template_from_name(template_name);
         } else {
-            require_argument(model != nullptr, __func__, "model is NULL and no template name was given");
-            chat_template = template_of_model(*model, __func__);
+            require_argument(model != nullptr, function, "model is NULL and no template name was given");
+            chat_template = template_of_model(*model, function);
         }
         std::vector<bitnet::ChatMessage> conversation;
         conversation.reserve(n_messages);
         for (size_t i = 0; i < n_messages; ++i) {
             if (!messages[i].role || !messages[i].content) {
-                bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: messages[%zu] has a NULL %s", __func__, i,
+                bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: messages[%zu] has a NULL %s", function, i,
                              messages[i].role ? "content" : "role");
             }
             conversation.push_back({messages[i].role, messages[i].content});
         }
         std::string text = bitnet::render_chat(chat_template, conversation, add_assistant_prompt);
         if (text.size() >= static_cast<size_t>(INT32_MAX)) {
-            bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: the rendered conversation is larger than 2 GiB", __func__);
+            bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: the rendered conversation is larger than 2 GiB", function);
         }
         int32_t needed = static_cast<int32_t>(text.size()) + 1;
         if (capacity < needed) return -needed;

@@ -54,16 +54,16 @@ BITNET_API bitnet_context_params bitnet_context_default_params(void) {
 
 BITNET_API size_t bitnet_context_memory_required(const bitnet_model *model, const bitnet_context_params *params) {
     size_t bytes = 0;
-    bitnet::api_guard(__func__, [&] { bytes = bitnet::context_memory_required(*model, config_from(model, params, __func__)); });
+    bitnet::api_guard(__func__, [&, function = __func__] { bytes = bitnet::context_memory_required(*model, config_from(model, params, function)); });
     return bytes;
 }
 
 BITNET_API bitnet_status bitnet_context_new(const bitnet_model *model, const bitnet_context_params *params,
                                             bitnet_context **out_context) {
     if (out_context) *out_context = nullptr;
-    return bitnet::api_guard(__func__, [&] {
-        bitnet::require_argument(out_context != nullptr, __func__, "out_context is NULL");
-        bitnet::ContextConfig config = config_from(model, params, __func__);
+    return bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(out_context != nullptr, function, "out_context is NULL");
+        bitnet::ContextConfig config = config_from(model, params, function);
         void *buffer = params ? params->buffer : nullptr;
         size_t buffer_size = params ? params->buffer_size : 0;
         *out_context = bitnet::create_context(*model, config, buffer, buffer_size).release();
@@ -88,9 +88,9 @@ BITNET_API const char *bitnet_context_backend_name(const bitnet_context *context
 
 BITNET_API bitnet_status bitnet_batch_new(int32_t capacity, bitnet_batch **out_batch) {
     if (out_batch) *out_batch = nullptr;
-    return bitnet::api_guard(__func__, [&] {
-        bitnet::require_argument(out_batch != nullptr, __func__, "out_batch is NULL");
-        bitnet::require_argument(capacity > 0 && capacity <= (1 << 24), __func__, "capacity must be in [1, 2^24]");
+    return bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(out_batch != nullptr, function, "out_batch is NULL");
+        bitnet::require_argument(capacity > 0 && capacity <= (1 << 24), function, "capacity must be in [1, 2^24]");
         auto batch = std::make_unique<bitnet_batch>();
         batch->capacity = capacity;
         batch->tokens.reserve(capacity);
@@ -114,12 +114,12 @@ BITNET_API void bitnet_batch_clear(bitnet_batch *batch) {
 
 BITNET_API bitnet_status bitnet_batch_add(bitnet_batch *batch, bitnet_token token, int32_t pos,
                                           const int32_t *seq_ids, int32_t n_seq_ids, bool want_logits) {
-    return bitnet::api_guard(__func__, [&] {
-        bitnet::require_argument(batch != nullptr, __func__, "batch is NULL");
-        bitnet::require_argument(n_seq_ids >= 1 && n_seq_ids <= 64, __func__, "n_seq_ids must be in [1, 64]");
-        bitnet::require_argument(seq_ids != nullptr, __func__, "seq_ids is NULL");
+    return bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(batch != nullptr, function, "batch is NULL");
+        bitnet::require_argument(n_seq_ids >= 1 && n_seq_ids <= 64, function, "n_seq_ids must be in [1, 64]");
+        bitnet::require_argument(seq_ids != nullptr, function, "seq_ids is NULL");
         if (batch->size() >= batch->capacity) {
-            bitnet::fail(BITNET_ERR_BUFFER_TOO_SMALL, "%s: the batch is full (capacity %d)", __func__, batch->capacity);
+            bitnet::fail(BITNET_ERR_BUFFER_TOO_SMALL, "%s: the batch is full (capacity %d)", function, batch->capacity);
         }
         batch->tokens.push_back(token);
         batch->positions.push_back(pos);
@@ -134,17 +134,17 @@ BITNET_API int32_t bitnet_batch_size(const bitnet_batch *batch) { return batch ?
 BITNET_API void bitnet_batch_free(bitnet_batch *batch) { delete batch; }
 
 BITNET_API bitnet_status bitnet_decode(bitnet_context *context, const bitnet_batch *batch) {
-    return bitnet::api_guard(__func__, [&] {
-        bitnet::require_argument(context != nullptr, __func__, "context is NULL");
-        bitnet::require_argument(batch != nullptr, __func__, "batch is NULL");
+    return bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
+        bitnet::require_argument(batch != nullptr, function, "batch is NULL");
         bitnet::decode(*context, *batch);
     });
 }
 
 BITNET_API const float *bitnet_get_logits(bitnet_context *context, int32_t i) {
     const float *logits = nullptr;
-    bitnet::api_guard(__func__, [&] {
-        int32_t row = output_row(context, i, __func__);
+    bitnet::api_guard(__func__, [&, function = __func__] {
+        int32_t row = output_row(context, i, function);
         logits = context->logits + static_cast<size_t>(row) * context->model->hparams.n_vocab;
     });
     return logits;
@@ -152,10 +152,10 @@ BITNET_API const float *bitnet_get_logits(bitnet_context *context, int32_t i) {
 
 BITNET_API const float *bitnet_get_embeddings(bitnet_context *context, int32_t i) {
     const float *embeddings = nullptr;
-    bitnet::api_guard(__func__, [&] {
-        int32_t row = output_row(context, i, __func__);
+    bitnet::api_guard(__func__, [&, function = __func__] {
+        int32_t row = output_row(context, i, function);
         if (!context->embeddings) {
-            bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: the context was created without embeddings", __func__);
+            bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: the context was created without embeddings", function);
         }
         embeddings = context->embeddings + static_cast<size_t>(row) * context->model->hparams.n_embd;
     });

@@ -39,8 +39,8 @@ BITNET_API bitnet_status bitnet_seq_add(bitnet_context *context, int32_t seq, in
 
 BITNET_API int32_t bitnet_seq_pos_min(const bitnet_context *context, int32_t seq) {
     int32_t result = -1;
-    bitnet::api_guard(__func__, [&] {
-        bitnet::require_argument(context != nullptr, __func__, "context is NULL");
+    bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
         result = bitnet::seq_pos_min(*context, seq);
     });
     return result;
@@ -48,8 +48,8 @@ BITNET_API int32_t bitnet_seq_pos_min(const bitnet_context *context, int32_t seq
 
 BITNET_API int32_t bitnet_seq_pos_max(const bitnet_context *context, int32_t seq) {
     int32_t result = -1;
-    bitnet::api_guard(__func__, [&] {
-        bitnet::require_argument(context != nullptr, __func__, "context is NULL");
+    bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(context != nullptr, function, "context is NULL");
         result = bitnet::seq_pos_max(*context, seq);
     });
     return result;

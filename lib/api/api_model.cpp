@@ -52,9 +52,9 @@ BITNET_API bitnet_model_params bitnet_model_default_params(void) {
 
 BITNET_API bitnet_status bitnet_model_load_file(const char *path, const bitnet_model_params *params,
                                                 bitnet_model **out_model) {
-    return load_guarded(__func__, out_model, [&] {
-        bitnet::require_argument(path != nullptr, __func__, "path is NULL");
-        bitnet::LoadOptions options = options_from(params, __func__);
+    return load_guarded(__func__, out_model, [&, function = __func__] {
+        bitnet::require_argument(path != nullptr, function, "path is NULL");
+        bitnet::LoadOptions options = options_from(params, function);
         return bitnet::load_model(options.use_mmap ? bitnet::MappedFile::open(path) : bitnet::MappedFile::read(path),
                                   options);
     });
@@ -62,13 +62,16 @@ BITNET_API bitnet_status bitnet_model_load_file(const char *path, const bitnet_m
 
 BITNET_API bitnet_status bitnet_model_load_memory(const void *data, size_t size, const bitnet_model_params *params,
                                                   bitnet_model **out_model) {
-    return load_guarded(__func__, out_model, [&] {
-        bitnet::require_argument(data != nullptr, __func__, "data is NULL");
-        bitnet::require_argument(size > 0, __func__, "size is 0");
-        // Tensor data is read in place with 16-byte vector loads of f32/f16 values.
-        bitnet::require_argument(reinterpret_cast<uintptr_t>(data) % 16 == 0, __func__,
-                                 "data must be aligned to 16 bytes");
-        bitnet::LoadOptions options = options_from(params, __func__);
+    return load_guarded(__func__, out_model, [&, function = __func__] {
+        bitnet::require_argument(data != nullptr, function, "data is NULL");
+        bitnet::require_argument(size > 0, function, "size is 0");
+        // Tensor data is read in place. The vector kernels use unaligned loads, but scalar code reads
+        // f32 and f16 values through typed pointers. Tensors start at multiples of general.alignment
+        // (32 unless the file says otherwise), so an 8-byte aligned image keeps them 8-aligned in
+        // memory; bind_weights() refuses a tensor that still lands misaligned for its type.
+        bitnet::require_argument(reinterpret_cast<uintptr_t>(data) % 8 == 0, function,
+                                 "data must be aligned to 8 bytes");
+        bitnet::LoadOptions options = options_from(params, function);
         return bitnet::load_model(bitnet::MappedFile::borrow(data, size), options);
     });
 }
@@ -103,13 +106,14 @@ BITNET_API int64_t bitnet_model_n_tensors(const bitnet_model *model) {
 
 BITNET_API int64_t bitnet_model_meta_value(const bitnet_model *model, const char *key, char *buf, size_t capacity) {
     int64_t result = -1;
-    bitnet_status status = bitnet::api_guard(__func__, [&] {
-        bitnet::require_argument(model != nullptr, __func__, "model is NULL");
-        bitnet::require_argument(key != nullptr, __func__, "key is NULL");
-        bitnet::require_argument(buf != nullptr || capacity == 0, __func__, "buf is NULL but capacity is not 0");
+    bitnet_status status = bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(model != nullptr, function, "model is NULL");
+        bitnet::require_argument(key != nullptr, function, "key is NULL");
+        bitnet::require_argument(buf != nullptr || capacity == 0, function, "buf is NULL but capacity is not 0");
         const bitnet::gguf::MetadataEntry *entry = model->file.find(key);
         if (!entry) {
-            bitnet::set_last_error(BITNET_ERR_INVALID_ARGUMENT, std::string("no metadata key '") + key + "'");
+            bitnet::set_last_error(BITNET_ERR_INVALID_ARGUMENT,
+                                   std::string(function) + ": no metadata key '" + key + "'");
             return;
         }
         std::string text = model->file.render(entry->value, 16);

@@ -73,37 +73,37 @@ extern "C" {
 
 BITNET_API int32_t bitnet_tokenize(const bitnet_model *model, const char *text, int32_t text_len, bitnet_token *tokens,
                                    int32_t capacity, bool add_special, bool parse_special) {
-    return count_guard(__func__, [&] {
-        const bitnet::Vocabulary &vocab = require_vocab(model, __func__);
-        require_argument(text_len >= 0, __func__, "text_len is negative");
-        require_argument(text != nullptr || text_len == 0, __func__, "text is NULL");
-        require_buffer(tokens, capacity, __func__);
+    return count_guard(__func__, [&, function = __func__] {
+        const bitnet::Vocabulary &vocab = require_vocab(model, function);
+        require_argument(text_len >= 0, function, "text_len is negative");
+        require_argument(text != nullptr || text_len == 0, function, "text is NULL");
+        require_buffer(tokens, capacity, function);
         std::vector<bitnet_token> out;
         vocab.tokenize(std::string_view(text ? text : "", static_cast<size_t>(text_len)), add_special, parse_special, out);
-        return deliver(out.data(), out.size(), tokens, capacity, __func__);
+        return deliver(out.data(), out.size(), tokens, capacity, function);
     });
 }
 
 BITNET_API int32_t bitnet_token_to_piece(const bitnet_model *model, bitnet_token token, char *buf, int32_t capacity,
                                          bool render_special) {
-    return count_guard(__func__, [&] {
-        const bitnet::Vocabulary &vocab = require_vocab(model, __func__);
-        require_buffer(buf, capacity, __func__);
-        require_token(vocab, token, __func__);
-        return deliver_text(vocab.piece(token, render_special), buf, capacity, __func__);
+    return count_guard(__func__, [&, function = __func__] {
+        const bitnet::Vocabulary &vocab = require_vocab(model, function);
+        require_buffer(buf, capacity, function);
+        require_token(vocab, token, function);
+        return deliver_text(vocab.piece(token, render_special), buf, capacity, function);
     });
 }
 
 BITNET_API int32_t bitnet_detokenize(const bitnet_model *model, const bitnet_token *tokens, int32_t n_tokens, char *buf,
                                      int32_t capacity, bool remove_special, bool render_special) {
-    return count_guard(__func__, [&] {
-        const bitnet::Vocabulary &vocab = require_vocab(model, __func__);
-        require_argument(n_tokens >= 0, __func__, "n_tokens is negative");
-        require_argument(tokens != nullptr || n_tokens == 0, __func__, "tokens is NULL");
-        require_buffer(buf, capacity, __func__);
+    return count_guard(__func__, [&, function = __func__] {
+        const bitnet::Vocabulary &vocab = require_vocab(model, function);
+        require_argument(n_tokens >= 0, function, "n_tokens is negative");
+        require_argument(tokens != nullptr || n_tokens == 0, function, "tokens is NULL");
+        require_buffer(buf, capacity, function);
         std::string text = bitnet::detokenize(vocab, std::span<const bitnet_token>(tokens, static_cast<size_t>(n_tokens)),
                                               remove_special, render_special);
-        return deliver_text(text, buf, capacity, __func__);
+        return deliver_text(text, buf, capacity, function);
     });
 }
 
@@ -144,31 +144,31 @@ BITNET_API bitnet_token_type bitnet_token_get_type(const bitnet_model *model, bi
 
 BITNET_API bitnet_status bitnet_detokenizer_new(const bitnet_model *model, bool render_special, bitnet_detokenizer **out) {
     if (out) *out = nullptr;
-    return bitnet::api_guard(__func__, [&] {
-        require_argument(out != nullptr, __func__, "out is NULL");
-        const bitnet::Vocabulary &vocab = require_vocab(model, __func__);
+    return bitnet::api_guard(__func__, [&, function = __func__] {
+        require_argument(out != nullptr, function, "out is NULL");
+        const bitnet::Vocabulary &vocab = require_vocab(model, function);
         *out = new bitnet_detokenizer{bitnet::StreamingDetokenizer(vocab, render_special)};
     });
 }
 
 BITNET_API int32_t bitnet_detokenizer_push(bitnet_detokenizer *detokenizer, bitnet_token token, char *buf,
                                            int32_t capacity) {
-    return count_guard(__func__, [&] {
-        require_argument(detokenizer != nullptr, __func__, "detokenizer is NULL");
-        require_buffer(buf, capacity, __func__);
+    return count_guard(__func__, [&, function = __func__] {
+        require_argument(detokenizer != nullptr, function, "detokenizer is NULL");
+        require_buffer(buf, capacity, function);
         bitnet::StreamingDetokenizer::Step step = detokenizer->stream.push(token);
-        int32_t written = deliver_text(step.text, buf, capacity, __func__);
+        int32_t written = deliver_text(step.text, buf, capacity, function);
         if (written >= 0) detokenizer->stream.commit(std::move(step));
         return written;
     });
 }
 
 BITNET_API int32_t bitnet_detokenizer_flush(bitnet_detokenizer *detokenizer, char *buf, int32_t capacity) {
-    return count_guard(__func__, [&] {
-        require_argument(detokenizer != nullptr, __func__, "detokenizer is NULL");
-        require_buffer(buf, capacity, __func__);
+    return count_guard(__func__, [&, function = __func__] {
+        require_argument(detokenizer != nullptr, function, "detokenizer is NULL");
+        require_buffer(buf, capacity, function);
         bitnet::StreamingDetokenizer::Step step = detokenizer->stream.flush();
-        int32_t written = deliver_text(step.text, buf, capacity, __func__);
+        int32_t written = deliver_text(step.text, buf, capacity, function);
         if (written >= 0) detokenizer->stream.commit(std::move(step));
         return written;
     });

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -68,6 +69,17 @@ Weight bind_tensor(const gguf::File &file, const std::string &name, uint64_t col
              static_cast<unsigned long long>(tensor->info_offset));
     }
     check_type(*tensor, role);
+    // Kernels read f32 and 16-bit values through typed pointers: the data must be aligned to them.
+    // GGUF writers align tensors to 32 bytes, but a file may declare general.alignment 1 or 2.
+    const uintptr_t needed = tensor->type == TensorType::F32 ? 4 : (tensor->type == TensorType::I2_S ? 1 : 2);
+    if (reinterpret_cast<uintptr_t>(tensor->data) % needed != 0) {
+        fail(BITNET_ERR_UNSUPPORTED,
+             "model: tensor '%s' (%s) at file offset %llu is not aligned to %u bytes (the file's general.alignment "
+             "is %llu)",
+             name.c_str(), tensor_type_name(tensor->type),
+             static_cast<unsigned long long>(file.data_offset() + tensor->offset), static_cast<unsigned>(needed),
+             static_cast<unsigned long long>(file.alignment()));
+    }
     Weight weight;
     weight.info = tensor;
     weight.type = tensor->type;

@@ -1,8 +1,9 @@
 #include "model/weight_packing.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <algorithm>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -86,15 +87,29 @@ void requantize_output(bitnet_model &model, TensorType target) {
     auto buffer = std::make_unique<uint8_t[]>(bytes);
     const uint64_t row_bytes = tensor_row_bytes(target, cols);
     const int64_t chunk = 256;
-    const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    parallel_for(threads, static_cast<int64_t>((rows + chunk - 1) / chunk), 1, [&](int64_t begin, int64_t end, int) {
-        std::vector<float> values(chunk * cols);
-        for (int64_t c = begin; c < end; ++c) {
-            const uint64_t first = static_cast<uint64_t>(c) * chunk, n = std::min<uint64_t>(chunk, rows - first);
-            dequantize_rows(head.type, head.data, head.stored_cols, rows, first, n, values.data());
-            quantize_tensor(target, values.data(), cols, n, buffer.get() + first * row_bytes);
+    const int64_t chunks = static_cast<int64_t>((rows + chunk - 1) / chunk);
+    const int threads = static_cast<int>(
+        std::clamp<int64_t>(static_cast<int64_t>(std::thread::hardware_concurrency()), 1, chunks));
+    // parallel_for bodies must not throw (an exception leaving an OpenMP region terminates the
+    // process): every allocation happens here, and a failure inside is carried out and rethrown.
+    std::vector<std::vector<float>> scratch(static_cast<size_t>(threads));
+    for (std::vector<float> &values : scratch) values.resize(chunk * cols);
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
+    parallel_for(threads, chunks, 1, [&](int64_t begin, int64_t end, int thread) noexcept {
+        try {
+            float *values = scratch[static_cast<size_t>(thread)].data();
+            for (int64_t c = begin; c < end; ++c) {
+                const uint64_t first = static_cast<uint64_t>(c) * chunk, n = std::min<uint64_t>(chunk, rows - first);
+                dequantize_rows(head.type, head.data, head.stored_cols, rows, first, n, values);
+                quantize_tensor(target, values, cols, n, buffer.get() + first * row_bytes);
+            }
+        } catch (...) {
+            errors[static_cast<size_t>(thread)] = std::current_exception();
         }
     });
+    for (const std::exception_ptr &error : errors) {
+        if (error) std::rethrow_exception(error);
+    }
     LOG_INFO("model: lm_head re-encoded from %s to %s at load: %.1f MiB in %.0f ms", tensor_type_name(head.type),
              traits.name, bytes / 1048576.0,
              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());

@@ -16,6 +16,8 @@ std::string fixture_path(const std::string &relative);
 std::string temp_dir();
 
 std::vector<uint8_t> read_file(const std::string &path);
+// The file's bytes, or nothing when it cannot be read.
+std::vector<uint8_t> read_file_if_exists(const std::string &path);
 void write_file(const std::string &path, const std::vector<uint8_t> &bytes);
 
 // A synthetic model written once per process to the temp folder (see lib/synth): preset "tiny" or
