@@ -418,3 +418,29 @@ void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared
 }
 
 }  // namespace bitnet::float_kernels
+
+// Defines, in the enclosing namespace, the entry points kernels/float_kernels.inc declares as the
+// templates above instantiated with the vector type V (one line per ISA file).
+#define BITNET_DEFINE_FLOAT_KERNELS(V)                                                                                \
+    void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,        \
+                    const float *const *x, int64_t n_tokens, float *out, int64_t out_stride) {                        \
+        ::bitnet::float_kernels::gemm_float<V>(type, weights, row_bytes, n_rows, n_cols, x, n_tokens, out, out_stride); \
+    }                                                                                                                 \
+    void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,    \
+                          bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale,             \
+                          float *scores, int64_t score_stride) {                                                      \
+        ::bitnet::float_kernels::attention_scores<V>(queries, n_queries, keys, cell_stride, f16, cells, n_cells,      \
+                                                     head_dim, scale, scores, score_stride);                          \
+    }                                                                                                                 \
+    void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,      \
+                          size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,      \
+                          float *const *out) {                                                                        \
+        ::bitnet::float_kernels::attention_values<V>(weights, weight_stride, n_queries, values, cell_stride, f16,     \
+                                                     cells, n_cells, head_dim, out);                                  \
+    }                                                                                                                 \
+    void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *y) {                              \
+        ::bitnet::float_kernels::rms_norm<V>(x, weight, n, eps, y);                                                   \
+    }                                                                                                                 \
+    void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared) {                               \
+        ::bitnet::float_kernels::gated_activation<V>(gate, up, n, relu_squared);                                      \
+    }

@@ -58,31 +58,6 @@ struct Vec8 {
 
 }  // namespace
 
-void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                const float *const *x, int64_t n_tokens, float *out, int64_t out_stride) {
-    float_kernels::gemm_float<Vec8>(type, weights, row_bytes, n_rows, n_cols, x, n_tokens, out, out_stride);
-}
-
-void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
-                      bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
-                      int64_t score_stride) {
-    float_kernels::attention_scores<Vec8>(queries, n_queries, keys, cell_stride, f16, cells, n_cells, head_dim, scale,
-                                          scores, score_stride);
-}
-
-void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
-                      size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
-                      float *const *out) {
-    float_kernels::attention_values<Vec8>(weights, weight_stride, n_queries, values, cell_stride, f16, cells, n_cells,
-                                          head_dim, out);
-}
-
-void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *y) {
-    float_kernels::rms_norm<Vec8>(x, weight, n, eps, y);
-}
-
-void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared) {
-    float_kernels::gated_activation<Vec8>(gate, up, n, relu_squared);
-}
+BITNET_DEFINE_FLOAT_KERNELS(Vec8)
 
 }  // namespace bitnet::avx2
