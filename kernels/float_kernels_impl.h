@@ -161,28 +161,35 @@ struct Q6_KRows {
     }
 };
 
-// Rows [0, n_rows) times T tokens (T <= kMaxTileTokens). Each token keeps two accumulators, fed
-// alternately, so one token still has two independent FMA chains.
+// Rows [0, n_rows) times T tokens (T <= kMaxTileTokens). Blocks go in pairs and each token keeps
+// four accumulators (two per block, fed alternately), so even one token has four independent FMA
+// chains: with fewer, the lm_head waits on FMA latency instead of memory.
 template <class V, class Decoder, int T>
 void rows_times_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                        const float *const *x, float *out, int64_t out_stride) {
     const int64_t n_blocks = n_cols / Decoder::kBlockElements;
     for (int64_t r = 0; r < n_rows; ++r) {
         const uint8_t *row = weights + r * row_bytes;
-        typename V::Float acc[T][2];
-        for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = V::zero();
-        for (int64_t b = 0; b < n_blocks; ++b) {
+        typename V::Float acc[T][4];
+        for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = V::zero();
+        // Block b into accumulators set + 0 and set + 1.
+        auto accumulate = [&](int64_t b, int set) {
             const int64_t first = b * Decoder::kBlockElements;
             Decoder::decode(row + b * Decoder::kBlockBytes, [&](int64_t offset, typename V::Float w) {
-                const int parity = static_cast<int>(offset / V::kLanes) & 1;
+                const int k = set + (static_cast<int>(offset / V::kLanes) & 1);
                 for (int t = 0; t < T; ++t) {
-                    acc[t][parity] = V::fmadd(w, V::load_f32(reinterpret_cast<const uint8_t *>(x[t] + first + offset)),
-                                              acc[t][parity]);
+                    acc[t][k] = V::fmadd(w, V::load_f32(reinterpret_cast<const uint8_t *>(x[t] + first + offset)), acc[t][k]);
                 }
             });
+        };
+        int64_t b = 0;
+        for (; b + 2 <= n_blocks; b += 2) {
+            accumulate(b, 0);
+            accumulate(b + 1, 2);
         }
+        if (b < n_blocks) accumulate(b, 0);
         for (int t = 0; t < T; ++t) {
-            float sum = V::reduce(V::add(acc[t][0], acc[t][1]));
+            float sum = V::reduce(V::add(V::add(acc[t][0], acc[t][1]), V::add(acc[t][2], acc[t][3])));
             if constexpr (requires { Decoder::element(row, 0); }) {
                 for (int64_t i = n_blocks * Decoder::kBlockElements; i < n_cols; ++i) {
                     sum += Decoder::element(row, i) * x[t][i];
