@@ -13,7 +13,9 @@
 // load_bf16 (to Float), load_u8 and load_i8 (to Int, one int32 lane per byte); integer
 // and_(Int, int), shr(Int, int), shl(Int, int), or_(Int, Int), sub(Int, int), to_float(Int);
 // store_f32(float *, Float); max(a, b); for single values half(uint16_t) -> float, sqrt(float) and
-// exp(float). Optionally sum_each(const Float *v): lane k = Σ lanes of v[k] (else a generic one).
+// exp(float). Optionally sum_each(const Float *v): lane k = Σ lanes of v[k] (else a generic one);
+// and, for a vector softmax, sub_f(a, b), round(v) (to nearest), times_power_of_two(p, n) (p * 2^n
+// for integral n) and zero_below(v, x, limit) (0 where x < limit, else v).
 #pragma once
 
 #include <cstddef>
@@ -408,6 +410,51 @@ void rms_norm(const float *x, const float *weight, int64_t n, float eps, float *
     for (; i < n; ++i) y[i] = x[i] * inv_rms * weight[i];
 }
 
+// e^x for x <= 0 (softmax arguments), V::kLanes at a time: x = n ln2 + r with |r| <= ln2 / 2,
+// e^r by its Taylor polynomial to degree 7 (relative error below 2e-8 there), times 2^n put into
+// the exponent. Below -87.3 (e^x under the smallest normal float, and -inf) the result is 0.
+template <class V>
+typename V::Float exp_nonpositive(typename V::Float x) {
+    const typename V::Float n = V::round(V::mul(x, V::set1(1.44269504088896341f)));
+    // ln2 in two parts, so that n * ln2_high is exact and r keeps full precision.
+    typename V::Float r = V::fmadd(n, V::set1(-0.693359375f), x);
+    r = V::fmadd(n, V::set1(2.12194440e-4f), r);
+    typename V::Float p = V::set1(1.0f / 5040.0f);
+    p = V::fmadd(p, r, V::set1(1.0f / 720.0f));
+    p = V::fmadd(p, r, V::set1(1.0f / 120.0f));
+    p = V::fmadd(p, r, V::set1(1.0f / 24.0f));
+    p = V::fmadd(p, r, V::set1(1.0f / 6.0f));
+    p = V::fmadd(p, r, V::set1(0.5f));
+    p = V::fmadd(p, r, V::set1(1.0f));
+    p = V::fmadd(p, r, V::set1(1.0f));
+    return V::zero_below(V::times_power_of_two(p, n), x, -87.3f);
+}
+
+// x[i] = e^(x[i] - max) with the sum; the scalar C library exp where V has no vector exp.
+template <class V>
+float softmax(float *x, int64_t n) {
+    float max_value = x[0];
+    for (int64_t i = 1; i < n; ++i) max_value = x[i] > max_value ? x[i] : max_value;
+    int64_t i = 0;
+    float total = 0.0f;
+    if constexpr (requires(typename V::Float v) { V::round(v); V::times_power_of_two(v, v); V::zero_below(v, v, 0.0f); }) {
+        const typename V::Float shift = V::set1(max_value);
+        typename V::Float sum = V::zero();
+        for (; i + V::kLanes <= n; i += V::kLanes) {
+            const typename V::Float e =
+                exp_nonpositive<V>(V::sub_f(V::load_f32(reinterpret_cast<const uint8_t *>(x + i)), shift));
+            V::store_f32(x + i, e);
+            sum = V::add(sum, e);
+        }
+        total = V::reduce(sum);
+    }
+    for (; i < n; ++i) {
+        x[i] = V::exp(x[i] - max_value);
+        total += x[i];
+    }
+    return total;
+}
+
 // relu(g)^2 * up in vectors; silu needs e^-g, which stays with the C library (one call per value:
 // models with silu are the llama-style ones, where it is a small share of the time).
 template <class V>
@@ -450,4 +497,5 @@ void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared
     }                                                                                                                 \
     void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared) {                               \
         ::bitnet::float_kernels::gated_activation<V>(gate, up, n, relu_squared);                                      \
-    }
+    }                                                                                                                 \
+    float softmax(float *x, int64_t n) { return ::bitnet::float_kernels::softmax<V>(x, n); }

@@ -87,6 +87,10 @@ struct KernelTable {
     // gate[i] = act(gate[i]) * up[i], act = relu(g)^2 when relu_squared, else silu(g) = g / (1 + e^-g)
     // (silu within 1e-6 relative of the scalar kernel's).
     void (*gated_activation)(float *gate, const float *up, int64_t n, bool relu_squared);
+    // Unnormalized softmax in place: x[i] = e^(x[i] - max), returning Σ x[i]. Entries of -inf (masked
+    // cells) become exactly 0; at least one entry must be finite. Within 1e-6 relative of the scalar
+    // kernel's std::exp.
+    float (*softmax)(float *x, int64_t n);
 };
 
 // The table for this CPU (selected once, thread-safe), or a named one for tests: returns null

@@ -898,6 +898,7 @@ TEST_P(FloatKernelVariant, TableHasEveryFloatKernel) {
     EXPECT_NE(t->attention_values, nullptr);
     EXPECT_NE(t->rms_norm, nullptr);
     EXPECT_NE(t->gated_activation, nullptr);
+    EXPECT_NE(t->softmax, nullptr);
 }
 
 TEST_P(FloatKernelVariant, GemmFloatMatchesScalarForEveryTypeAndShape) {
@@ -1037,6 +1038,70 @@ TEST_P(FloatKernelVariant, GatedActivationMatchesScalar) {
                 << ", scalar " << want_relu[i];
             ASSERT_TRUE(within_tolerance(got_silu[i], want_silu[i], std::fabs(want_silu[i]), silu_key))
                 << "n " << n << " g " << gate[i] << " up " << up[i];
+        }
+    }
+}
+
+// Softmax inputs as attention makes them: scores of a few units around an offset, some cells
+// masked with -inf, and spreads wide enough that some weights underflow.
+std::vector<float> random_scores(int64_t n, std::mt19937 &rng) {
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::uniform_int_distribution<int> pick(0, 9);
+    const float offset = normal(rng) * 30.0f, spread = std::ldexp(1.0f, pick(rng) % 6);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float &v : x) v = pick(rng) == 0 ? -std::numeric_limits<float>::infinity() : offset + normal(rng) * spread;
+    x[static_cast<size_t>(n) / 2] = offset;  // at least one finite entry
+    return x;
+}
+
+TEST(ScalarFloatKernels, SoftmaxMatchesDoubleFormulaAndZeroesMaskedEntries) {
+    std::mt19937 rng(241);
+    for (int64_t n : {1, 2, 7, 16, 17, 100, 513}) {
+        for (int trial = 0; trial < 20; ++trial) {
+            std::vector<float> x = random_scores(n, rng), got = x;
+            const float total = scalar().softmax(got.data(), n);
+            double max_value = -INFINITY, want_total = 0.0;
+            for (float v : x) max_value = std::max(max_value, static_cast<double>(v));
+            for (int64_t i = 0; i < n; ++i) {
+                // The kernel subtracts in float (as attention would), then exponentiates.
+                const double want = std::exp(static_cast<double>(x[i] - static_cast<float>(max_value)));
+                want_total += want;
+                if (std::isinf(x[i])) {
+                    ASSERT_EQ(got[i], 0.0f) << "masked entry " << i;
+                }
+                ASSERT_NEAR(got[i], want, 1e-6 * want + 1e-37) << "n " << n << " x " << x[i];
+            }
+            // A float sum of n terms in order: rounding error grows like sqrt(n) * 2^-24.
+            const double sum_tolerance = std::max(1e-6, 4.0 * std::sqrt(static_cast<double>(n)) * std::ldexp(1.0, -24));
+            ASSERT_NEAR(total, want_total, sum_tolerance * want_total) << "n " << n;
+        }
+    }
+}
+
+TEST_P(FloatKernelVariant, SoftmaxMatchesScalar) {
+    std::mt19937 rng(242);
+    const std::string softmax_key = key("softmax");
+    for (int64_t n : {1, 2, 7, 8, 15, 16, 17, 33, 100, 513, 4096}) {
+        for (int trial = 0; trial < 20; ++trial) {
+            const std::vector<float> x = random_scores(n, rng);
+            std::vector<float> want = x, got = x;
+            const float want_total = scalar().softmax(want.data(), n);
+            const float got_total = table().softmax(got.data(), n);
+            double got_sum = 0.0;
+            for (int64_t i = 0; i < n; ++i) {
+                if (std::isinf(x[i])) {
+                    ASSERT_EQ(got[i], 0.0f) << GetParam() << " masked entry " << i << " of " << n;
+                }
+                // Weights below float's normal range may flush to 0; they weigh nothing next to the 1 at the max.
+                ASSERT_TRUE(within_tolerance(got[i], want[i], std::fabs(want[i]) + 1e-37, softmax_key))
+                    << "n " << n << " x " << x[i] << " got " << got[i] << " scalar " << want[i];
+                got_sum += got[i];
+            }
+            // The returned total is the sum of the variant's own weights (any order; float rounding
+            // grows like sqrt(n) * 2^-24), and within that of the scalar total.
+            const double sum_tolerance = std::max(1e-6, 4.0 * std::sqrt(static_cast<double>(n)) * std::ldexp(1.0, -24));
+            ASSERT_NEAR(got_total, got_sum, sum_tolerance * got_sum) << GetParam() << " n " << n;
+            ASSERT_NEAR(got_total, want_total, 2.0 * sum_tolerance * want_total) << GetParam() << " n " << n;
         }
     }
 }

@@ -51,6 +51,15 @@ struct Vec8 {
     static Float to_float(Int v) { return _mm256_cvtepi32_ps(v); }
 
     static Float max(Float a, Float b) { return _mm256_max_ps(a, b); }
+    static Float sub_f(Float a, Float b) { return _mm256_sub_ps(a, b); }
+    static Float round(Float v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    // p * 2^n: n (integral, >= -127 here) added to the exponent field.
+    static Float times_power_of_two(Float p, Float n) {
+        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23)));
+    }
+    static Float zero_below(Float v, Float x, float limit) {
+        return _mm256_and_ps(v, _mm256_cmp_ps(x, _mm256_set1_ps(limit), _CMP_GE_OQ));
+    }
     static float half(uint16_t bits) { return _cvtsh_ss(bits); }
     static float sqrt(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
     static float exp(float x) { return expf(x); }  // the C function: no inline C++ wrapper to share

@@ -421,6 +421,7 @@ const KernelTable kAvx2Table = {
     avx2::attention_values,
     avx2::rms_norm,
     avx2::gated_activation,
+    avx2::softmax,
 };
 
 }  // namespace

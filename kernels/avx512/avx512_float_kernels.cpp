@@ -63,6 +63,12 @@ struct Vec16 {
     static Float to_float(Int v) { return _mm512_cvtepi32_ps(v); }
 
     static Float max(Float a, Float b) { return _mm512_max_ps(a, b); }
+    static Float sub_f(Float a, Float b) { return _mm512_sub_ps(a, b); }
+    static Float round(Float v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    static Float times_power_of_two(Float p, Float n) { return _mm512_scalef_ps(p, n); }
+    static Float zero_below(Float v, Float x, float limit) {
+        return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(limit), _CMP_GE_OQ), v);
+    }
     static float half(uint16_t bits) { return _cvtsh_ss(bits); }
     static float sqrt(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
     static float exp(float x) { return expf(x); }  // the C function: no inline C++ wrapper to share

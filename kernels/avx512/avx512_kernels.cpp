@@ -623,6 +623,7 @@ const KernelTable kAvx512Table = {
     avx512::attention_values,
     avx512::rms_norm,
     avx512::gated_activation,
+    avx512::softmax,
 };
 
 }  // namespace

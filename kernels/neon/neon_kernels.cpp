@@ -127,6 +127,7 @@ const KernelTable kNeonTable = {
     neon::attention_values,
     neon::rms_norm,
     neon::gated_activation,
+    neon::softmax,
 };
 
 // The dotprod variant: its own ternary gemms, everything else shared with the baseline table.
@@ -142,6 +143,7 @@ const KernelTable kNeonDotprodTable = {
     neon::attention_values,
     neon::rms_norm,
     neon::gated_activation,
+    neon::softmax,
 };
 
 }  // namespace

@@ -79,4 +79,15 @@ void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared
     }
 }
 
+float softmax(float *x, int64_t n) {
+    float max_value = x[0];
+    for (int64_t i = 1; i < n; ++i) max_value = x[i] > max_value ? x[i] : max_value;
+    float total = 0.0f;
+    for (int64_t i = 0; i < n; ++i) {
+        x[i] = std::exp(x[i] - max_value);
+        total += x[i];
+    }
+    return total;
+}
+
 }  // namespace bitnet::scalar

@@ -164,6 +164,7 @@ const KernelTable kScalarTable = {
     scalar::attention_values,
     scalar::rms_norm,
     scalar::gated_activation,
+    scalar::softmax,
 };
 
 }  // namespace

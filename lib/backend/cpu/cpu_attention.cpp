@@ -90,16 +90,10 @@ void CpuBackend::attention(int32_t layer) {
             for (int32_t q = 0; q < n_queries; ++q) {
                 const int32_t t = t0 + q / heads_per_item;
                 float *s = scores + q * score_stride;
-                float max_score = -std::numeric_limits<float>::infinity();
                 for (int32_t j = 0; j < n_cells; ++j) {
-                    if (cell_visible(plan, t, cells[j])) max_score = std::max(max_score, s[j]);
+                    if (!cell_visible(plan, t, cells[j])) s[j] = -std::numeric_limits<float>::infinity();
                 }
-                float total = 0.0f;
-                for (int32_t j = 0; j < n_cells; ++j) {
-                    s[j] = cell_visible(plan, t, cells[j]) ? std::exp(s[j] - max_score) : 0.0f;
-                    total += s[j];
-                }
-                inv_totals[q] = 1.0f / total;
+                inv_totals[q] = 1.0f / kernels_.softmax(s, n_cells);
                 for (int32_t i = 0; i < head_dim; ++i) outputs[q][i] = 0.0f;
             }
             kernels_.attention_values(scores, score_stride, n_queries, values + head_offset, cell_stride, f16, cells,
