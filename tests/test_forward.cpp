@@ -293,6 +293,50 @@ TEST(AbsmeanTernarization, TernaryFloatWeightsArePackedWithoutAWarning) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Attention work splitting (cpu_attention.cpp groups the query heads that share a KV head, up to
+// a block limit): every grouping of heads must compute every head, in one batch and token by token.
+// ---------------------------------------------------------------------------------------------
+
+struct HeadShape {
+    int n_head, n_head_kv;
+};
+
+class AttentionHeadGroups : public ::testing::TestWithParam<HeadShape> {};
+
+TEST_P(AttentionHeadGroups, MatchTheReference) {
+    const HeadShape shape = GetParam();
+    bitnet_test::ModelSpec spec;
+    spec.n_head = shape.n_head;
+    spec.n_head_kv = shape.n_head_kv;
+    spec.n_embd = 8 * shape.n_head;  // head_dim 8
+    const std::vector<uint8_t> bytes = bitnet_test::build_model(spec);
+    const std::string path = bitnet_test::write_temp(
+        "heads-" + std::to_string(shape.n_head) + "-" + std::to_string(shape.n_head_kv) + ".gguf", bytes);
+    auto model = bitnet_test::load_model(path);
+    ASSERT_TRUE(model);
+    const bitnet_reference::Model reference = bitnet_reference::Model::from_image(bytes.data(), bytes.size());
+    const std::vector<int> tokens = random_tokens(20, spec.n_vocab, 11);
+    const auto expected = bitnet_reference::forward(reference, tokens, {false, false});
+    RunOptions options;
+    options.quantize_activations = false;
+    for (bool one_batch : {true, false}) {
+        options.one_batch = one_batch;
+        Comparison result = compare_logits(bitnet_test::engine_logits(model.get(), tokens, options), expected, 1e-3);
+        std::printf("[ %d heads / %d KV heads, %s ] worst rel_rms %.3g\n", shape.n_head, shape.n_head_kv,
+                    one_batch ? "one batch" : "token by token", result.worst_rel_rms);
+        EXPECT_LE(result.worst_rel_rms, 1e-3) << (one_batch ? "one batch" : "token by token");
+    }
+}
+
+// Groups of 1 (multi-head), 3 (odd), 8, and 48 (more than one work item holds, not a power of two).
+INSTANTIATE_TEST_SUITE_P(Shapes, AttentionHeadGroups,
+                         ::testing::Values(HeadShape{4, 4}, HeadShape{6, 2}, HeadShape{8, 1}, HeadShape{48, 1}),
+                         [](const ::testing::TestParamInfo<HeadShape> &info) {
+                             return std::to_string(info.param.n_head) + "_heads_" +
+                                    std::to_string(info.param.n_head_kv) + "_kv";
+                         });
+
+// ---------------------------------------------------------------------------------------------
 // The final hidden state (bitnet_get_embeddings) against the reference's
 
 TEST(Forward, EmbeddingsAreTheReferenceFinalHiddenState) {

@@ -35,10 +35,12 @@ void CpuBackend::attention(int32_t layer) {
     const float inv_sqrt_dim = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
     const int64_t score_stride = kv_.n_ctx();
 
-    // Query heads per item: the whole group unless that leaves threads idle (decode), then halves.
+    // Query heads per item: a divisor of the group, so the items cover every head - the whole group
+    // when it fits a block, and halved while that leaves threads idle (decode).
     const int32_t tokens_per_block = std::max(1, kAttentionBlockQueries / group);
     const int32_t n_blocks = (plan.n_tokens + tokens_per_block - 1) / tokens_per_block;
     int32_t heads_per_item = std::min(group, kAttentionBlockQueries);
+    while (group % heads_per_item != 0) --heads_per_item;
     while (heads_per_item % 2 == 0 &&
            static_cast<int64_t>(n_blocks) * hp.n_head_kv * (group / heads_per_item) < 2 * config_.n_threads) {
         heads_per_item /= 2;
