@@ -59,6 +59,8 @@ MappedFile MappedFile::read(const std::string &path) {
         if (got == 0) fail(BITNET_ERR_IO, "'%s' ended at byte %zu while reading %zu bytes", path.c_str(), done, input.size);
         done += static_cast<size_t>(got);
     }
+    // Weights are immutable once loaded, as they are in a read-only mapping; a stray write faults.
+    mprotect(memory, input.size, PROT_READ);
     return file;
 }
 

@@ -13,7 +13,7 @@ public:
     // Map `path` read-only. Throws Error(BITNET_ERR_IO) naming the path and the OS reason.
     static MappedFile open(const std::string &path);
     // Read all of `path` into anonymous memory owned by the result (transparent huge pages where
-    // the kernel offers them). Same errors as open().
+    // the kernel offers them), read-only once filled. Same errors as open().
     static MappedFile read(const std::string &path);
     // Borrow caller memory; nothing is copied and nothing is freed.
     static MappedFile borrow(const void *data, size_t size);

@@ -38,6 +38,20 @@ grep -q "tok/s" "$work/run.err" || fail "run does not report speeds"
 size=$(stat -c %s "$work/logits.f32")
 [ "$size" -eq $((5 * 259 * 4)) ] || fail "logits file has $size bytes, expected $((5 * 259 * 4))"
 
+# --no-mmap reads the same bytes into memory: the same logits, byte for byte. --head-type
+# re-encodes the lm_head, which changes them; an unknown type is a usage error.
+"$bitnet" logits -m "$work/tiny.gguf" --tokens "1 2 3 4 5" --no-mmap -o "$work/logits-read.f32" 2> /dev/null
+cmp "$work/logits.f32" "$work/logits-read.f32" || fail "--no-mmap changed the logits"
+"$bitnet" logits -m "$work/tiny.gguf" --tokens "1 2 3 4 5" --head-type q4_0 -o "$work/logits-q4.f32" 2> /dev/null
+[ "$(stat -c %s "$work/logits-q4.f32")" -eq "$size" ] || fail "--head-type q4_0 logits have the wrong size"
+if cmp -s "$work/logits.f32" "$work/logits-q4.f32"; then fail "--head-type q4_0 did not re-encode the lm_head"; fi
+set +e
+"$bitnet" run -m "$work/tiny.gguf" --tokens "1 2" -n 2 --head-type q2 > /dev/null 2> "$work/err.txt"
+code=$?
+set -e
+[ "$code" -eq 2 ] || fail "--head-type q2: exit code $code (expected 2)"
+grep "head-type must be" "$work/err.txt" > /dev/null || fail "--head-type q2 message: $(cat "$work/err.txt")"
+
 expect_error() {  # expect_error WHAT COMMAND...: exit 1 (not a signal) and a message on stderr
   local what=$1; shift
   set +e
