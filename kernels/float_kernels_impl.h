@@ -1,5 +1,5 @@
-// The float kernels (gemm_float, attention, rms_norm, gated_activation) written once over a vector
-// type, for the AVX2 and AVX-512 files to instantiate with their own vectors (V below). Weights
+// The float kernels (gemm_float, attention, rms_norm, gated_activation, softmax) written once over
+// a vector type, for each ISA file (AVX2, AVX-512, NEON) to instantiate with its own vectors (V below). Weights
 // are decoded exactly as tensor/quantize.cpp decodes them (formats.md §1.6), V::kLanes values at a
 // time, and multiplied into float accumulators; only the summation order differs from the scalar
 // kernels.
@@ -50,49 +50,43 @@ float load_bf16(const uint8_t *p) {
 // Decoders: a block of a row -> `use(offset, weights)` for each kLanes-wide run of its elements,
 // `offset` being the run's first element within the block. Every block holds an even number of
 // runs and the decoders' loops unroll fully, so `offset` is a compile-time constant that picks one
-// of two accumulators (an accumulator array indexed at run time would live on the stack).
+// accumulator of a pair (an accumulator array indexed at run time would live on the stack).
 
-// F32, F16, BF16: two vectors per "block"; rows whose length is not a multiple of that end with a
-// scalar tail (Decoder::element).
-template <class V>
-struct F32Rows {
+// F32, F16, BF16: plain values, two vectors per "block"; rows whose length is not a multiple of
+// that end with a scalar tail (Decoder::element).
+enum class PlainType { F32, F16, BF16 };
+
+template <class V, PlainType kType>
+struct PlainRows {
+    static constexpr int64_t kElementBytes = kType == PlainType::F32 ? 4 : 2;
     static constexpr int64_t kBlockElements = 2 * V::kLanes;
-    static constexpr int64_t kBlockBytes = 4 * kBlockElements;
+    static constexpr int64_t kBlockBytes = kElementBytes * kBlockElements;
+    static typename V::Float vector(const uint8_t *p) {
+        if constexpr (kType == PlainType::F32) return V::load_f32(p);
+        else if constexpr (kType == PlainType::F16) return V::load_f16(p);
+        else return V::load_bf16(p);
+    }
     template <class Use>
     static void decode(const uint8_t *block, Use &&use) {
-        use(0, V::load_f32(block));
-        use(V::kLanes, V::load_f32(block + 4 * V::kLanes));
+        use(0, vector(block));
+        use(V::kLanes, vector(block + kElementBytes * V::kLanes));
     }
     static float element(const uint8_t *row, int64_t i) {
+        const uint8_t *p = row + kElementBytes * i;
+        if constexpr (kType == PlainType::F16) return load_half<V>(p);
+        else if constexpr (kType == PlainType::BF16) return load_bf16<V>(p);
         float value;
-        std::memcpy(&value, row + 4 * i, sizeof value);
+        std::memcpy(&value, p, sizeof value);
         return value;
     }
 };
 
 template <class V>
-struct F16Rows {
-    static constexpr int64_t kBlockElements = 2 * V::kLanes;
-    static constexpr int64_t kBlockBytes = 2 * kBlockElements;
-    template <class Use>
-    static void decode(const uint8_t *block, Use &&use) {
-        use(0, V::load_f16(block));
-        use(V::kLanes, V::load_f16(block + 2 * V::kLanes));
-    }
-    static float element(const uint8_t *row, int64_t i) { return load_half<V>(row + 2 * i); }
-};
-
+using F32Rows = PlainRows<V, PlainType::F32>;
 template <class V>
-struct BF16Rows {
-    static constexpr int64_t kBlockElements = 2 * V::kLanes;
-    static constexpr int64_t kBlockBytes = 2 * kBlockElements;
-    template <class Use>
-    static void decode(const uint8_t *block, Use &&use) {
-        use(0, V::load_bf16(block));
-        use(V::kLanes, V::load_bf16(block + 2 * V::kLanes));
-    }
-    static float element(const uint8_t *row, int64_t i) { return load_bf16<V>(row + 2 * i); }
-};
+using F16Rows = PlainRows<V, PlainType::F16>;
+template <class V>
+using BF16Rows = PlainRows<V, PlainType::BF16>;
 
 // Q8_0: 32 elements in 34 bytes, d f16 at 0, qs int8[32] at 2; x = q * d.
 template <class V>

@@ -785,6 +785,28 @@ TEST(VulkanErrors, AutoNeverPicksACpuDevice) {
     EXPECT_EQ(auto_name.rfind(device0_is_cpu ? "cpu" : "vulkan", 0), 0u) << auto_name;
 }
 
+// Run in a child process whose environment broke Vulkan: loads `path`, asks for a Vulkan context
+// (it must fail as UNSUPPORTED with `reason` in the message, which is printed after `label`) and
+// then an AUTO one (it must run on the CPU). Exits 0 when both hold; another code names the step.
+[[noreturn]] void exit_after_vulkan_refusal(const std::string &path, const char *label, const char *reason) {
+    bitnet_model *model = nullptr;
+    if (bitnet_model_load_file(path.c_str(), nullptr, &model) != BITNET_OK) std::_Exit(10);
+    bitnet_context_params params = bitnet_context_default_params();
+    params.n_ctx = 16;
+    params.backend = BITNET_BACKEND_VULKAN;
+    bitnet_context *context = nullptr;
+    const bitnet_status status = bitnet_context_new(model, &params, &context);
+    const std::string message = bitnet_last_error();
+    std::fprintf(stderr, "%s: %s\n", label, message.c_str());
+    if (status != BITNET_ERR_UNSUPPORTED || message.find(reason) == std::string::npos) std::_Exit(11);
+    params.backend = BITNET_BACKEND_AUTO;
+    if (bitnet_context_new(model, &params, &context) != BITNET_OK) std::_Exit(12);
+    const bool cpu = std::string(bitnet_context_backend_name(context)).rfind("cpu", 0) == 0;
+    bitnet_context_free(context);
+    bitnet_model_free(model);
+    std::_Exit(cpu ? 0 : 13);
+}
+
 // In a fresh process whose Vulkan loader finds no driver: VULKAN is UNSUPPORTED naming why, AUTO
 // is the CPU.
 TEST(VulkanErrors, NoDriverIsUnsupportedForVulkanAndCpuForAuto) {
@@ -795,22 +817,7 @@ TEST(VulkanErrors, NoDriverIsUnsupportedForVulkanAndCpuForAuto) {
         {
             setenv("VK_ICD_FILENAMES", "/nonexistent/bitnet-no-driver.json", 1);
             setenv("VK_DRIVER_FILES", "/nonexistent/bitnet-no-driver.json", 1);
-            bitnet_model *model = nullptr;
-            if (bitnet_model_load_file(path.c_str(), nullptr, &model) != BITNET_OK) std::_Exit(2);
-            bitnet_context_params params = bitnet_context_default_params();
-            params.n_ctx = 16;
-            params.backend = BITNET_BACKEND_VULKAN;
-            bitnet_context *context = nullptr;
-            const bitnet_status status = bitnet_context_new(model, &params, &context);
-            const std::string message = bitnet_last_error();
-            std::fprintf(stderr, "vulkan without a driver: %s\n", message.c_str());
-            if (status != BITNET_ERR_UNSUPPORTED || message.find("no Vulkan device") == std::string::npos) std::_Exit(3);
-            params.backend = BITNET_BACKEND_AUTO;
-            if (bitnet_context_new(model, &params, &context) != BITNET_OK) std::_Exit(4);
-            const bool cpu = std::string(bitnet_context_backend_name(context)).rfind("cpu", 0) == 0;
-            bitnet_context_free(context);
-            bitnet_model_free(model);
-            std::_Exit(cpu ? 0 : 5);
+            exit_after_vulkan_refusal(path, "vulkan without a driver", "no Vulkan device");
         },
         ::testing::ExitedWithCode(0), "vulkan without a driver: .*no Vulkan device");
 }
@@ -909,22 +916,7 @@ TEST(VulkanErrors, NoLoaderIsUnsupportedForVulkanAndCpuForAuto) {
             const std::string info = bitnet_build_info();
             std::fprintf(stderr, "build info without a loader: %s\n", info.c_str());
             if (info.find("vulkan devices: none (") == std::string::npos) std::_Exit(2);
-            bitnet_model *model = nullptr;
-            if (bitnet_model_load_file(path.c_str(), nullptr, &model) != BITNET_OK) std::_Exit(3);
-            bitnet_context_params params = bitnet_context_default_params();
-            params.n_ctx = 16;
-            params.backend = BITNET_BACKEND_VULKAN;
-            bitnet_context *context = nullptr;
-            const bitnet_status status = bitnet_context_new(model, &params, &context);
-            const std::string message = bitnet_last_error();
-            std::fprintf(stderr, "vulkan without a loader: %s\n", message.c_str());
-            if (status != BITNET_ERR_UNSUPPORTED || message.find("no Vulkan loader") == std::string::npos) std::_Exit(4);
-            params.backend = BITNET_BACKEND_AUTO;
-            if (bitnet_context_new(model, &params, &context) != BITNET_OK) std::_Exit(5);
-            const bool cpu = std::string(bitnet_context_backend_name(context)).rfind("cpu", 0) == 0;
-            bitnet_context_free(context);
-            bitnet_model_free(model);
-            std::_Exit(cpu ? 0 : 6);
+            exit_after_vulkan_refusal(path, "vulkan without a loader", "no Vulkan loader");
         },
         ::testing::ExitedWithCode(0),
         "build info without a loader: .*vulkan devices: none \\(.*bitnet-no-loader.*\n"
