@@ -31,8 +31,8 @@ layout(push_constant) uniform Params {
     uint out_word;
     uint out_stride;
     uint n_tokens;
-    float element_scale;  // I2_S: the tensor scale each ternary value is multiplied by; else 1
-    float output_scale;   // the optional per-tensor .scale, multiplied after the dot product
+    float element_scale;  // a per-tensor scale each decoded value is multiplied by (I2_S); else 1
+    float output_scale;   // the weight's scale otherwise (model.h ScaledDecode), after the dot product
     uint gather_word;     // LM_HEAD: the batch entry of each output row
 } p;
 

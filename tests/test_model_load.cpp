@@ -246,8 +246,12 @@ TEST(ModelLoad, ScaleTensorMustBeOneF32Value) {
         std::vector<uint8_t> image;
         LoadResult result = load_memory(bitnet_test::build_model(spec), &image);
         EXPECT_EQ(result.status, BITNET_OK) << result.message;
-        EXPECT_EQ(result.model->weights.layers[0].wq.output_scale, 0.5f);
-        EXPECT_EQ(result.model->weights.layers[1].wq.output_scale, 1.0f);
+        // Folded into the weight's one scale, times the type's own per-tensor scale (if any).
+        std::vector<uint8_t> plain_image;
+        LoadResult plain = load_memory(bitnet_test::build_model(ModelSpec{}), &plain_image);
+        ASSERT_EQ(plain.status, BITNET_OK) << plain.message;
+        EXPECT_EQ(result.model->weights.layers[0].wq.scale, plain.model->weights.layers[0].wq.scale * 0.5f);
+        EXPECT_EQ(result.model->weights.layers[1].wq.scale, plain.model->weights.layers[1].wq.scale);
     }
 }
 

@@ -54,12 +54,23 @@ struct Weight {
                                              // weights to a whole block when repacked at load
     uint64_t rows = 0;                       // ne1: number of rows (output features)
     const uint8_t *data = nullptr;           // in the mapping, or in the model's owned buffers
-    float scale = 1.0f;                      // I2_S per-tensor ternary scale (tail, formats.md §2.3)
-    float output_scale = 1.0f;               // optional `.scale` tensor, multiplied after the matmul
+    // Multiplies the projection's output: the type's per-tensor scale (I2_S tail, formats.md §2.3)
+    // times the optional `.scale` tensor, folded once at load, so backends apply one number
+    // whatever the type (per-block scales stay inside the blocks). 1 for norms and embeddings.
+    float scale = 1.0f;
 
     bool present() const { return data != nullptr; }
     size_t row_bytes() const { return tensor_row_bytes(type, stored_cols); }
 };
+
+// How a float-activation path (no BitLinear) applies Weight::scale around a decoded row: a type
+// with a per-tensor scale multiplies each decoded element by it, as its decoder defines
+// (tensor/quantize.h); any other type multiplies the dot product. One of the two is always 1.
+struct ScaledDecode {
+    float element_scale;
+    float output_scale;
+};
+ScaledDecode scaled_decode(const Weight &weight);
 
 struct LayerWeights {
     Weight attn_norm, attn_sub_norm, ffn_norm, ffn_sub_norm;

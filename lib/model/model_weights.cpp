@@ -26,29 +26,42 @@ std::string shape_string(const gguf::TensorInfo &tensor) {
     return out + "]";
 }
 
-bool is_float_type(TensorType type) {
-    return type == TensorType::F32 || type == TensorType::F16 || type == TensorType::BF16;
-}
+// Plain float storage (F32, F16, BF16): projections of this kind run as float matmuls, or are
+// packed into I2_S for the BitNet architectures.
+bool is_float_type(TensorType type) { return tensor_type_traits(type).scale_rule == ScaleRule::None; }
 
 enum class Role { Norm, Projection, Embedding };
 
-void check_type(const gguf::TensorInfo &tensor, Role role) {
-    TensorType type = tensor.type;
-    bool ok = false;
+// What each role accepts, read from the type table so that a new type needs no edit here: norms
+// are f32 (read as floats); projections are plain floats or ternary (BitLinear); embeddings and the
+// lm_head any non-ternary type (looked up and multiplied through its row decoder / gemm_float).
+bool role_accepts(Role role, const TensorTypeTraits &traits) {
     switch (role) {
-        case Role::Norm: ok = type == TensorType::F32; break;
-        case Role::Projection: ok = is_float_type(type) || tensor_type_traits(type).ternary; break;
-        case Role::Embedding:
-            ok = is_float_type(type) || type == TensorType::Q8_0 || type == TensorType::Q6_K || type == TensorType::Q4_0;
-            break;
+        case Role::Norm: return traits.type == TensorType::F32;
+        case Role::Projection: return traits.scale_rule == ScaleRule::None || traits.ternary;
+        case Role::Embedding: return !traits.ternary;
     }
-    if (!ok) {
-        static const char *const role_names[] = {"a norm (needs f32)",
-                                                 "a projection (needs f32, f16, bf16, i2_s, tq1_0 or tq2_0)",
-                                                 "an embedding/output (needs f32, f16, bf16, q8_0, q6_k or q4_0)"};
-        fail(BITNET_ERR_UNSUPPORTED, "model: tensor '%s' has type %s, which is not supported for %s",
-             tensor.name.c_str(), tensor_type_name(type), role_names[static_cast<int>(role)]);
+    return false;
+}
+
+std::string accepted_type_names(Role role) {
+    size_t count = 0;
+    const TensorTypeTraits *types = all_tensor_types(&count);
+    std::string names;
+    for (size_t i = 0; i < count; ++i) {
+        if (!role_accepts(role, types[i])) continue;
+        if (!names.empty()) names += ", ";
+        names += types[i].name;
     }
+    return names;
+}
+
+void check_type(const gguf::TensorInfo &tensor, Role role) {
+    if (role_accepts(role, tensor_type_traits(tensor.type))) return;
+    static const char *const role_names[] = {"a norm", "a projection", "an embedding/output"};
+    fail(BITNET_ERR_UNSUPPORTED, "model: tensor '%s' has type %s, which is not supported for %s (needs one of: %s)",
+         tensor.name.c_str(), tensor_type_name(tensor.type), role_names[static_cast<int>(role)],
+         accepted_type_names(role).c_str());
 }
 
 // The tensor `name`, checked to have dims {cols} (rows == 0) or {cols, rows}.
@@ -71,7 +84,7 @@ Weight bind_tensor(const gguf::File &file, const std::string &name, uint64_t col
     check_type(*tensor, role);
     // Kernels read f32 and 16-bit values through typed pointers: the data must be aligned to them.
     // GGUF writers align tensors to 32 bytes, but a file may declare general.alignment 1 or 2.
-    const uintptr_t needed = tensor->type == TensorType::F32 ? 4 : (tensor->type == TensorType::I2_S ? 1 : 2);
+    const uintptr_t needed = tensor_type_traits(tensor->type).data_alignment;
     if (reinterpret_cast<uintptr_t>(tensor->data) % needed != 0) {
         fail(BITNET_ERR_UNSUPPORTED,
              "model: tensor '%s' (%s) at file offset %llu is not aligned to %u bytes (the file's general.alignment "
@@ -87,16 +100,18 @@ Weight bind_tensor(const gguf::File &file, const std::string &name, uint64_t col
     weight.stored_cols = cols;
     weight.rows = rows == 0 ? 1 : rows;
     weight.data = tensor->data;
-    if (tensor->type == TensorType::I2_S) {
-        weight.scale = i2s_scale(tensor->data, tensor->n_elements);  // per-tensor scale in the tail, §2.3
+    if (tensor_type_traits(tensor->type).scale_rule == ScaleRule::PerTensor) {
+        weight.scale = tensor_scale(tensor->type, tensor->data, tensor->n_elements);  // the tail, §2.3
         if (!std::isfinite(weight.scale)) {
-            fail(BITNET_ERR_INVALID_MODEL, "model: tensor '%s' has a non-finite I2_S scale", name.c_str());
+            fail(BITNET_ERR_INVALID_MODEL, "model: tensor '%s' has a non-finite %s scale", name.c_str(),
+                 tensor_type_name(tensor->type));
         }
     }
     return weight;
 }
 
-// llama.cpp "bitnet" files may carry a one-element "<base>.scale" multiplied after the matmul.
+// llama.cpp "bitnet" files may carry a one-element "<base>.scale" multiplied after the matmul;
+// it is folded into the weight's scale (after any per-tensor scale of the type).
 void apply_optional_scale(const gguf::File &file, const std::string &base, Weight &weight) {
     const gguf::TensorInfo *scale = file.find_tensor(base + ".scale");
     if (!scale) return;
@@ -107,7 +122,7 @@ void apply_optional_scale(const gguf::File &file, const std::string &base, Weigh
     float value;
     std::memcpy(&value, scale->data, sizeof value);
     if (!std::isfinite(value)) fail(BITNET_ERR_INVALID_MODEL, "model: tensor '%s.scale' is not finite", base.c_str());
-    weight.output_scale = value;
+    weight.scale = weight.scale * value;
 }
 
 Weight bind_projection(const gguf::File &file, const std::string &base, uint64_t cols, uint64_t rows) {
@@ -117,6 +132,11 @@ Weight bind_projection(const gguf::File &file, const std::string &base, uint64_t
 }
 
 }  // namespace
+
+ScaledDecode scaled_decode(const Weight &weight) {
+    if (tensor_type_traits(weight.type).scale_rule == ScaleRule::PerTensor) return {weight.scale, 1.0f};
+    return {1.0f, weight.scale};
+}
 
 void bind_weights(bitnet_model &model, const LoadOptions &options) {
     const gguf::File &file = model.file;

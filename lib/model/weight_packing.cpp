@@ -65,7 +65,8 @@ void pack_float_projection(bitnet_model &model, Weight &weight) {
     weight.type = TensorType::I2_S;
     weight.stored_cols = stored_cols;
     weight.data = buffer.get();
-    weight.scale = i2s_scale(buffer.get(), stored_cols * rows);
+    // The packed tensor's own scale, times a `.scale` tensor already folded in by the binder.
+    weight.scale = tensor_scale(TensorType::I2_S, buffer.get(), stored_cols * rows) * weight.scale;
     model.owned_bytes += bytes;
     model.owned.push_back(std::move(buffer));
     LOG_DEBUG("model: packed '%s' (%s [%llu, %llu]) into I2_S, %llu bytes", name,

@@ -23,10 +23,11 @@ void dequantize_rows(TensorType type, const void *tensor_data, uint64_t row_elem
 void quantize_tensor(TensorType type, const float *values, uint64_t row_elements, uint64_t n_rows, void *out);
 
 // One row of `row_elements` values (a multiple of the block size). `row_data` points at the row's
-// first block (tensor_row_bytes(type, row_elements) bytes). For I2_S the per-tensor scale is passed
-// in `i2s_scale_value` (other types ignore it); quantize_row for I2_S writes only the packed codes
-// (no scale tail; I2_S codes depend on sign only, so no scale is needed to encode a row).
-void dequantize_row(TensorType type, const void *row_data, uint64_t row_elements, float i2s_scale_value, float *out);
+// first block (tensor_row_bytes(type, row_elements) bytes). A type with a per-tensor scale
+// (ScaleRule::PerTensor: I2_S) multiplies its codes by `tensor_scale` (pass 1 for the bare ternary
+// values); other types ignore it. quantize_row for I2_S writes only the packed codes (no scale
+// tail; I2_S codes depend on sign only, so no scale is needed to encode a row).
+void dequantize_row(TensorType type, const void *row_data, uint64_t row_elements, float tensor_scale, float *out);
 void quantize_row(TensorType type, const float *values, uint64_t row_elements, void *out_row);
 
 // I2_S element codes: code = (byte >> (6 - 2*group)) & 3 with code 0 -> -1, 1 -> 0, 2 -> +1.
@@ -34,7 +35,9 @@ void quantize_row(TensorType type, const float *values, uint64_t row_elements, v
 // Code 3 is never written by any quantizer; it decodes as code - 1 = +2, which is what bitnet.cpp's
 // kernels compute (their dot product uses code - 1, formats.md §2.2, §2.4).
 int i2s_ternary_at(const uint8_t *packed, uint64_t index);
-// The per-tensor f32 scale: the first 4 bytes (little-endian) of the tail at byte n_elements/4.
-float i2s_scale(const uint8_t *tensor_data, uint64_t n_elements);
+// The per-tensor f32 scale of a ScaleRule::PerTensor type: the first 4 bytes (little-endian) of
+// the tail after the tensor's blocks (I2_S: at byte n_elements/4). 1 for every other type.
+float tensor_scale(TensorType type, const void *tensor_data, uint64_t n_elements);
+float i2s_scale(const uint8_t *tensor_data, uint64_t n_elements);  // tensor_scale of an I2_S tensor
 
 }  // namespace bitnet

@@ -1,31 +1,38 @@
 #include "tensor/tensor_type.h"
 
+#include "tensor/block_codecs.h"
 #include "util/checked_math.h"
 #include "util/error.h"
 
 namespace bitnet {
+namespace {
+
+using namespace block_codec;
+constexpr TernaryLayout kNotTernary = TernaryLayout::Count;
+
+// One row per type. Geometry from formats.md §1.6 (ggml-common.h block structs) and §2.1 (I2_S);
+// alignment: f32 data is read as floats, 16-bit fields (f16 values, block scales) as uint16, I2_S
+// only bytewise (its tail scale is read once, bytewise, at load).
+// clang-format off
+constexpr TensorTypeTraits kTypes[] = {
+//   type               name     block bytes tail align scale rule           ternary layout               shader  codec
+    {TensorType::F32,   "f32",   1,    4,    0,   4,   ScaleRule::None,      false, kNotTernary,          1, 4,   decode_f32,   encode_f32},
+    {TensorType::F16,   "f16",   1,    2,    0,   2,   ScaleRule::None,      false, kNotTernary,          1, 4,   decode_f16,   encode_f16},
+    {TensorType::BF16,  "bf16",  1,    2,    0,   2,   ScaleRule::None,      false, kNotTernary,          1, 4,   decode_bf16,  encode_bf16},
+    {TensorType::Q4_0,  "q4_0",  32,   18,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,          1, 8,   decode_q4_0,  encode_q4_0},
+    {TensorType::Q8_0,  "q8_0",  32,   34,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,          1, 4,   decode_q8_0,  encode_q8_0},
+    {TensorType::Q6_K,  "q6_k",  256,  210,  0,   2,   ScaleRule::PerBlock,  false, kNotTernary,          1, 16,  decode_q6_k,  encode_q6_k},
+    {TensorType::TQ1_0, "tq1_0", 256,  54,   0,   2,   ScaleRule::PerBlock,  true,  TernaryLayout::TQ1,   13, 256, decode_tq1_0, encode_tq1_0},
+    {TensorType::TQ2_0, "tq2_0", 256,  66,   0,   2,   ScaleRule::PerBlock,  true,  TernaryLayout::TQ2,   1, 16,  decode_tq2_0, encode_tq2_0},
+    {TensorType::I2_S,  "i2_s",  128,  32,   32,  1,   ScaleRule::PerTensor, true,  TernaryLayout::I2S,   1, 16,  decode_i2s,   encode_i2s},
+};
+// clang-format on
+
+}  // namespace
 
 const TensorTypeTraits &tensor_type_traits(TensorType type) {
-    // Geometry from formats.md §1.6 (ggml-common.h block structs) and §2.1 (I2_S).
-    static const TensorTypeTraits f32{"f32", 1, 4, false};
-    static const TensorTypeTraits f16{"f16", 1, 2, false};
-    static const TensorTypeTraits bf16{"bf16", 1, 2, false};
-    static const TensorTypeTraits q4_0{"q4_0", 32, 18, false};
-    static const TensorTypeTraits q8_0{"q8_0", 32, 34, false};
-    static const TensorTypeTraits q6_k{"q6_k", 256, 210, false};
-    static const TensorTypeTraits tq1_0{"tq1_0", 256, 54, true};
-    static const TensorTypeTraits tq2_0{"tq2_0", 256, 66, true};
-    static const TensorTypeTraits i2_s{"i2_s", 128, 32, true};
-    switch (type) {
-        case TensorType::F32: return f32;
-        case TensorType::F16: return f16;
-        case TensorType::BF16: return bf16;
-        case TensorType::Q4_0: return q4_0;
-        case TensorType::Q8_0: return q8_0;
-        case TensorType::Q6_K: return q6_k;
-        case TensorType::TQ1_0: return tq1_0;
-        case TensorType::TQ2_0: return tq2_0;
-        case TensorType::I2_S: return i2_s;
+    for (const TensorTypeTraits &row : kTypes) {
+        if (row.type == type) return row;
     }
     fail(BITNET_ERR_INTERNAL, "tensor_type_traits: unknown tensor type %u", static_cast<unsigned>(type));
 }
@@ -33,11 +40,15 @@ const TensorTypeTraits &tensor_type_traits(TensorType type) {
 const char *tensor_type_name(TensorType type) { return tensor_type_traits(type).name; }
 
 std::optional<TensorType> tensor_type_from_name(std::string_view name) {
-    for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q4_0, TensorType::Q8_0,
-                            TensorType::Q6_K, TensorType::TQ1_0, TensorType::TQ2_0, TensorType::I2_S}) {
-        if (name == tensor_type_traits(type).name) return type;
+    for (const TensorTypeTraits &row : kTypes) {
+        if (name == row.name) return row.type;
     }
     return std::nullopt;
+}
+
+const TensorTypeTraits *all_tensor_types(size_t *count) {
+    *count = sizeof kTypes / sizeof kTypes[0];
+    return kTypes;
 }
 
 uint64_t tensor_row_bytes(TensorType type, uint64_t row_elements) {
@@ -52,9 +63,14 @@ bool tensor_total_bytes(TensorType type, uint64_t n_elements, uint64_t row_eleme
     uint64_t blocks = n_elements / traits.block_elements;
     uint64_t bytes;
     if (!checked_mul(blocks, traits.block_bytes, &bytes)) return false;
-    if (type == TensorType::I2_S && !checked_add(bytes, 32, &bytes)) return false;  // scale tail, §2.1
+    if (!checked_add(bytes, traits.tensor_tail_bytes, &bytes)) return false;
     *out_bytes = bytes;
     return true;
+}
+
+uint64_t tensor_shader_units(TensorType type, uint64_t cols) {
+    const TensorTypeTraits &traits = tensor_type_traits(type);
+    return (cols * traits.shader_units + traits.shader_span - 1) / traits.shader_span;
 }
 
 }  // namespace bitnet

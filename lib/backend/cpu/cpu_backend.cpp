@@ -97,11 +97,9 @@ void CpuBackend::quantize_input(Act in, int64_t stored_cols) {
 
 void CpuBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
     quantize_input(in, static_cast<int64_t>(weight.stored_cols));
-    auto gemm = weight.type == TensorType::I2_S    ? kernels_.gemm_i2s_q8
-                : weight.type == TensorType::TQ2_0 ? kernels_.gemm_tq2_q8
-                                                   : kernels_.gemm_tq1_q8;
-    // I2_S carries one tensor scale; TQ blocks carry theirs inside the data (formats.md §2.3, §1.6).
-    const float weight_scale = (weight.type == TensorType::I2_S ? weight.scale : 1.0f) * weight.output_scale;
+    const auto gemm = kernels_.gemm_ternary[static_cast<size_t>(tensor_type_traits(weight.type).ternary_layout)];
+    // Per-block scales are inside the blocks; everything else was folded into weight.scale at load.
+    const float weight_scale = weight.scale;
     const size_t row_bytes = weight.row_bytes();
     const int64_t n_cols = static_cast<int64_t>(weight.stored_cols);
     const int32_t n_tokens = plan_->n_tokens;
@@ -119,21 +117,24 @@ void CpuBackend::project_by_rows(const Weight &weight, Act in, Act out) {
     if (!tensor_type_traits(weight.type).ternary) {
         for (int32_t t = 0; t < n_tokens; ++t) token_rows_[t] = row(in, t);
         multiply_float_rows(weight, token_rows_, n_tokens, row(out, 0), width(out));
-        if (weight.output_scale != 1.0f) {
+        if (weight.scale != 1.0f) {
             for (int32_t t = 0; t < n_tokens; ++t) {
-                for (int64_t r = 0; r < width(out); ++r) row(out, t)[r] *= weight.output_scale;
+                for (int64_t r = 0; r < width(out); ++r) row(out, t)[r] *= weight.scale;
             }
         }
         return;
     }
-    // Ternary weights with float activations (the analysis mode): decode a row at a time.
+    // Ternary weights with float activations (the analysis mode): decode a row at a time into the
+    // weights' float values, as the type's decoder defines them, and take float dots.
+    const size_t row_bytes = weight.row_bytes();
+    const ScaledDecode scaling = scaled_decode(weight);
     parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 16, [&](int64_t begin, int64_t end, int thread) {
         float *weight_row = row_scratch_ + thread * row_scratch_stride_;
         for (int64_t r = begin; r < end; ++r) {
-            dequantize_rows(weight.type, weight.data, weight.stored_cols, weight.rows, static_cast<uint64_t>(r), 1,
-                            weight_row);
+            dequantize_row(weight.type, weight.data + r * row_bytes, weight.stored_cols, scaling.element_scale,
+                           weight_row);
             for (int32_t t = 0; t < n_tokens; ++t) {
-                row(out, t)[r] = kernels_.dot_f32(weight_row, row(in, t), cols) * weight.output_scale;
+                row(out, t)[r] = kernels_.dot_f32(weight_row, row(in, t), cols) * scaling.output_scale;
             }
         }
     });

@@ -59,19 +59,11 @@ struct AddParams {
 
 // Units (words of codes, or runs of elements) per row, as the shaders count them.
 uint32_t units_per_row(TensorType type, uint64_t stored_cols) {
-    switch (type) {
-        case TensorType::I2_S:
-        case TensorType::TQ2_0: return static_cast<uint32_t>(stored_cols / 16);
-        case TensorType::TQ1_0: return static_cast<uint32_t>(stored_cols / 256 * 13);
-        case TensorType::F32:
-        case TensorType::F16:
-        case TensorType::BF16:
-        case TensorType::Q8_0: return ceil_div(stored_cols, 4);
-        case TensorType::Q4_0: return static_cast<uint32_t>(stored_cols / 8);
-        case TensorType::Q6_K: return static_cast<uint32_t>(stored_cols / 16);
-    }
-    fail(BITNET_ERR_INTERNAL, "vulkan: no shader for tensor type %s", tensor_type_name(type));
+    return static_cast<uint32_t>(tensor_shader_units(type, stored_cols));
 }
+
+// The ternary × int8 shader of each TernaryLayout, in the enum's order (tensor/tensor_type.h).
+constexpr Shader kTernaryShaders[kTernaryLayoutCount] = {Shader::MatmulI2S, Shader::MatmulTQ2, Shader::MatmulTQ1};
 
 }  // namespace
 
@@ -374,11 +366,9 @@ void VulkanBackend::quantize_input(Act in) {
 void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
     quantize_input(in);
     const vk::DeviceTensor &tensor = weights_->find(weight);
-    const Shader shader = weight.type == TensorType::I2_S    ? Shader::MatmulI2S
-                          : weight.type == TensorType::TQ2_0 ? Shader::MatmulTQ2
-                                                             : Shader::MatmulTQ1;
-    // I2_S carries one tensor scale; TQ blocks carry theirs inside the data (as the CPU computes it).
-    const float weight_scale = (weight.type == TensorType::I2_S ? weight.scale : 1.0f) * weight.output_scale;
+    const Shader shader = kTernaryShaders[static_cast<size_t>(tensor_type_traits(weight.type).ternary_layout)];
+    // Per-block scales are inside the blocks; everything else was folded into weight.scale at load.
+    const float weight_scale = weight.scale;
     const uint32_t units = units_per_row(weight.type, weight.stored_cols);
     const uint32_t rows_per_group = kMatmulInvocations / device_->pipelines().matmul_lanes();
     const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * rows_per_group;
@@ -406,6 +396,7 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
 void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm_head) {
     const vk::DeviceTensor &tensor = weights_->find(weight);
     const uint32_t units = units_per_row(weight.type, weight.stored_cols);
+    const ScaledDecode scaling = scaled_decode(weight);
     const VkPipeline pipeline = (lm_head ? lm_head_pipelines_ : float_pipelines_)[static_cast<size_t>(weight.type)];
     if (pipeline == VK_NULL_HANDLE) fail(BITNET_ERR_INTERNAL, "vulkan: no float pipeline for %s", tensor_type_name(weight.type));
     const uint32_t rows_per_group = kMatmulInvocations / device_->pipelines().matmul_lanes();
@@ -425,8 +416,8 @@ void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm
                                            static_cast<uint32_t>(out_word),
                                            lm_head ? static_cast<uint32_t>(n_vocab) : act_stride(out),
                                            n_tokens,
-                                           weight.type == TensorType::I2_S ? weight.scale : 1.0f,
-                                           lm_head ? 1.0f : weight.output_scale,
+                                           scaling.element_scale,
+                                           scaling.output_scale,
                                            layout_.meta + layout_.outputs};
             dispatch(pipeline, params, weights_->page_set(piece.page),
                      lm_head ? sets_[1] : VK_NULL_HANDLE, ceil_div(rows, rows_per_group), ceil_div(n_tokens, kMatmulTokens));
