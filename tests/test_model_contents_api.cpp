@@ -169,7 +169,8 @@ TEST(ModelContentsApi, TensorInfoErrorsNameTheProblemAndLeaveOutUnchanged) {
 
     bitnet_tensor_info info = empty_info();
     info.name = "untouched";
-    const bitnet_tensor_info before = info;
+    bitnet_tensor_info before;
+    std::memcpy(&before, &info, sizeof info);  // a byte copy, padding included, for memcmp below
     auto expect_unchanged = [&] { EXPECT_EQ(std::memcmp(&info, &before, sizeof info), 0); };
 
     expect_refused(bitnet_model_tensor_info(nullptr, 0, &info), "model is NULL");
@@ -185,7 +186,8 @@ TEST(ModelContentsApi, TensorInfoErrorsNameTheProblemAndLeaveOutUnchanged) {
 
     bitnet_tensor_info short_info = empty_info();
     short_info.struct_size = offsetof(bitnet_tensor_info, n_bytes);  // one field short of the first version
-    const bitnet_tensor_info short_before = short_info;
+    bitnet_tensor_info short_before;
+    std::memcpy(&short_before, &short_info, sizeof short_info);
     expect_refused(bitnet_model_tensor_info(handle.model, 0, &short_info), "struct_size");
     EXPECT_EQ(std::memcmp(&short_info, &short_before, sizeof short_info), 0);
     short_info.struct_size = 0;
