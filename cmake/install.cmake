@@ -40,4 +40,6 @@ foreach(pc bitnet bitnet-static)
   configure_file(${CMAKE_SOURCE_DIR}/pkgconfig/${pc}.pc.in ${CMAKE_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
+# The `bitnet` command (tools/cli) is installed; bitnet_tools, the internal library of file-writing
+# tooling it links statically, is not (tests/install/test_install.sh checks).
 install(TARGETS bitnet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

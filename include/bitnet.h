@@ -214,6 +214,47 @@ BITNET_API int64_t bitnet_model_meta_count(const bitnet_model *model);
 BITNET_API const char *bitnet_model_meta_key(const bitnet_model *model, int64_t i);
 
 /* ---------------------------------------------------------------------------------------------
+ * Model file contents: metadata values by index and the tensor table, for tools that list or
+ * check what a file holds (e.g. `bitnet inspect`). Nothing here is needed to run a model. These
+ * functions only read the loaded model, so any thread may call them at any time.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Render the value of the metadata key at `index` (0 <= index < bitnet_model_meta_count()) as
+ * bitnet_model_meta_value() does, but show at most `max_array_elements` elements of an array
+ * (the rest as "... (N total)"; 0 shows only the count). Returns the length of the full
+ * rendering (excluding the NUL), which may exceed capacity - 1, or -1 on failure: a NULL model,
+ * an index out of range, a negative max_array_elements, or a NULL buf with capacity > 0
+ * (bitnet_last_error() says which). */
+BITNET_API int64_t bitnet_model_meta_value_by_index(const bitnet_model *model, int64_t index,
+                                                    int64_t max_array_elements, char *buf,
+                                                    size_t capacity);
+
+/* One entry of the tensor table, as stored in the model's GGUF file. Unlike the parameter
+ * structs, the library writes this one: set struct_size to sizeof(bitnet_tensor_info) before the
+ * call. The library fills only the fields that fit in struct_size, so a program built against
+ * this header keeps working when a later version appends fields. */
+typedef struct bitnet_tensor_info {
+    size_t struct_size;    /* set by the caller: sizeof(bitnet_tensor_info) */
+    const char *name;      /* e.g. "blk.0.attn_q.weight"; valid until bitnet_model_free() */
+    const char *type_name; /* storage type as the engine spells it: "f32", "f16", "i2_s",
+                              "tq2_0", ...; a static string */
+    int32_t n_dims;        /* 1 to 4 */
+    int64_t dims[4];       /* elements per dimension, dims[0] the row length (GGUF ne0); the
+                              entries past n_dims are 1 */
+    uint64_t data_offset;  /* where the tensor's data starts, in bytes from the start of the file
+                              (or of the memory image given to bitnet_model_load_memory) */
+    uint64_t n_bytes;      /* size of the tensor's data in the file, in bytes */
+} bitnet_tensor_info;
+
+/* Describe the tensor at `index` (0 <= index < bitnet_model_n_tensors(), in file order) in *out.
+ * Works on models loaded with vocab_only as well: the table is the file's. Returns BITNET_OK, or
+ * BITNET_ERR_INVALID_ARGUMENT for a NULL model, a NULL out, an out->struct_size smaller than the
+ * first version of the struct (through n_bytes), or an index out of range; *out is then left
+ * unchanged. */
+BITNET_API bitnet_status bitnet_model_tensor_info(const bitnet_model *model, int64_t index,
+                                                  bitnet_tensor_info *out);
+
+/* ---------------------------------------------------------------------------------------------
  * Contexts: the KV cache, scratch memory and outputs of one or more sequences.
  * ------------------------------------------------------------------------------------------- */
 

@@ -22,3 +22,11 @@ add_test(NAME cli_generation COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/tes
 set_tests_properties(cli_generation PROPERTIES TIMEOUT 300)
 add_test(NAME cli_chat_context COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_chat_context.sh $<TARGET_FILE:bitnet_cli>)
 set_tests_properties(cli_chat_context PROPERTIES TIMEOUT 300)
+
+# Layout rules (design.md): libbitnet holds the engine only, and the examples and the model-using
+# subcommands of `bitnet` compile against bitnet.h alone.
+add_test(NAME layout_engine_only COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/layout/test_engine_only.sh
+  $<TARGET_FILE:bitnet_static> $<TARGET_FILE:bitnet>)
+file(GLOB BITNET_EXAMPLE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/*.c)
+add_test(NAME layout_public_api_only COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/layout/test_public_api_only.sh
+  ${CMAKE_C_COMPILER} ${CMAKE_CXX_COMPILER} ${CMAKE_SOURCE_DIR} ${BITNET_EXAMPLE_SOURCES} ${BITNET_CLI_PUBLIC_SOURCES})

@@ -112,7 +112,7 @@ TEST(Api, ModelQueriesDescribeTheFile) {
     EXPECT_EQ(bitnet_model_n_tensors(model.get()), 2 + 11 * 2);
     EXPECT_EQ(bitnet_model_file_size(model.get()), bitnet_test::read_file(path).size());
     EXPECT_FLOAT_EQ(bitnet_model_rope_freq_base(model.get()), 10000.0f);
-    EXPECT_STREQ(bitnet_model_name(model.get()), "bitnet-synthetic");  // lib/synth's default general.name
+    EXPECT_STREQ(bitnet_model_name(model.get()), "bitnet-synthetic");  // tools/synth's default general.name
     EXPECT_EQ(bitnet_model_n_ctx_train(model.get()), 256);             // the tiny preset's context_length
     // The tiny preset by hand: n_embd 256, 2 layers, 4/2 heads (n_embd_kv 128), n_ff 512,
     // vocabulary 259, tied lm_head: embedding + output norm + per layer 4 norms and 7 projections.

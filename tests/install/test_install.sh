@@ -5,7 +5,8 @@
 #   cc app.c $(pkg-config --static --cflags --libs bitnet-static)
 # and with find_package, both bitnet::bitnet and bitnet::bitnet_static; each program runs on a tiny
 # synthetic model, and the static ones must not depend on libbitnet.so (readelf: no NEEDED entry).
-# Also checks that the shared library exports only bitnet_* symbols.
+# Also checks that the shared library exports only bitnet_* symbols and that tools/' internal
+# library is not installed.
 set -euo pipefail
 build=$1
 source=$2
@@ -18,6 +19,11 @@ pc=$(find "$prefix" -name bitnet.pc)
 libdir=$(dirname "$(dirname "$pc")")
 export PKG_CONFIG_PATH=$(dirname "$pc")
 echo "installed: $(cd "$prefix" && find . -type f | sort | tr '\n' ' ')"
+# The tooling library (tools/: GGUF writer, synthetic models) is internal: never installed.
+if find "$prefix" -name '*bitnet_tools*' | grep -q .; then
+  echo "FAIL: the internal bitnet_tools library was installed"
+  exit 1
+fi
 
 "$build/bin/bitnet" synth --preset tiny --format i2_s -o "$work/model.gguf" 2> /dev/null
 examples=$source/examples

@@ -20,7 +20,7 @@ std::vector<uint8_t> read_file(const std::string &path);
 std::vector<uint8_t> read_file_if_exists(const std::string &path);
 void write_file(const std::string &path, const std::vector<uint8_t> &bytes);
 
-// A synthetic model written once per process to the temp folder (see lib/synth): preset "tiny" or
+// A synthetic model written once per process to the temp folder (see tools/synth): preset "tiny" or
 // "small", format "i2_s", "tq2_0", "tq1_0", "f16" or "f32", activation "relu2" or "silu".
 std::string synthetic_model(const std::string &preset, const std::string &format,
                             const std::string &activation = "relu2", uint64_t seed = 1);

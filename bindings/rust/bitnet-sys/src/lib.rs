@@ -82,6 +82,19 @@ pub struct bitnet_model_params {
     pub use_mmap: bool,
 }
 
+/// One entry of a model's tensor table (`bitnet_model_tensor_info`); set `struct_size` first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct bitnet_tensor_info {
+    pub struct_size: usize,
+    pub name: *const c_char,
+    pub type_name: *const c_char,
+    pub n_dims: i32,
+    pub dims: [i64; 4],
+    pub data_offset: u64,
+    pub n_bytes: u64,
+}
+
 pub type bitnet_kv_type = c_int;
 pub const BITNET_KV_F16: bitnet_kv_type = 0;
 pub const BITNET_KV_F32: bitnet_kv_type = 1;
@@ -235,6 +248,18 @@ extern "C" {
     ) -> i64;
     pub fn bitnet_model_meta_count(model: *const bitnet_model) -> i64;
     pub fn bitnet_model_meta_key(model: *const bitnet_model, i: i64) -> *const c_char;
+    pub fn bitnet_model_meta_value_by_index(
+        model: *const bitnet_model,
+        index: i64,
+        max_array_elements: i64,
+        buf: *mut c_char,
+        capacity: usize,
+    ) -> i64;
+    pub fn bitnet_model_tensor_info(
+        model: *const bitnet_model,
+        index: i64,
+        out: *mut bitnet_tensor_info,
+    ) -> bitnet_status;
 
     // Contexts
     pub fn bitnet_context_default_params() -> bitnet_context_params;

@@ -159,8 +159,13 @@ fn header_struct_fields(name: &str) -> Vec<(String, String)> {
         .map(str::trim)
         .filter(|field| !field.is_empty())
         .map(|field| {
+            // An array field `T name[N]` becomes (name, "T[N]").
+            let (field, extent) = match field.find('[') {
+                Some(open) => (field[..open].trim_end(), &field[open..]),
+                None => (field, ""),
+            };
             let split = field.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap();
-            (field[split + 1..].to_string(), field[..=split].trim().to_string())
+            (field[split + 1..].to_string(), format!("{}{extent}", field[..=split].trim()))
         })
         .collect()
 }
@@ -183,12 +188,18 @@ fn declared_struct_fields(name: &str) -> Vec<String> {
 fn c_layout(c_type: &str) -> (usize, usize) {
     use std::mem::{align_of, size_of};
     let pointer = (size_of::<*const u8>(), align_of::<*const u8>());
+    if let Some(open) = c_type.find('[') {
+        let count: usize = c_type[open + 1..c_type.len() - 1].parse().expect("an array extent");
+        let (size, align) = c_layout(&c_type[..open]);
+        return (size * count, align);
+    }
     if c_type.contains('*') || c_type.ends_with("_callback") {
         return pointer;
     }
     match c_type {
         "size_t" => (size_of::<usize>(), align_of::<usize>()),
         "uint32_t" | "int32_t" | "float" => (4, 4),
+        "uint64_t" | "int64_t" => (size_of::<u64>(), align_of::<u64>()),
         "bool" => (1, 1),
         // Every bitnet_*_type is a C enum: an int.
         t if t.starts_with("bitnet_") && t.ends_with("_type") => {
@@ -256,6 +267,18 @@ fn parameter_struct_fields_match_the_header_in_order_and_offset() {
         (
             "bitnet_sampler_chain_params",
             rust_offsets!(bitnet_sampler_chain_params { struct_size, no_perf }),
+        ),
+        (
+            "bitnet_tensor_info",
+            rust_offsets!(bitnet_tensor_info {
+                struct_size,
+                name,
+                type_name,
+                n_dims,
+                dims,
+                data_offset,
+                n_bytes
+            }),
         ),
     ];
     for (name, rust) in cases {

@@ -1,4 +1,5 @@
 // bitnet inspect [--json] [--vocab-only] MODEL: metadata and tensor table of a GGUF model.
+// Written against bitnet.h alone, like any program that embeds the library.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -7,13 +8,32 @@
 #include "bitnet.h"
 #include "command.h"
 #include "json_writer.h"
-#include "model/model.h"
 
 namespace {
 
-std::string shape_json(const bitnet::gguf::TensorInfo &tensor) {
+// Arrays show their first elements only: an 8-element preview keeps a 128k-entry vocabulary on one line.
+constexpr int64_t kArrayElementsShown = 8;
+
+std::string metadata_value(const bitnet_model *model, int64_t index) {
+    int64_t length = bitnet_model_meta_value_by_index(model, index, kArrayElementsShown, nullptr, 0);
+    if (length < 0) return "";
+    std::string text(static_cast<size_t>(length) + 1, '\0');
+    bitnet_model_meta_value_by_index(model, index, kArrayElementsShown, text.data(), text.size());
+    text.resize(static_cast<size_t>(length));
+    return text;
+}
+
+bitnet_tensor_info tensor_info(const bitnet_model *model, int64_t index) {
+    bitnet_tensor_info info;
+    std::memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    bitnet_model_tensor_info(model, index, &info);  // index < bitnet_model_n_tensors(): cannot fail
+    return info;
+}
+
+std::string shape_json(const bitnet_tensor_info &tensor) {
     std::string out = "[";
-    for (uint32_t i = 0; i < tensor.n_dims; ++i) out += (i ? ", " : "") + std::to_string(tensor.dims[i]);
+    for (int32_t i = 0; i < tensor.n_dims; ++i) out += (i ? ", " : "") + std::to_string(tensor.dims[i]);
     return out + "]";
 }
 
@@ -31,19 +51,18 @@ void print_json(const bitnet_model *model, double load_ms) {
                 bitnet_model_n_head(model), bitnet_model_n_head_kv(model), bitnet_model_n_ff(model),
                 bitnet_model_n_ctx_train(model), bitnet_model_rope_freq_base(model), load_ms);
     std::printf("  \"metadata\": {");
-    const auto &metadata = model->file.metadata();
-    for (size_t i = 0; i < metadata.size(); ++i) {
-        std::string value = model->file.render(metadata[i].value, 8);
-        std::printf("%s\n    %s: %s", i ? "," : "", json_string(metadata[i].key).c_str(), json_string(value).c_str());
+    const int64_t n_keys = bitnet_model_meta_count(model);
+    for (int64_t i = 0; i < n_keys; ++i) {
+        std::printf("%s\n    %s: %s", i ? "," : "", json_string(bitnet_model_meta_key(model, i)).c_str(),
+                    json_string(metadata_value(model, i)).c_str());
     }
     std::printf("\n  },\n  \"tensors\": [");
-    const auto &tensors = model->file.tensors();
-    for (size_t i = 0; i < tensors.size(); ++i) {
-        const auto &t = tensors[i];
+    const int64_t n_tensors = bitnet_model_n_tensors(model);
+    for (int64_t i = 0; i < n_tensors; ++i) {
+        const bitnet_tensor_info t = tensor_info(model, i);
         std::printf("%s\n    {\"name\": %s, \"type\": \"%s\", \"shape\": %s, \"offset\": %llu, \"bytes\": %llu}",
-                    i ? "," : "", json_string(t.name).c_str(), bitnet::tensor_type_name(t.type), shape_json(t).c_str(),
-                    static_cast<unsigned long long>(model->file.data_offset() + t.offset),
-                    static_cast<unsigned long long>(t.n_bytes));
+                    i ? "," : "", json_string(t.name).c_str(), t.type_name, shape_json(t).c_str(),
+                    static_cast<unsigned long long>(t.data_offset), static_cast<unsigned long long>(t.n_bytes));
     }
     std::printf("\n  ]\n}\n");
 }
@@ -58,14 +77,17 @@ void print_text(const bitnet_model *model, double load_ms) {
                 bitnet_model_n_layer(model), bitnet_model_n_embd(model), bitnet_model_n_head(model),
                 bitnet_model_n_head_kv(model), bitnet_model_n_ff(model), bitnet_model_n_vocab(model),
                 bitnet_model_n_ctx_train(model), bitnet_model_rope_freq_base(model));
-    std::printf("load time: %.3f ms\n\nmetadata (%zu keys):\n", load_ms, model->file.metadata().size());
-    for (const auto &entry : model->file.metadata()) {
-        std::printf("  %-45s %s\n", entry.key.c_str(), model->file.render(entry.value, 8).c_str());
+    const int64_t n_keys = bitnet_model_meta_count(model);
+    std::printf("load time: %.3f ms\n\nmetadata (%lld keys):\n", load_ms, static_cast<long long>(n_keys));
+    for (int64_t i = 0; i < n_keys; ++i) {
+        std::printf("  %-45s %s\n", bitnet_model_meta_key(model, i), metadata_value(model, i).c_str());
     }
-    std::printf("\ntensors (%zu):\n", model->file.tensors().size());
-    for (const auto &t : model->file.tensors()) {
-        std::printf("  %-36s %-6s %-16s %12llu bytes\n", t.name.c_str(), bitnet::tensor_type_name(t.type),
-                    shape_json(t).c_str(), static_cast<unsigned long long>(t.n_bytes));
+    const int64_t n_tensors = bitnet_model_n_tensors(model);
+    std::printf("\ntensors (%lld):\n", static_cast<long long>(n_tensors));
+    for (int64_t i = 0; i < n_tensors; ++i) {
+        const bitnet_tensor_info t = tensor_info(model, i);
+        std::printf("  %-36s %-6s %-16s %12llu bytes\n", t.name, t.type_name, shape_json(t).c_str(),
+                    static_cast<unsigned long long>(t.n_bytes));
     }
 }
 

@@ -1,4 +1,4 @@
-// bitnet synth: write a random-weight model of a real shape (see lib/synth/synth.h).
+// bitnet synth: write a random-weight model of a real shape (see tools/synth/synth.h).
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
