@@ -14,7 +14,17 @@
  *   pointer, which is set to NULL on failure. Passing NULL parameters means "defaults".
  * - Parameter structs start with `struct_size`; fill them with the matching *_default_params()
  *   function and then change the fields you need. New fields are only ever added at the end, so
- *   a program compiled against an older header keeps working with a newer library.
+ *   a program compiled against an older header keeps working with a newer library. Every
+ *   parameter struct is read by the same rules:
+ *     - the library reads the first `struct_size` bytes and nothing after them; each field that
+ *       lies beyond them (one added after the caller's header) takes its documented default;
+ *     - a `struct_size` smaller than sizeof(size_t) (the struct_size member itself) fails with
+ *       BITNET_ERR_INVALID_ARGUMENT;
+ *     - a `struct_size` larger than the library's own struct (a program built against a newer
+ *       header, possibly setting fields this library would ignore) also fails with
+ *       BITNET_ERR_INVALID_ARGUMENT rather than silently dropping those fields: fill the struct
+ *       with *_default_params() of the library the program runs with, which sets struct_size
+ *       to that library's size.
  * - Every *_free(NULL) is a no-op.
  * - No function aborts, asserts or lets a C++ exception escape. An unexpected internal failure
  *   returns BITNET_ERR_INTERNAL and is logged with a backtrace.
