@@ -22,3 +22,6 @@ add_test(NAME cli_generation COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/tes
 set_tests_properties(cli_generation PROPERTIES TIMEOUT 300)
 add_test(NAME cli_chat_context COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_chat_context.sh $<TARGET_FILE:bitnet_cli>)
 set_tests_properties(cli_chat_context PROPERTIES TIMEOUT 300)
+# Every "formats.md §x" the sources cite must be a section of docs/formats.md.
+add_test(NAME formats_citations
+  COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_formats_citations.sh ${CMAKE_SOURCE_DIR})
