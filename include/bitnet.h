@@ -86,8 +86,9 @@ BITNET_API const char *bitnet_version(void);
 /* The library's BITNET_VERSION_NUMBER (MAJOR * 10000 + MINOR * 100 + PATCH), for a numeric check
  * that the library a program runs with is the one its header describes:
  *     assert(bitnet_version_number() == BITNET_VERSION_NUMBER);
- * or, to accept any newer library of the same major version:
- *     bitnet_version_number() / 10000 == BITNET_VERSION_MAJOR && bitnet_version_number() >= BITNET_VERSION_NUMBER */
+ * or, to accept any newer library of the same major version (same SONAME):
+ *     bitnet_version_number() / 10000 == BITNET_VERSION_MAJOR &&
+ *     bitnet_version_number() >= BITNET_VERSION_NUMBER */
 BITNET_API int bitnet_version_number(void);
 
 /* A one-line description of how the library was built: compiler, the CPU kernel variants it
