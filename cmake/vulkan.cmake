@@ -26,8 +26,9 @@ if(NOT bitnet_vulkan_mode STREQUAL "OFF")
   find_program(GLSLANG_VALIDATOR glslangValidator)
   file(GLOB BITNET_VULKAN_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lib/backend/vulkan/*.cpp)
   file(GLOB BITNET_SHADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.comp)
-  # Code the shaders #include (shaders/*.glsl): every shader is rebuilt when one changes.
-  file(GLOB BITNET_SHADER_INCLUDES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.glsl)
+  # Code the shaders #include (shaders/*.glsl, and shaders/*.h shared with the C++ backend): every
+  # shader is rebuilt when one changes.
+  file(GLOB BITNET_SHADER_INCLUDES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.glsl ${CMAKE_SOURCE_DIR}/shaders/*.h)
   set(bitnet_vulkan_missing "")
   if(NOT VULKAN_HEADER_DIR)
     list(APPEND bitnet_vulkan_missing "the Vulkan headers (vulkan/vulkan.h)")

@@ -14,7 +14,17 @@
  *   pointer, which is set to NULL on failure. Passing NULL parameters means "defaults".
  * - Parameter structs start with `struct_size`; fill them with the matching *_default_params()
  *   function and then change the fields you need. New fields are only ever added at the end, so
- *   a program compiled against an older header keeps working with a newer library.
+ *   a program compiled against an older header keeps working with a newer library. Every
+ *   parameter struct is read by the same rules:
+ *     - the library reads the first `struct_size` bytes and nothing after them; each field that
+ *       lies beyond them (one added after the caller's header) takes its documented default;
+ *     - a `struct_size` smaller than sizeof(size_t) (the struct_size member itself) fails with
+ *       BITNET_ERR_INVALID_ARGUMENT;
+ *     - a `struct_size` larger than the library's own struct (a program built against a newer
+ *       header, possibly setting fields this library would ignore) also fails with
+ *       BITNET_ERR_INVALID_ARGUMENT rather than silently dropping those fields: fill the struct
+ *       with *_default_params() of the library the program runs with, which sets struct_size
+ *       to that library's size.
  * - Every *_free(NULL) is a no-op.
  * - No function aborts, asserts or lets a C++ exception escape. An unexpected internal failure
  *   returns BITNET_ERR_INTERNAL and is logged with a backtrace.
@@ -31,9 +41,10 @@
  *
  * Stable and experimental API
  * ---------------------------
- * Everything outside the BITNET_EXPERIMENTAL block below is stable within a major version.
- * Declarations inside it are only visible when BITNET_EXPERIMENTAL is defined before including
- * this header, and may change in any release.
+ * Everything outside the BITNET_EXPERIMENTAL section at the end of this header is stable within
+ * a major version (the SONAME is libbitnet.so.MAJOR). Declarations inside it are only visible
+ * when BITNET_EXPERIMENTAL is defined before including this header, and may change in any
+ * release.
  */
 #ifndef BITNET_H
 #define BITNET_H
@@ -71,6 +82,14 @@ extern "C" {
 /* The library's version as "MAJOR.MINOR.PATCH". Compare with the macros above to detect a
  * header/library mismatch. */
 BITNET_API const char *bitnet_version(void);
+
+/* The library's BITNET_VERSION_NUMBER (MAJOR * 10000 + MINOR * 100 + PATCH), for a numeric check
+ * that the library a program runs with is the one its header describes:
+ *     assert(bitnet_version_number() == BITNET_VERSION_NUMBER);
+ * or, to accept any newer library of the same major version (same SONAME):
+ *     bitnet_version_number() / 10000 == BITNET_VERSION_MAJOR &&
+ *     bitnet_version_number() >= BITNET_VERSION_NUMBER */
+BITNET_API int bitnet_version_number(void);
 
 /* A one-line description of how the library was built: compiler, the CPU kernel variants it
  * carries and the one selected on this machine, and the backends compiled in. */
@@ -594,16 +613,7 @@ BITNET_API const char *bitnet_sampler_name(const bitnet_sampler *sampler);
  * nested chains included); BITNET_DEFAULT_SEED when there is none. */
 BITNET_API uint32_t bitnet_sampler_get_seed(const bitnet_sampler *sampler);
 
-/* Time spent in bitnet_sampler_sample()/bitnet_sampler_sample_logits() on a chain and the
- * number of samples, since it was made or bitnet_sampler_perf_reset(); zeros for a chain made
- * with no_perf, for a sampler that is not a chain, and for NULL. */
-typedef struct bitnet_sampler_perf_data {
-    double t_sample_ms;
-    int32_t n_sample;
-} bitnet_sampler_perf_data;
-
-BITNET_API bitnet_sampler_perf_data bitnet_sampler_perf(const bitnet_sampler *chain);
-BITNET_API void bitnet_sampler_perf_reset(bitnet_sampler *chain);
+/* (A chain's sampling time, bitnet_sampler_perf(), is in the experimental section at the end.) */
 
 /* Free a sampler; a chain frees its members. NULL is a no-op. A member that belongs to a chain
  * is not freed (the chain owns it): the call is ignored and an error is logged. */
@@ -732,6 +742,35 @@ typedef struct bitnet_chat_message {
 BITNET_API int32_t bitnet_chat_apply_template(const bitnet_model *model, const char *template_name,
                                               const bitnet_chat_message *messages, size_t n_messages,
                                               bool add_assistant_prompt, char *buf, int32_t capacity);
+
+/* ---------------------------------------------------------------------------------------------
+ * Experimental API
+ *
+ * Declared only when the program defines BITNET_EXPERIMENTAL before including this header. These
+ * declarations are NOT covered by the stability promise of the rest of the header or by the
+ * library's SONAME: any release, a patch release included, may change or remove them, and a
+ * program that uses them must be built against the exact version of the library it runs with
+ * (check bitnet_version_number() == BITNET_VERSION_NUMBER).
+ *
+ * What lives here and why:
+ * - bitnet_sampler_perf(): its result is a struct returned by value without a struct_size, so no
+ *   field can ever be added to it compatibly, and what a chain should measure (time per member,
+ *   tokens per second) is not settled.
+ * ------------------------------------------------------------------------------------------- */
+#ifdef BITNET_EXPERIMENTAL
+
+/* Time spent in bitnet_sampler_sample()/bitnet_sampler_sample_logits() on a chain and the
+ * number of samples, since it was made or bitnet_sampler_perf_reset(); zeros for a chain made
+ * with no_perf, for a sampler that is not a chain, and for NULL. */
+typedef struct bitnet_sampler_perf_data {
+    double t_sample_ms;
+    int32_t n_sample;
+} bitnet_sampler_perf_data;
+
+BITNET_API bitnet_sampler_perf_data bitnet_sampler_perf(const bitnet_sampler *chain);
+BITNET_API void bitnet_sampler_perf_reset(bitnet_sampler *chain);
+
+#endif /* BITNET_EXPERIMENTAL */
 
 #ifdef __cplusplus
 }

@@ -4,11 +4,8 @@
 layout(local_size_x = 256) in;
 #include "common.glsl"
 
-layout(push_constant) uniform Params {
-    uint into_word;
-    uint from_word;
-    uint n;
-} p;
+#define WANT_ADD_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 
 void main() {
     const uint i = flat_index(256u);

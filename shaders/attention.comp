@@ -10,24 +10,8 @@ layout(local_size_x = 128) in;
 layout(set = 1, binding = 0) readonly buffer CacheFloats { float cache_f[]; };
 layout(set = 1, binding = 0) readonly buffer CacheWords { uint cache_u[]; };
 
-layout(push_constant) uniform Params {
-    uint n_cells;          // cells to scan: 1 + the highest occupied one
-    uint head_dim;
-    uint group;            // query heads per KV head
-    uint n_embd_kv;
-    uint q_word;
-    uint q_stride;
-    uint out_word;
-    uint out_stride;
-    uint keys_base;        // element index of the keys of cell 0 in the layer's cache
-    uint values_base;
-    uint is_f16;
-    uint token_pos_word;   // per token: position, then (seq mask low, high) pairs
-    uint token_mask_word;
-    uint cell_pos_word;    // per cell: position (-1: empty), then (seq mask low, high) pairs
-    uint cell_mask_word;
-    float scale;           // 1 / sqrt(head_dim)
-} p;
+#define WANT_ATTENTION_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 
 const uint WG = 128u;
 const uint MAX_HEAD_DIM = 256u;

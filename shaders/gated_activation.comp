@@ -4,12 +4,8 @@
 layout(local_size_x = 256) in;
 #include "common.glsl"
 
-layout(push_constant) uniform Params {
-    uint gate_word;
-    uint up_word;
-    uint n;
-    uint relu_squared;
-} p;
+#define WANT_GATED_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 
 void main() {
     const uint i = flat_index(256u);

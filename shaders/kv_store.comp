@@ -9,17 +9,8 @@ layout(local_size_x = 64) in;
 layout(set = 1, binding = 0) buffer CacheFloats { float cache_f[]; };
 layout(set = 1, binding = 0) buffer CacheWords { uint cache_u[]; };
 
-layout(push_constant) uniform Params {
-    uint n_tokens;
-    uint n_embd_kv;
-    uint k_word;       // K activations of token 0
-    uint v_word;
-    uint stride;       // words between tokens' K (and V) rows
-    uint cells_word;   // KV cell of each token
-    uint keys_base;    // element index of the keys of cell 0 in the layer's cache
-    uint values_base;
-    uint is_f16;
-} p;
+#define WANT_KV_STORE_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 
 uint float_to_half(float value) {
     const uint bits = floatBitsToUint(value);

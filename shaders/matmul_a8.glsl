@@ -8,23 +8,11 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 128) in;
+#define WANT_MATMUL_A8_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 #include "common.glsl"
 #include "weights.glsl"
 #include "ternary.glsl"
-
-layout(push_constant) uniform Params {
-    uint weight_byte;   // row 0 of this dispatch in the weight page
-    uint row_bytes;
-    uint n_rows;
-    uint units;         // units per row
-    uint codes_word;
-    uint codes_stride;
-    uint scale_word;
-    uint out_word;      // out[token * out_stride + row], row 0 of this dispatch
-    uint out_stride;
-    uint n_tokens;
-    float weight_scale;
-} p;
 
 // Invocations per row: 32 on GPUs (a row's words read together), 8 on CPU devices, where fewer,
 // longer strides cost less (set at pipeline creation, vulkan_pipelines.cpp). At least TOKENS.

@@ -7,6 +7,8 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 128) in;
+#define WANT_MATMUL_FLOAT_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 #include "common.glsl"
 #include "weights.glsl"
 #include "ternary.glsl"
@@ -14,27 +16,6 @@ layout(local_size_x = 128) in;
 layout(set = 2, binding = 0) buffer Readback { float readback_f[]; };
 #endif
 
-#define TYPE_F32 0u
-#define TYPE_F16 1u
-#define TYPE_Q4_0 2u
-#define TYPE_Q8_0 8u
-#define TYPE_Q6_K 14u
-#define TYPE_BF16 30u
-
-layout(push_constant) uniform Params {
-    uint weight_byte;     // row 0 of this dispatch in the weight page
-    uint row_bytes;
-    uint n_rows;
-    uint units;           // units per row
-    uint x_word;          // input row of token 0 (LM_HEAD: of batch entry 0); rows 16-byte aligned
-    uint x_stride;
-    uint out_word;
-    uint out_stride;
-    uint n_tokens;
-    float element_scale;  // a per-tensor scale each decoded value is multiplied by (I2_S); else 1
-    float output_scale;   // the weight's scale otherwise (model.h ScaledDecode), after the dot product
-    uint gather_word;     // LM_HEAD: the batch entry of each output row
-} p;
 
 // The weight type (engine tensor type id) this pipeline decodes: a specialization constant, so
 // each pipeline holds only its own decoder.

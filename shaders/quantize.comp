@@ -6,15 +6,8 @@
 layout(local_size_x = 128) in;
 #include "common.glsl"
 
-layout(push_constant) uniform Params {
-    uint in_word;       // first activation of token 0
-    uint in_stride;     // words between tokens
-    uint cols;
-    uint padded_words;  // code words per token written (zeros past cols)
-    uint codes_word;
-    uint codes_stride;
-    uint scale_word;    // one float per token
-} p;
+#define WANT_QUANTIZE_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 
 shared float partial_max[128];
 

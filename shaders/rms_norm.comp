@@ -7,15 +7,8 @@ layout(local_size_x = 128) in;
 #include "common.glsl"
 layout(set = 1, binding = 0) readonly buffer Gamma { float gamma_f[]; };
 
-layout(push_constant) uniform Params {
-    uint in_word;
-    uint in_stride;
-    uint out_word;
-    uint out_stride;
-    uint n;
-    uint gamma_word;
-    float eps;
-} p;
+#define WANT_RMS_NORM_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 
 shared float partial[128];
 

@@ -6,16 +6,8 @@
 layout(local_size_x = 64) in;
 #include "common.glsl"
 
-layout(push_constant) uniform Params {
-    uint buffer_word;
-    uint stride;
-    uint n_heads;
-    uint head_dim;
-    uint half_rot;    // n_rot / 2 pairs per head
-    uint neox;
-    uint table_word;  // [token][pair] (cos, sin)
-    uint n_tokens;
-} p;
+#define WANT_ROPE_PARAMS
+#include "shader_interface.h"  // the push constants `p`
 
 void main() {
     const uint index = flat_index(64u);

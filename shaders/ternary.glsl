@@ -2,9 +2,7 @@
 // A unit yields up to five runs of four consecutive elements: their ternary values (-1, 0, +1;
 // a stray code 3 counts +2, as in the CPU kernels) and the index of the int8 activation word
 // (four elements) each run multiplies. `d` is the block scale (TQ) or 1 (I2_S).
-#define TYPE_I2S 36u
-#define TYPE_TQ2 35u
-#define TYPE_TQ1 34u
+// The type ids TYPE_I2S, TYPE_TQ2 and TYPE_TQ1 come from shader_interface.h.
 
 // Runs per unit: TQ1_0 units have five (the qh unit's fifth counts nothing), the others four.
 #define TERNARY_RUNS(type) ((type) == TYPE_TQ1 ? 5u : 4u)

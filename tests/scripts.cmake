@@ -30,3 +30,7 @@ add_test(NAME layout_engine_only COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/lay
 file(GLOB BITNET_EXAMPLE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/*.c)
 add_test(NAME layout_public_api_only COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/layout/test_public_api_only.sh
   ${CMAKE_C_COMPILER} ${CMAKE_CXX_COMPILER} ${CMAKE_SOURCE_DIR} ${BITNET_EXAMPLE_SOURCES} ${BITNET_CLI_PUBLIC_SOURCES})
+
+# Every "formats.md §x" the sources cite must be a section of docs/formats.md.
+add_test(NAME formats_citations
+  COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_formats_citations.sh ${CMAKE_SOURCE_DIR})

@@ -11,6 +11,8 @@ BITNET_API const char *bitnet_version(void) {
     return BITNET_VERSION_STRING;
 }
 
+BITNET_API int bitnet_version_number(void) { return BITNET_VERSION_NUMBER; }
+
 BITNET_API const char *bitnet_build_info(void) {
     static const std::string info = bitnet::describe_build();
     return info.c_str();

@@ -2,20 +2,18 @@
 #include <cstring>
 
 #include "api/guard.h"
+#include "api/params_reader.h"
 #include "bitnet.h"
 #include "runtime/batch.h"
 #include "runtime/context.h"
 
 namespace {
 
-bitnet::ContextConfig config_from(const bitnet_model *model, const bitnet_context_params *params, const char *function) {
+// The caller's parameters by the header's struct_size rules; the model is checked first.
+bitnet_context_params read_context_params(const bitnet_model *model, const bitnet_context_params *given,
+                                          const char *function) {
     bitnet::require_argument(model != nullptr, function, "model is NULL");
-    bitnet_context_params defaults = bitnet_context_default_params();
-    if (!params) params = &defaults;
-    bitnet::require_argument(params->struct_size >= offsetof(bitnet_context_params, device_index) + sizeof(int32_t),
-                             function,
-                             "params->struct_size is too small (fill params with bitnet_context_default_params())");
-    return bitnet::resolve_context_params(*model, *params);
+    return bitnet::read_params(given, bitnet_context_default_params(), function, "bitnet_context_default_params");
 }
 
 // Shared by bitnet_get_logits and bitnet_get_embeddings: the output row of entry i, or throws.
@@ -54,7 +52,10 @@ BITNET_API bitnet_context_params bitnet_context_default_params(void) {
 
 BITNET_API size_t bitnet_context_memory_required(const bitnet_model *model, const bitnet_context_params *params) {
     size_t bytes = 0;
-    bitnet::api_guard(__func__, [&, function = __func__] { bytes = bitnet::context_memory_required(*model, config_from(model, params, function)); });
+    bitnet::api_guard(__func__, [&, function = __func__] {
+        const bitnet_context_params read = read_context_params(model, params, function);
+        bytes = bitnet::context_memory_required(*model, bitnet::resolve_context_params(*model, read));
+    });
     return bytes;
 }
 
@@ -63,10 +64,9 @@ BITNET_API bitnet_status bitnet_context_new(const bitnet_model *model, const bit
     if (out_context) *out_context = nullptr;
     return bitnet::api_guard(__func__, [&, function = __func__] {
         bitnet::require_argument(out_context != nullptr, function, "out_context is NULL");
-        bitnet::ContextConfig config = config_from(model, params, function);
-        void *buffer = params ? params->buffer : nullptr;
-        size_t buffer_size = params ? params->buffer_size : 0;
-        *out_context = bitnet::create_context(*model, config, buffer, buffer_size).release();
+        const bitnet_context_params read = read_context_params(model, params, function);
+        const bitnet::ContextConfig config = bitnet::resolve_context_params(*model, read);
+        *out_context = bitnet::create_context(*model, config, read.buffer, read.buffer_size).release();
     });
 }
 

@@ -4,27 +4,23 @@
 #include <string>
 
 #include "api/guard.h"
+#include "api/params_reader.h"
 #include "bitnet.h"
 #include "model/model.h"
 
 namespace {
 
-bitnet::LoadOptions options_from(const bitnet_model_params *params, const char *function) {
-    bitnet_model_params defaults = bitnet_model_default_params();
-    if (!params) params = &defaults;
-    bitnet::require_argument(params->struct_size >= offsetof(bitnet_model_params, vocab_only) + sizeof(bool),
-                             function, "params->struct_size is too small (fill params with bitnet_model_default_params())");
-    bitnet::require_argument(params->head_type >= BITNET_HEAD_AS_STORED && params->head_type <= BITNET_HEAD_Q4_0,
+bitnet::LoadOptions options_from(const bitnet_model_params *given, const char *function) {
+    const bitnet_model_params params =
+        bitnet::read_params(given, bitnet_model_default_params(), function, "bitnet_model_default_params");
+    bitnet::require_argument(params.head_type >= BITNET_HEAD_AS_STORED && params.head_type <= BITNET_HEAD_Q4_0,
                              function, "params->head_type is not a bitnet_head_type value");
     bitnet::LoadOptions options;
-    options.progress_callback = params->progress_callback;
-    options.progress_user_data = params->progress_user_data;
-    options.head_type = params->head_type;
-    options.vocab_only = params->vocab_only;
-    // Fields added after vocab_only are read only when the caller's struct has them.
-    if (params->struct_size >= offsetof(bitnet_model_params, use_mmap) + sizeof(bool)) {
-        options.use_mmap = params->use_mmap;
-    }
+    options.progress_callback = params.progress_callback;
+    options.progress_user_data = params.progress_user_data;
+    options.head_type = params.head_type;
+    options.vocab_only = params.vocab_only;
+    options.use_mmap = params.use_mmap;
     return options;
 }
 

@@ -1,4 +1,7 @@
 // C API: sampler chains, their members, custom samplers and sampling.
+// This file also defines the experimental bitnet_sampler_perf() (see bitnet.h), so it asks for
+// the experimental declarations before anything includes the header.
+#define BITNET_EXPERIMENTAL
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -6,6 +9,7 @@
 #include <utility>
 
 #include "api/guard.h"
+#include "api/params_reader.h"
 #include "bitnet.h"
 #include "sampler/candidates.h"
 #include "sampler/chain.h"
@@ -62,11 +66,9 @@ BITNET_API bitnet_sampler_chain_params bitnet_sampler_chain_default_params(void)
 
 BITNET_API bitnet_status bitnet_sampler_chain_new(const bitnet_sampler_chain_params *params, bitnet_sampler **out_chain) {
     return construct(__func__, out_chain, [&, function = __func__] {
-        bitnet_sampler_chain_params defaults = bitnet_sampler_chain_default_params();
-        if (!params) params = &defaults;
-        require_argument(params->struct_size >= offsetof(bitnet_sampler_chain_params, no_perf) + sizeof(bool), function,
-                         "params->struct_size is too small (fill params with bitnet_sampler_chain_default_params())");
-        return std::make_unique<bitnet::sampling::SamplerChain>(!params->no_perf);
+        const bitnet_sampler_chain_params read = bitnet::read_params(params, bitnet_sampler_chain_default_params(),
+                                                                     function, "bitnet_sampler_chain_default_params");
+        return std::make_unique<bitnet::sampling::SamplerChain>(!read.no_perf);
     });
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/vulkan/vulkan_api.h"
+#include "shaders/shader_interface.h"
 #include "tensor/quantize.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -22,40 +23,16 @@ constexpr uint32_t kMatmulTokens = 8;         // tokens per workgroup of the mat
 constexpr int32_t kMaxHeadDim = 256;    // attention.comp's shared arrays
 constexpr uint64_t kRowPadding = 128;   // activation rows: whole I2_S blocks, whole float units
 
-// Push constants, laid out as the shaders declare them.
-struct QuantizeParams {
-    uint32_t in_word, in_stride, cols, padded_words, codes_word, codes_stride, scale_word;
-};
-struct MatmulA8Params {
-    uint32_t weight_byte, row_bytes, n_rows, units, codes_word, codes_stride, scale_word, out_word, out_stride, n_tokens;
-    float weight_scale;
-};
-struct MatmulFloatParams {
-    uint32_t weight_byte, row_bytes, n_rows, units, x_word, x_stride, out_word, out_stride, n_tokens;
-    float element_scale, output_scale;
-    uint32_t gather_word;
-};
-struct RmsNormParams {
-    uint32_t in_word, in_stride, out_word, out_stride, n, gamma_word;
-    float eps;
-};
-struct RopeParams {
-    uint32_t buffer_word, stride, n_heads, head_dim, half_rot, neox, table_word, n_tokens;
-};
-struct KvStoreParams {
-    uint32_t n_tokens, n_embd_kv, k_word, v_word, stride, cells_word, keys_base, values_base, is_f16;
-};
-struct AttentionParams {
-    uint32_t n_cells, head_dim, group, n_embd_kv, q_word, q_stride, out_word, out_stride, keys_base, values_base, is_f16,
-        token_pos_word, token_mask_word, cell_pos_word, cell_mask_word;
-    float scale;
-};
-struct GatedParams {
-    uint32_t gate_word, up_word, n, relu_squared;
-};
-struct AddParams {
-    uint32_t into_word, from_word, n;
-};
+// Push constants: the structs the shaders declare, from the header both compile.
+using shader::AddParams;
+using shader::AttentionParams;
+using shader::GatedParams;
+using shader::KvStoreParams;
+using shader::MatmulA8Params;
+using shader::MatmulFloatParams;
+using shader::QuantizeParams;
+using shader::RmsNormParams;
+using shader::RopeParams;
 
 // Units (words of codes, or runs of elements) per row, as the shaders count them.
 uint32_t units_per_row(TensorType type, uint64_t stored_cols) {

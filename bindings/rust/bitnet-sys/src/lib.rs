@@ -12,6 +12,8 @@ use std::os::raw::{c_char, c_int, c_void};
 pub const BITNET_VERSION_MAJOR: u32 = 0;
 pub const BITNET_VERSION_MINOR: u32 = 1;
 pub const BITNET_VERSION_PATCH: u32 = 0;
+pub const BITNET_VERSION_NUMBER: c_int =
+    (BITNET_VERSION_MAJOR * 10000 + BITNET_VERSION_MINOR * 100 + BITNET_VERSION_PATCH) as c_int;
 
 pub type bitnet_status = c_int;
 pub const BITNET_OK: bitnet_status = 0;
@@ -173,6 +175,7 @@ pub struct bitnet_sampler_callbacks {
     pub user_data: *mut c_void,
 }
 
+/// Experimental in bitnet.h (BITNET_EXPERIMENTAL): may change with any library release.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct bitnet_sampler_perf_data {
@@ -202,6 +205,7 @@ pub struct bitnet_chat_message {
 extern "C" {
     // Version
     pub fn bitnet_version() -> *const c_char;
+    pub fn bitnet_version_number() -> c_int;
     pub fn bitnet_build_info() -> *const c_char;
 
     // Status codes and errors
@@ -375,6 +379,7 @@ extern "C" {
     pub fn bitnet_sampler_reset(sampler: *mut bitnet_sampler);
     pub fn bitnet_sampler_name(sampler: *const bitnet_sampler) -> *const c_char;
     pub fn bitnet_sampler_get_seed(sampler: *const bitnet_sampler) -> u32;
+    // Experimental (BITNET_EXPERIMENTAL): not covered by the SONAME promise.
     pub fn bitnet_sampler_perf(chain: *const bitnet_sampler) -> bitnet_sampler_perf_data;
     pub fn bitnet_sampler_perf_reset(chain: *mut bitnet_sampler);
     pub fn bitnet_sampler_free(sampler: *mut bitnet_sampler);

@@ -313,3 +313,11 @@ fn header_and_library_versions_agree() {
     );
     assert_eq!(version.to_str().unwrap(), expected);
 }
+
+#[test]
+fn version_number_matches_the_binding() {
+    assert_eq!(
+        unsafe { bitnet_sys::bitnet_version_number() },
+        bitnet_sys::BITNET_VERSION_NUMBER
+    );
+}
