@@ -163,6 +163,15 @@ std::string type_text(const Value &value) {
             type_text(entry.value).c_str(), expected);
 }
 
+// "f32, f16, ...": the types of the type table, for messages.
+std::string supported_type_names() {
+    size_t count = 0;
+    const TensorTypeTraits *types = all_tensor_types(&count);
+    std::string names;
+    for (size_t i = 0; i < count; ++i) names += (i ? ", " : "") + std::string(types[i].name);
+    return names;
+}
+
 // Ids that ggml (upstream or the BitNet fork) defines for types this engine does not run,
 // excluding the collision range 36-39, which depends on the architecture (formats.md §1.5).
 const char *unsupported_type_name(uint32_t id) {
@@ -539,19 +548,12 @@ private:
         tensor.data = image_ + begin;
     }
 
-    // Map a file type id to an engine type. Ids 36-39 mean different things in the BitNet fork
-    // and upstream ggml; the architecture decides (formats.md §1.5).
+    // Map a file type id to an engine type: the type table's ids are ggml's, except that ids 36-39
+    // mean different things in the BitNet fork and upstream ggml; the architecture decides those
+    // (formats.md §1.5).
     TensorType resolve_type(const TensorInfo &tensor, uint64_t extent) const {
         const bool bitnet_arch = file_.architecture_.starts_with("bitnet");
         switch (tensor.raw_type) {
-            case 0: return TensorType::F32;
-            case 1: return TensorType::F16;
-            case 2: return TensorType::Q4_0;
-            case 8: return TensorType::Q8_0;
-            case 14: return TensorType::Q6_K;
-            case 30: return TensorType::BF16;
-            case 34: return TensorType::TQ1_0;
-            case 35: return TensorType::TQ2_0;
             case 36: return bitnet_arch ? TensorType::I2_S : resolve_foreign_36(tensor, extent);
             case 37:
                 if (bitnet_arch) {
@@ -567,6 +569,7 @@ private:
                 if (bitnet_arch) unsupported_lookup_table(tensor, "TL2");
                 unsupported(tensor, "MXFP4");
             default:
+                if (std::optional<TensorType> type = tensor_type_from_id(tensor.raw_type)) return *type;
                 if (const char *name = unsupported_type_name(tensor.raw_type)) unsupported(tensor, name);
                 fail_in(BITNET_ERR_INVALID_MODEL, tensor_subject(tensor), "unknown type id %u", tensor.raw_type);
         }
@@ -594,8 +597,8 @@ private:
 
     [[noreturn]] static void unsupported(const TensorInfo &tensor, const char *type_name) {
         fail_in(BITNET_ERR_UNSUPPORTED, tensor_subject(tensor),
-                "type %s (id %u) is not supported (supported: f32, f16, bf16, q4_0, q8_0, q6_k, tq1_0, tq2_0, i2_s)",
-                type_name, tensor.raw_type);
+                "type %s (id %u) is not supported (supported: %s)", type_name, tensor.raw_type,
+                supported_type_names().c_str());
     }
 
     [[noreturn]] static void unsupported_lookup_table(const TensorInfo &tensor, const char *type_name) {

@@ -46,6 +46,13 @@ std::optional<TensorType> tensor_type_from_name(std::string_view name) {
     return std::nullopt;
 }
 
+std::optional<TensorType> tensor_type_from_id(uint32_t id) {
+    for (const TensorTypeTraits &row : kTypes) {
+        if (static_cast<uint32_t>(row.type) == id) return row.type;
+    }
+    return std::nullopt;
+}
+
 const TensorTypeTraits *all_tensor_types(size_t *count) {
     *count = sizeof kTypes / sizeof kTypes[0];
     return kTypes;

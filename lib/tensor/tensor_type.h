@@ -65,6 +65,9 @@ struct TensorTypeTraits {
 const TensorTypeTraits &tensor_type_traits(TensorType type);
 const char *tensor_type_name(TensorType type);
 std::optional<TensorType> tensor_type_from_name(std::string_view name);  // "f16", "i2_s", ...
+// The type whose id (TensorType's value, ggml's id) is `id`, if the table has one. Ids 36-39 are
+// ambiguous in files (formats.md §1.5): the GGUF reader resolves those before asking.
+std::optional<TensorType> tensor_type_from_id(uint32_t id);
 // Every type the engine knows, in table order, for code that walks them all (tests, tools).
 const TensorTypeTraits *all_tensor_types(size_t *count);
 

@@ -39,9 +39,6 @@ uint32_t units_per_row(TensorType type, uint64_t stored_cols) {
     return static_cast<uint32_t>(tensor_shader_units(type, stored_cols));
 }
 
-// The ternary × int8 shader of each TernaryLayout, in the enum's order (tensor/tensor_type.h).
-constexpr Shader kTernaryShaders[kTernaryLayoutCount] = {Shader::MatmulI2S, Shader::MatmulTQ2, Shader::MatmulTQ1};
-
 }  // namespace
 
 VulkanBackend::VulkanBackend(const bitnet_model &model, const VulkanBackendConfig &config, KvCache &kv, Arena &arena)
@@ -343,7 +340,7 @@ void VulkanBackend::quantize_input(Act in) {
 void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
     quantize_input(in);
     const vk::DeviceTensor &tensor = weights_->find(weight);
-    const Shader shader = kTernaryShaders[static_cast<size_t>(tensor_type_traits(weight.type).ternary_layout)];
+    const Shader shader = vk::ternary_shader(tensor_type_traits(weight.type).ternary_layout);
     // Per-block scales are inside the blocks; everything else was folded into weight.scale at load.
     const float weight_scale = weight.scale;
     const uint32_t units = units_per_row(weight.type, weight.stored_cols);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "backend/vulkan/vulkan_device.h"
+#include "tensor/tensor_type.h"
 
 namespace bitnet::vk {
 
@@ -27,6 +28,12 @@ enum class Shader : int {
     Add,
     Count
 };
+
+// The ternary × int8 matmul shader of each ternary layout (tensor/tensor_type.h), the Vulkan
+// counterpart of KernelTable::gemm_ternary.
+inline constexpr Shader kTernaryShaders[kTernaryLayoutCount] = {Shader::MatmulI2S, Shader::MatmulTQ2,
+                                                                Shader::MatmulTQ1};
+inline Shader ternary_shader(TernaryLayout layout) { return kTernaryShaders[static_cast<size_t>(layout)]; }
 
 class Pipelines {
 public:
