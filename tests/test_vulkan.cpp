@@ -29,7 +29,7 @@
 #include "support/test_support.h"
 #include "synth/synth.h"
 #include "tensor/quantize.h"
-#include "util/build_info.h"
+#include "api/build_info.h"
 #include "util/half.h"
 #include "util/mapped_file.h"
 
