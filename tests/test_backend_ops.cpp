@@ -23,6 +23,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,6 +72,11 @@ struct OpCase {
     BackendKind backend;
     Shape shape;
 };
+
+// How gtest prints a case (instead of its bytes).
+void PrintTo(const OpCase &test_case, std::ostream *out) {
+    *out << (test_case.backend == BackendKind::Cpu ? "cpu " : "vulkan ") << test_case.shape.name;
+}
 
 std::string case_name(const testing::TestParamInfo<OpCase> &info) {
     return std::string(info.param.backend == BackendKind::Cpu ? "cpu_" : "vulkan_") + info.param.shape.name;

@@ -114,12 +114,19 @@ std::shared_ptr<DeviceWeights> DeviceWeights::acquire(const std::shared_ptr<Devi
     }
     std::shared_ptr<DeviceWeights> weights(new DeviceWeights());
     weights->device_ = device;
+    weights->model_name_ = model.name;
     weights->upload(model);
     on_device.push_back(weights);
     return weights;
 }
 
-DeviceWeights::~DeviceWeights() = default;
+// Logged so that tests can check that weights are freed with their model (no leak across loads).
+DeviceWeights::~DeviceWeights() {
+    if (device_) {
+        LOG_DEBUG("vulkan: freed the weights of '%s' on device %d (%.1f MiB)", model_name_.c_str(), device_->index(),
+                  bytes_ / 1048576.0);
+    }
+}
 
 void DeviceWeights::upload(const bitnet_model &model) {
     Device &device = *device_;

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -59,6 +60,7 @@ private:
     void upload(const bitnet_model &model);
 
     std::shared_ptr<Device> device_;
+    std::string model_name_;  // for the log
     std::vector<Buffer> pages_;
     DescriptorSets sets_;
     std::unordered_map<const uint8_t *, DeviceTensor> tensors_;  // by the weight's data pointer
