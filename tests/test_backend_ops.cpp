@@ -589,6 +589,8 @@ TEST_P(BackendOps, ProjectMatchesDefinitionForEveryWeightType) {
                 fixture.model.weight(type, n_ff, n_embd, weight_values(type, n_ff, n_embd, random))));
             down_weights.push_back(fixture.model.place_projection(
                 fixture.model.weight(type, n_embd, n_ff, weight_values(type, n_embd, n_ff, random))));
+            // The optional "<name>.scale" tensor of the bitnet architecture multiplies the output.
+            down_weights.back().output_scale = 1.25f;
         }
         RunSettings settings;
         settings.quantize_activations = quantize_activations;
@@ -644,58 +646,63 @@ TEST_P(BackendOps, ProjectMatchesDefinitionForEveryWeightType) {
 }
 
 // rope() of Q (n_head heads) and K (n_head_kv heads), NEOX and adjacent pairs, at small and large
-// positions.
+// positions, rotating whole heads or only their first half (rope.dimension_count < head_dim).
 TEST_P(BackendOps, RopeMatchesDefinition) {
     REQUIRE_BACKEND(backend());
+    const int32_t head_dim = shape().n_embd / shape().n_head;
     for (bool neox : {true, false}) {
         for (int32_t first_position : {0, 5000}) {
-            Fixture fixture(shape(), n_vocab(), shape().n_tokens, 31);
-            fixture.model.hparams().rope_neox = neox;
-            const int64_t n_embd = shape().n_embd, n_embd_kv = shape().n_embd_kv();
-            const Weight to_q = fixture.model.place_projection(
-                fixture.model.weight(TensorType::F32, n_embd, n_embd, selection(n_embd, n_embd, 0)));
-            const Weight to_k = fixture.model.place_projection(fixture.model.weight(
-                TensorType::F32, n_embd_kv, n_embd, selection(n_embd_kv, n_embd, n_embd - n_embd_kv)));
-            OpRunner runner(fixture.model.model(), backend(), shape().n_tokens, {});
-            const std::vector<int32_t> tokens = iota(0, shape().n_tokens);
-            std::vector<int32_t> positions;
-            for (int32_t t = 0; t < shape().n_tokens; ++t) positions.push_back(first_position + 3 * t);
-            const auto &embedding = fixture.model.model().weights.token_embd;
-            const Rows actual_q = runner.run(
-                tokens, positions, 0,
-                [&](bitnet::Ops &ops) {
-                    ops.embed(embedding);
-                    ops.project(to_q, Act::Residual, Act::Q);
-                    ops.rope(Act::Q, shape().n_head);
-                },
-                fixture.reader_embd, Act::Q, n_embd);
-            const Rows actual_k = runner.run(
-                tokens, positions, 0,
-                [&](bitnet::Ops &ops) {
-                    ops.embed(embedding);
-                    ops.project(to_k, Act::Residual, Act::K);
-                    ops.rope(Act::K, shape().n_head_kv);
-                },
-                fixture.reader_kv, Act::K, n_embd_kv);
-            bitnet_reference::HyperParameters reference_hp;
-            reference_hp.head_dim = n_embd / shape().n_head;
-            reference_hp.n_rot = reference_hp.head_dim;
-            reference_hp.rope_base = 10000.0;
-            reference_hp.rope_style = neox ? bitnet_reference::RopeStyle::Neox : bitnet_reference::RopeStyle::Adjacent;
-            Rows expected_q = as_rows(fixture.inputs, shape().n_tokens, n_embd), expected_k;
-            for (int32_t t = 0; t < shape().n_tokens; ++t) {
-                std::vector<double> &q = expected_q[static_cast<size_t>(t)];
-                expected_k.emplace_back(q.end() - n_embd_kv, q.end());
-                bitnet_reference::apply_rope(q, shape().n_head, reference_hp, positions[static_cast<size_t>(t)]);
-                bitnet_reference::apply_rope(expected_k.back(), shape().n_head_kv, reference_hp,
-                                             positions[static_cast<size_t>(t)]);
+            for (int32_t n_rot : {head_dim, head_dim / 2}) {
+                Fixture fixture(shape(), n_vocab(), shape().n_tokens, 31);
+                fixture.model.hparams().rope_neox = neox;
+                fixture.model.hparams().n_rot = n_rot;
+                const int64_t n_embd = shape().n_embd, n_embd_kv = shape().n_embd_kv();
+                const Weight to_q = fixture.model.place_projection(
+                    fixture.model.weight(TensorType::F32, n_embd, n_embd, selection(n_embd, n_embd, 0)));
+                const Weight to_k = fixture.model.place_projection(fixture.model.weight(
+                    TensorType::F32, n_embd_kv, n_embd, selection(n_embd_kv, n_embd, n_embd - n_embd_kv)));
+                OpRunner runner(fixture.model.model(), backend(), shape().n_tokens, {});
+                const std::vector<int32_t> tokens = iota(0, shape().n_tokens);
+                std::vector<int32_t> positions;
+                for (int32_t t = 0; t < shape().n_tokens; ++t) positions.push_back(first_position + 3 * t);
+                const auto &embedding = fixture.model.model().weights.token_embd;
+                const Rows actual_q = runner.run(
+                    tokens, positions, 0,
+                    [&](bitnet::Ops &ops) {
+                        ops.embed(embedding);
+                        ops.project(to_q, Act::Residual, Act::Q);
+                        ops.rope(Act::Q, shape().n_head);
+                    },
+                    fixture.reader_embd, Act::Q, n_embd);
+                const Rows actual_k = runner.run(
+                    tokens, positions, 0,
+                    [&](bitnet::Ops &ops) {
+                        ops.embed(embedding);
+                        ops.project(to_k, Act::Residual, Act::K);
+                        ops.rope(Act::K, shape().n_head_kv);
+                    },
+                    fixture.reader_kv, Act::K, n_embd_kv);
+                bitnet_reference::HyperParameters reference_hp;
+                reference_hp.head_dim = n_embd / shape().n_head;
+                reference_hp.n_rot = n_rot;
+                reference_hp.rope_base = 10000.0;
+                reference_hp.rope_style =
+                    neox ? bitnet_reference::RopeStyle::Neox : bitnet_reference::RopeStyle::Adjacent;
+                Rows expected_q = as_rows(fixture.inputs, shape().n_tokens, n_embd), expected_k;
+                for (int32_t t = 0; t < shape().n_tokens; ++t) {
+                    std::vector<double> &q = expected_q[static_cast<size_t>(t)];
+                    expected_k.emplace_back(q.end() - n_embd_kv, q.end());
+                    bitnet_reference::apply_rope(q, shape().n_head, reference_hp, positions[static_cast<size_t>(t)]);
+                    bitnet_reference::apply_rope(expected_k.back(), shape().n_head_kv, reference_hp,
+                                                 positions[static_cast<size_t>(t)]);
+                }
+                // Two products and a sum per value, with cos and sin rounded to float: a few 1e-8 of the
+                // scale (the angle itself is computed in double at every position).
+                const std::string what = std::string("rope ") + (neox ? "neox" : "adjacent") + " from position " +
+                                         std::to_string(first_position) + ", n_rot " + std::to_string(n_rot);
+                EXPECT_CLOSE(actual_q, expected_q, 1e-6, label(what + ", Q"));
+                EXPECT_CLOSE(actual_k, expected_k, 1e-6, label(what + ", K"));
             }
-            // Two products and a sum per value, with cos and sin rounded to float: a few 1e-8 of the
-            // scale (the angle itself is computed in double at every position).
-            const std::string what = std::string("rope ") + (neox ? "neox" : "adjacent") + " from position " +
-                                     std::to_string(first_position);
-            EXPECT_CLOSE(actual_q, expected_q, 1e-6, label(what + ", Q"));
-            EXPECT_CLOSE(actual_k, expected_k, 1e-6, label(what + ", K"));
         }
     }
 }
