@@ -90,11 +90,13 @@ std::vector<OpCase> all_cases() {
     return cases;
 }
 
-// Why the Vulkan backend cannot run here, or "" when it can.
+void keep_vulkan_device_open();
+
+// Why the Vulkan backend cannot run here, or "" when it can: opening the device answers it.
 std::string vulkan_unavailable_reason() {
     if (!bitnet::built_with_vulkan()) return "this build has no Vulkan backend (BITNET_VULKAN=OFF)";
     try {
-        bitnet::resolve_backend(BITNET_BACKEND_VULKAN, 0);
+        keep_vulkan_device_open();
     } catch (const bitnet::Error &error) {
         return error.what();
     }
@@ -308,6 +310,38 @@ private:
     std::vector<int32_t> view_pos_;
     std::vector<uint64_t> view_seq_mask_;
 };
+
+struct OpenVulkanDevice {
+    TestModel model{kShapes[0], kShapes[0].n_embd};
+    std::unique_ptr<OpRunner> runner;
+};
+
+}  // namespace
+
+// One Vulkan backend kept for the whole program, never freed and reachable from this global (so
+// LeakSanitizer sees it held): the device stays open between tests as in an application. Opening
+// it again for every test would recompile every shader, and each time the Vulkan loader unloads
+// lavapipe, the driver leaks a little. Opened before anything else looks for devices, so that the
+// driver is loaded once and stays loaded.
+void *bitnet_test_open_vulkan_device = nullptr;
+
+// Lavapipe's own allocations that it never frees (in the driver and in LLVM, which it JITs with)
+// are not this program's leaks.
+extern "C" __attribute__((used, visibility("default"))) const char *__lsan_default_suppressions() {
+    return "leak:libvulkan_lvp.so\nleak:libLLVM\n";
+}
+
+namespace {
+
+void keep_vulkan_device_open() {
+    if (bitnet_test_open_vulkan_device) return;  // only ever called from the main thread
+    auto device = std::make_unique<OpenVulkanDevice>();
+    const uint64_t n_embd = static_cast<uint64_t>(kShapes[0].n_embd);
+    device->model.set_lm_head(device->model.place_projection(device->model.weight(
+        TensorType::F32, n_embd, n_embd, std::vector<float>(static_cast<size_t>(n_embd * n_embd), 0.0f))));
+    device->runner = std::make_unique<OpRunner>(device->model.model(), BackendKind::Vulkan, 1, RunSettings{});
+    bitnet_test_open_vulkan_device = device.release();
+}
 
 std::vector<int32_t> iota(int32_t first, int32_t count) {
     std::vector<int32_t> values(static_cast<size_t>(count));
