@@ -29,7 +29,7 @@
 #include "support/test_support.h"
 #include "synth/synth.h"
 #include "tensor/quantize.h"
-#include "util/build_info.h"
+#include "api/build_info.h"
 #include "util/half.h"
 #include "util/mapped_file.h"
 
@@ -662,6 +662,51 @@ TEST(VulkanSharing, WeightsAreUploadedOncePerModelAndDevice) {
     ASSERT_TRUE(third);
     use_once(third.get(), 9);
     EXPECT_EQ(uploads.count(), 3) << "a new model uploads its own weights";
+}
+
+// Counts the library's "uploaded the weights" (INFO) and "freed the weights" (DEBUG) lines.
+class WeightLifetimeCounter {
+public:
+    WeightLifetimeCounter() { bitnet_set_log_callback(&WeightLifetimeCounter::log, BITNET_LOG_DEBUG, this); }
+    ~WeightLifetimeCounter() { bitnet_set_log_callback(nullptr, BITNET_LOG_ERROR, nullptr); }
+    int uploads() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return uploads_;
+    }
+    int frees() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return frees_;
+    }
+
+private:
+    static void log(bitnet_log_level, const char *message, void *user_data) {
+        auto *self = static_cast<WeightLifetimeCounter *>(user_data);
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        if (std::strstr(message, "vulkan: uploaded the weights of")) ++self->uploads_;
+        if (std::strstr(message, "vulkan: freed the weights of")) ++self->frees_;
+    }
+    std::mutex mutex_;
+    int uploads_ = 0;
+    int frees_ = 0;
+};
+
+// The registry of uploaded weights lives on the Vulkan side, keyed by each model's load_id: a model
+// loaded and freed again and again (often at the very address of the previous one) uploads its
+// own weights each time, and freeing it frees them, so nothing piles up on the device.
+TEST(VulkanSharing, WeightsAreFreedWithTheirModelAcrossLoadFreeLoops) {
+    REQUIRE_VULKAN();
+    const std::string path = bitnet_test::synthetic_model("tiny", "tq2_0");
+    WeightLifetimeCounter counter;
+    for (int i = 0; i < 4; ++i) {
+        auto model = bitnet_test::load_model(path);
+        ASSERT_TRUE(model);
+        use_once(model.get(), i);
+        use_once(model.get(), i + 1);
+        EXPECT_EQ(counter.uploads(), i + 1) << "one upload per loaded model";
+        EXPECT_EQ(counter.frees(), i) << "kept while the model lives, with no context alive";
+        model.reset();
+        EXPECT_EQ(counter.frees(), i + 1) << "freed with the model";
+    }
 }
 
 // Freeing a model frees its weights on the device (and the device, when nothing else holds it): a

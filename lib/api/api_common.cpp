@@ -3,7 +3,7 @@
 
 #include "api/guard.h"
 #include "bitnet.h"
-#include "util/build_info.h"
+#include "api/build_info.h"
 
 extern "C" {
 

@@ -8,6 +8,7 @@
 
 #include <xxhash.h>
 
+#include "model/model_lifetime.h"
 #include "model/model_weights.h"
 #include "tensor/quantize.h"
 #include "tokenizer/vocabulary.h"
@@ -137,6 +138,7 @@ bool report_progress(const LoadOptions &options, float progress) {
 
 std::unique_ptr<bitnet_model> load_model(MappedFile mapping, const LoadOptions &options) {
     auto model = std::make_unique<bitnet_model>();
+    model->load_id = next_model_load_id();
     model->mapping = std::move(mapping);
     model->file = gguf::File::parse(model->mapping.data(), model->mapping.size());
     const gguf::File &file = model->file;
@@ -168,4 +170,7 @@ std::unique_ptr<bitnet_model> load_model(MappedFile mapping, const LoadOptions &
 
 }  // namespace bitnet
 
-bitnet_model::~bitnet_model() = default;
+// First, while the weights still exist: caches made from them let go of them here.
+bitnet_model::~bitnet_model() {
+    if (load_id != 0) bitnet::notify_model_freed(load_id);
+}

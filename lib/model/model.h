@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -93,14 +92,6 @@ struct LoadOptions {
     bool use_mmap = true;
 };
 
-// What a backend keeps per model, such as the Vulkan backend's copies of the weights on each
-// device: made by the first context that needs it, shared by the later ones, freed with the model.
-// The model stays immutable for everything else; `mutex` serialises the backends that fill this.
-struct ModelBackendCache {
-    std::mutex mutex;
-    std::shared_ptr<void> vulkan;  // vk::ModelDeviceWeights (backend/vulkan/vulkan_weights.cpp)
-};
-
 }  // namespace bitnet
 
 struct bitnet_model {
@@ -116,8 +107,9 @@ struct bitnet_model {
     uint64_t owned_bytes = 0;
     uint64_t n_params = 0;
     uint64_t fingerprint = 0;  // xxh3-64 of the GGUF metadata and tensor table (state files)
-    // Declared last, so freed first, before the weights it was made from.
-    mutable bitnet::ModelBackendCache backend_cache;
+    // Unique in the process, never reused (model/model_lifetime.h): what caches kept outside the
+    // model, such as the Vulkan backend's uploaded weights, key on instead of the model's address.
+    uint64_t load_id = 0;
 
     ~bitnet_model();
 };

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "runtime/backend_factory.h"
+#include "backend/backend_registry.h"
 #include "runtime/forward.h"
 #include "util/error.h"
 #include "util/log.h"

@@ -1,37 +1,26 @@
 #include "backend/cpu/cpu_backend.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
+#include "runtime/activation_layout.h"
+#include "runtime/rope.h"
 #include "tensor/quantize.h"
 #include "util/error.h"
 #include "util/half.h"
 #include "util/parallel.h"
 
 namespace bitnet {
-namespace {
-
-int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
-
-// Widest row any projection reads, padded to the largest block (TQ: 256 elements).
-int64_t max_stored_cols(const HyperParams &hp) { return round_up(std::max(hp.n_embd, hp.n_ff), 256); }
-
-}  // namespace
 
 CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config, KvCache &kv, Arena &arena)
     : model_(model), config_(config), kv_(kv), kernels_(cpu_kernels()) {
     const HyperParams &hp = model.hparams;
     const int64_t n_batch = config.n_batch;
-    const int64_t n_embd_kv = static_cast<int64_t>(hp.head_dim) * hp.n_head_kv;
-    const int64_t widths[] = {hp.n_embd, hp.n_embd, hp.n_embd, n_embd_kv, n_embd_kv,
-                              hp.n_embd, hp.n_ff,   hp.n_ff,   hp.n_embd};
-    static_assert(sizeof(widths) / sizeof(widths[0]) == static_cast<size_t>(Act::Count));
     for (int i = 0; i < static_cast<int>(Act::Count); ++i) {
-        buffers_[i].width = widths[i];
-        buffers_[i].data = arena.allocate<float>(static_cast<size_t>(n_batch * widths[i]));
+        buffers_[i].width = activation_width(hp, static_cast<Act>(i));
+        buffers_[i].data = arena.allocate<float>(static_cast<size_t>(n_batch * buffers_[i].width));
     }
-    quantized_stride_ = max_stored_cols(hp);
+    quantized_stride_ = widest_projection_input(hp);
     quantized_codes_ = arena.allocate<int8_t>(static_cast<size_t>(n_batch * quantized_stride_));
     quantized_rows_ = arena.allocate<QuantizedRow>(static_cast<size_t>(n_batch));
     token_rows_ = arena.allocate<const float *>(static_cast<size_t>(std::max(n_batch, int64_t{config.n_outputs_max})));
@@ -41,12 +30,7 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
     visible_scratch_ = arena.allocate<int32_t>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
     rope_tables_ = arena.allocate<float>(static_cast<size_t>((n_batch + 1) * hp.n_rot));
     rope_inv_freq_ = arena.allocate<double>(static_cast<size_t>(hp.n_rot / 2));
-    if (rope_inv_freq_) {
-        // theta_i = base^(-2i / n_rot) for rotation pair i (formats.md §2.7).
-        for (int32_t i = 0; i < hp.n_rot / 2; ++i) {
-            rope_inv_freq_[i] = std::pow(static_cast<double>(hp.rope_freq_base), -2.0 * i / hp.n_rot);
-        }
-    }
+    if (rope_inv_freq_) rope_inverse_frequencies(hp, rope_inv_freq_);
 }
 
 void CpuBackend::begin(const BatchPlan &plan) {
@@ -151,40 +135,16 @@ void CpuBackend::multiply_float_rows(const Weight &weight, const float *const *i
     });
 }
 
-void CpuBackend::rotation_table(double position, float *cos_sin) const {
-    for (int32_t i = 0; i < model_.hparams.n_rot / 2; ++i) {
-        const double angle = position * rope_inv_freq_[i];
-        cos_sin[2 * i] = static_cast<float>(std::cos(angle));
-        cos_sin[2 * i + 1] = static_cast<float>(std::sin(angle));
-    }
-}
-
-void CpuBackend::rotate(float *x, int32_t n_heads, const float *cos_sin) const {
-    const HyperParams &hp = model_.hparams;
-    const int32_t half = hp.n_rot / 2;
-    // Pair i of a head is (i, i + n_rot/2) in NEOX order, (2i, 2i + 1) in adjacent order.
-    const int32_t first_stride = hp.rope_neox ? 1 : 2;
-    const int32_t partner_offset = hp.rope_neox ? half : 1;
-    for (int32_t i = 0; i < half; ++i) {
-        const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
-        const int32_t first = i * first_stride;
-        for (int32_t h = 0; h < n_heads; ++h) {
-            float *head = x + static_cast<int64_t>(h) * hp.head_dim;
-            const float x0 = head[first], x1 = head[first + partner_offset];
-            head[first] = x0 * c - x1 * s;
-            head[first + partner_offset] = x0 * s + x1 * c;
-        }
-    }
-}
-
 void CpuBackend::rope(Act buffer, int32_t n_heads) {
     // Every layer rotates by the same positions: the cos/sin tables are made once per decode.
     const int32_t n_rot = model_.hparams.n_rot;
     if (!rope_tables_ready_) {
-        for_each_token([&](int32_t t) { rotation_table(plan_->positions[t], rope_tables_ + t * n_rot); });
+        for_each_token([&](int32_t t) {
+            rope_rotation_table(model_.hparams, rope_inv_freq_, plan_->positions[t], rope_tables_ + t * n_rot);
+        });
         rope_tables_ready_ = true;
     }
-    for_each_token([&](int32_t t) { rotate(row(buffer, t), n_heads, rope_tables_ + t * n_rot); });
+    for_each_token([&](int32_t t) { rope_rotate(model_.hparams, row(buffer, t), n_heads, rope_tables_ + t * n_rot); });
     written(buffer);
 }
 

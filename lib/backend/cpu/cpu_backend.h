@@ -72,10 +72,6 @@ private:
     void multiply_float_rows(const Weight &weight, const float *const *inputs, int32_t n_inputs, float *out,
                              int64_t out_stride);
     void store_kv(int32_t layer);
-    // cos and sin of position * theta_i for each rotation pair i: n_rot floats, pair by pair.
-    void rotation_table(double position, float *cos_sin) const;
-    // Rotate the head pairs of `x` (n_heads heads) by a rotation table (RoPE, NEOX or adjacent pairs).
-    void rotate(float *x, int32_t n_heads, const float *cos_sin) const;
 
     const bitnet_model &model_;
     CpuBackendConfig config_;

@@ -2,8 +2,8 @@
 #include <cstring>
 
 #include "backend/cpu/cpu_backend.h"
+#include "runtime/rope.h"
 #include "util/error.h"
-#include "util/half.h"
 
 namespace bitnet {
 
@@ -36,27 +36,19 @@ void CpuBackend::write_kv_cells(const int32_t *cells, int32_t n_cells, const uin
 }
 
 void CpuBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int32_t n_cells) {
-    const int32_t n = kv_.n_embd_kv();
-    float *key = row_scratch_;  // n_embd_kv <= n_embd <= the scratch row
+    const HyperParams &hp = model_.hparams;
     const bool is_f16 = kv_.type() == BITNET_KV_F16;
-    float *cos_sin = rope_tables_ + static_cast<int64_t>(config_.n_batch) * model_.hparams.n_rot;  // the spare
+    float *scratch = row_scratch_;  // n_embd_kv <= n_embd <= the scratch row
+    float *cos_sin = rope_tables_ + static_cast<int64_t>(config_.n_batch) * hp.n_rot;  // the spare
     for (int32_t i = 0; i < n_cells; ++i) {
         if (deltas[i] == 0) continue;
-        rotation_table(deltas[i], cos_sin);
-        for (int32_t layer = 0; layer < model_.hparams.n_layer; ++layer) {
+        rope_rotation_table(hp, rope_inv_freq_, deltas[i], cos_sin);
+        for (int32_t layer = 0; layer < hp.n_layer; ++layer) {
             uint8_t *stored = kv_.key_row(layer, cells[i]);
             if (is_f16) {
-                const uint16_t *halves = reinterpret_cast<const uint16_t *>(stored);
-                for (int32_t k = 0; k < n; ++k) key[k] = half_to_float(halves[k]);
+                rope_rotate_f16(hp, reinterpret_cast<uint16_t *>(stored), hp.n_head_kv, cos_sin, scratch);
             } else {
-                std::memcpy(key, stored, n * sizeof(float));
-            }
-            rotate(key, model_.hparams.n_head_kv, cos_sin);
-            if (is_f16) {
-                uint16_t *halves = reinterpret_cast<uint16_t *>(stored);
-                for (int32_t k = 0; k < n; ++k) halves[k] = float_to_half(key[k]);
-            } else {
-                std::memcpy(stored, key, n * sizeof(float));
+                rope_rotate(hp, reinterpret_cast<float *>(stored), hp.n_head_kv, cos_sin);
             }
         }
     }

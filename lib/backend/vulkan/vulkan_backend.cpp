@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "backend/vulkan/vulkan_api.h"
+#include "runtime/activation_layout.h"
+#include "runtime/rope.h"
 #include "shaders/shader_interface.h"
 #include "tensor/quantize.h"
 #include "util/error.h"
@@ -54,9 +56,7 @@ VulkanBackend::VulkanBackend(const bitnet_model &model, const VulkanBackendConfi
         fail(BITNET_ERR_UNSUPPORTED, "vulkan: head_dim %d is not supported (even, at most %d)", hp.head_dim, kMaxHeadDim);
     }
     rope_inv_freq_.resize(static_cast<size_t>(hp.n_rot / 2));
-    for (int32_t i = 0; i < hp.n_rot / 2; ++i) {
-        rope_inv_freq_[i] = std::pow(static_cast<double>(hp.rope_freq_base), -2.0 * i / hp.n_rot);
-    }
+    rope_inverse_frequencies(hp, rope_inv_freq_.data());
     compute_layout();
     create_device_objects();
 }
@@ -66,13 +66,6 @@ VulkanBackend::~VulkanBackend() = default;
 void VulkanBackend::compute_layout() {
     const HyperParams &hp = model_.hparams;
     const uint64_t n_batch = static_cast<uint64_t>(config_.n_batch);
-    const uint32_t n_embd_kv = static_cast<uint32_t>(hp.head_dim * hp.n_head_kv);
-    const uint32_t widths[] = {static_cast<uint32_t>(hp.n_embd), static_cast<uint32_t>(hp.n_embd),
-                               static_cast<uint32_t>(hp.n_embd), n_embd_kv,
-                               n_embd_kv, static_cast<uint32_t>(hp.n_embd),
-                               static_cast<uint32_t>(hp.n_ff), static_cast<uint32_t>(hp.n_ff),
-                               static_cast<uint32_t>(hp.n_embd)};
-    static_assert(sizeof(widths) / sizeof(widths[0]) == static_cast<size_t>(Act::Count));
     uint64_t words = 0;
     auto place = [&](uint64_t count) {
         const uint64_t at = round_up(words, 16);  // 64-byte aligned regions
@@ -81,12 +74,13 @@ void VulkanBackend::compute_layout() {
     };
     std::array<uint64_t, static_cast<size_t>(Act::Count)> act{};
     for (size_t i = 0; i < act.size(); ++i) {
-        layout_.width[i] = widths[i];
-        layout_.stride[i] = static_cast<uint32_t>(round_up(widths[i], kRowPadding));
+        const uint64_t width = static_cast<uint64_t>(activation_width(hp, static_cast<Act>(i)));
+        layout_.width[i] = static_cast<uint32_t>(width);
+        layout_.stride[i] = static_cast<uint32_t>(round_up(width, kRowPadding));
         act[i] = place(n_batch * layout_.stride[i]);
     }
     // Codes are padded to whole TQ blocks, wide enough for any projection's stored row.
-    const uint64_t codes_stride = round_up(std::max(hp.n_embd, hp.n_ff), 256) / 4;
+    const uint64_t codes_stride = static_cast<uint64_t>(widest_projection_input(hp)) / 4;
     const uint64_t codes = place(n_batch * codes_stride);
     const uint64_t scales = place(n_batch);
 
@@ -261,12 +255,8 @@ void VulkanBackend::begin(const BatchPlan &plan) {
         meta[l.token_mask + 2 * t] = static_cast<uint32_t>(plan.token_seq_mask[t]);
         meta[l.token_mask + 2 * t + 1] = static_cast<uint32_t>(plan.token_seq_mask[t] >> 32);
         meta[l.token_cell + t] = static_cast<uint32_t>(plan.cells[t]);
-        // cos and sin exactly as the CPU backend rounds them (double angle, float result).
-        for (size_t i = 0; i < half_rot; ++i) {
-            const double angle = static_cast<double>(plan.positions[t]) * rope_inv_freq_[i];
-            rope_table[2 * (t * half_rot + i)] = static_cast<float>(std::cos(angle));
-            rope_table[2 * (t * half_rot + i) + 1] = static_cast<float>(std::sin(angle));
-        }
+        // cos and sin from the same host code as the CPU backend's, so both round them alike.
+        rope_rotation_table(model_.hparams, rope_inv_freq_.data(), plan.positions[t], rope_table + 2 * t * half_rot);
     }
     for (int32_t o = 0; o < plan.n_outputs; ++o) meta[l.outputs + o] = static_cast<uint32_t>(plan.output_entries[o]);
     for (int32_t c = 0; c < plan.n_cells_used; ++c) {

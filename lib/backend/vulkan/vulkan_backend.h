@@ -93,7 +93,6 @@ private:
     void project_ternary_a8(const Weight &weight, Act in, Act out);
     void project_float(const Weight &weight, Act in, Act out, bool lm_head);
     void host_barrier(VkCommandBuffer cmd) const;
-    void rotate(float *x, int32_t n_heads, double position) const;
     uint32_t act_word(Act act) const { return layout_.act[static_cast<size_t>(act)]; }
     uint32_t act_width(Act act) const { return layout_.width[static_cast<size_t>(act)]; }
     uint32_t act_stride(Act act) const { return layout_.stride[static_cast<size_t>(act)]; }

@@ -1,15 +1,14 @@
 // KV cache cell access for the Vulkan backend (state files, sequence position shifts): cells go
 // through a host-visible staging buffer a few at a time; key rotation reads the keys back, rotates
-// them on the host exactly as the CPU backend does, and writes them again. These are rare
-// operations, outside decode.
+// them on the host with the CPU backend's code (runtime/rope.h), and writes them again. These are
+// rare operations, outside decode.
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "backend/vulkan/vulkan_backend.h"
+#include "runtime/rope.h"
 #include "util/error.h"
-#include "util/half.h"
 
 namespace bitnet {
 
@@ -74,25 +73,6 @@ void VulkanBackend::write_kv_cells(const int32_t *cells, int32_t n_cells, const 
     }
 }
 
-void VulkanBackend::rotate(float *x, int32_t n_heads, double position) const {
-    const HyperParams &hp = model_.hparams;
-    const int32_t half = hp.n_rot / 2;
-    // Pair i of a head is (i, i + n_rot/2) in NEOX order, (2i, 2i + 1) in adjacent order.
-    const int32_t first_stride = hp.rope_neox ? 1 : 2;
-    const int32_t partner_offset = hp.rope_neox ? half : 1;
-    for (int32_t i = 0; i < half; ++i) {
-        const double angle = position * rope_inv_freq_[i];
-        const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
-        const int32_t first = i * first_stride;
-        for (int32_t h = 0; h < n_heads; ++h) {
-            float *head = x + static_cast<int64_t>(h) * hp.head_dim;
-            const float x0 = head[first], x1 = head[first + partner_offset];
-            head[first] = x0 * c - x1 * s;
-            head[first + partner_offset] = x0 * s + x1 * c;
-        }
-    }
-}
-
 void VulkanBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int32_t n_cells) {
     std::vector<int32_t> moved, moved_deltas;
     for (int32_t i = 0; i < n_cells; ++i) {
@@ -100,14 +80,16 @@ void VulkanBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int
         moved.push_back(cells[i]);
         moved_deltas.push_back(deltas[i]);
     }
+    const HyperParams &hp = model_.hparams;
     const int32_t n = kv_.n_embd_kv();
     const size_t row_bytes = n * kv_.element_bytes();
-    const int32_t n_layer = model_.hparams.n_layer;
+    const int32_t n_layer = hp.n_layer;
     const bool is_f16 = kv_.type() == BITNET_KV_F16;
     const size_t keys_bytes = n_layer * row_bytes;  // one cell's keys of every layer
     const int32_t per_chunk = static_cast<int32_t>(staging_.size() / keys_bytes);
     std::vector<VkBufferCopy> regions;
-    std::vector<float> key(static_cast<size_t>(n));
+    std::vector<float> scratch(static_cast<size_t>(n));
+    std::vector<float> cos_sin(static_cast<size_t>(hp.n_rot));
     auto copy_keys = [&](int32_t first, int32_t count, bool to_device) {
         VkCommandBuffer cmd = commands_->begin();
         for (int32_t layer = 0; layer < n_layer; ++layer) {
@@ -130,20 +112,13 @@ void VulkanBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int
         copy_keys(first, count, /*to_device=*/false);
         staging_.invalidate();
         for (int32_t i = 0; i < count; ++i) {
+            rope_rotation_table(hp, rope_inv_freq_.data(), moved_deltas[first + i], cos_sin.data());
             for (int32_t layer = 0; layer < n_layer; ++layer) {
                 uint8_t *stored = staging_.mapped() + (static_cast<size_t>(i) * n_layer + layer) * row_bytes;
                 if (is_f16) {
-                    const uint16_t *halves = reinterpret_cast<const uint16_t *>(stored);
-                    for (int32_t k = 0; k < n; ++k) key[k] = half_to_float(halves[k]);
+                    rope_rotate_f16(hp, reinterpret_cast<uint16_t *>(stored), hp.n_head_kv, cos_sin.data(), scratch.data());
                 } else {
-                    std::memcpy(key.data(), stored, row_bytes);
-                }
-                rotate(key.data(), model_.hparams.n_head_kv, moved_deltas[first + i]);
-                if (is_f16) {
-                    uint16_t *halves = reinterpret_cast<uint16_t *>(stored);
-                    for (int32_t k = 0; k < n; ++k) halves[k] = float_to_half(key[k]);
-                } else {
-                    std::memcpy(stored, key.data(), row_bytes);
+                    rope_rotate(hp, reinterpret_cast<float *>(stored), hp.n_head_kv, cos_sin.data());
                 }
             }
         }

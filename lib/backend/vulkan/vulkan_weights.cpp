@@ -5,6 +5,7 @@
 #include <mutex>
 #include <utility>
 
+#include "model/model_lifetime.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -36,17 +37,70 @@ std::vector<const Weight *> device_weights(const bitnet_model &model) {
 
 }  // namespace
 
-// The weights of one model on every device that has them (bitnet_model::backend_cache.vulkan).
+// The weights of every model on every device, owned here, on the Vulkan side, not by the model.
+//
+// An entry is keyed by the model's load_id, never by its address: a model freed and another loaded
+// at the same address (ABA) gets a new load_id, so it can never find the old model's weights.
+// The registry holds a reference to each model's weights, so that contexts made one after another
+// find them uploaded; each context holds one too. The registry's reference is dropped when the
+// model is freed (forget_model, a model-freed listener), so the weights are freed with the model
+// or with its last context, whichever goes last: no entry outlives its model, however many models
+// are loaded and freed, and no context ever sees weights freed under it.
+//
+// Two locks: the registry's, held only to find or remove a model's entry, and each entry's, held
+// during an upload, so that a second context of the same model waits for it and shares the result
+// while other models upload at the same time.
 struct ModelDeviceWeights {
+    std::mutex mutex;
     std::vector<std::shared_ptr<DeviceWeights>> on_device;  // at most one per live Device
 };
 
+namespace {
+
+struct WeightRegistry {
+    std::mutex mutex;
+    std::unordered_map<uint64_t, std::shared_ptr<ModelDeviceWeights>> models;  // by load_id
+};
+
+void forget_model(uint64_t load_id);
+
+// Never destroyed: a model freed during exit (by another static's destructor) still finds it.
+WeightRegistry &registry() {
+    static WeightRegistry *const instance = [] {
+        add_model_freed_listener(&forget_model);
+        return new WeightRegistry();
+    }();
+    return *instance;
+}
+
+void forget_model(uint64_t load_id) {
+    std::shared_ptr<ModelDeviceWeights> entry;
+    {
+        WeightRegistry &weights = registry();
+        std::lock_guard<std::mutex> lock(weights.mutex);
+        auto found = weights.models.find(load_id);
+        if (found == weights.models.end()) return;
+        entry = std::move(found->second);
+        weights.models.erase(found);
+    }
+    // The device buffers are freed here (unless a context still holds them), outside the lock.
+}
+
+std::shared_ptr<ModelDeviceWeights> model_entry(const bitnet_model &model) {
+    WeightRegistry &weights = registry();
+    std::lock_guard<std::mutex> lock(weights.mutex);
+    std::shared_ptr<ModelDeviceWeights> &entry = weights.models[model.load_id];
+    if (!entry) entry = std::make_shared<ModelDeviceWeights>();
+    return entry;
+}
+
+}  // namespace
+
 std::shared_ptr<DeviceWeights> DeviceWeights::acquire(const std::shared_ptr<Device> &device, const bitnet_model &model) {
-    bitnet::ModelBackendCache &cache = model.backend_cache;
+    std::shared_ptr<ModelDeviceWeights> entry = model_entry(model);
     // Held during an upload too: a second context of the same model waits for it and shares it.
-    std::lock_guard<std::mutex> lock(cache.mutex);
-    if (!cache.vulkan) cache.vulkan = std::make_shared<ModelDeviceWeights>();
-    auto &on_device = static_cast<ModelDeviceWeights *>(cache.vulkan.get())->on_device;
+    std::lock_guard<std::mutex> lock(entry->mutex);
+    auto &on_device = entry->on_device;
     // A device that was lost or never finished a submission is replaced by Device::acquire; the
     // weights on it are dropped here (contexts still on it keep their own references).
     std::erase_if(on_device, [](const std::shared_ptr<DeviceWeights> &weights) {
@@ -60,12 +114,19 @@ std::shared_ptr<DeviceWeights> DeviceWeights::acquire(const std::shared_ptr<Devi
     }
     std::shared_ptr<DeviceWeights> weights(new DeviceWeights());
     weights->device_ = device;
+    weights->model_name_ = model.name;
     weights->upload(model);
     on_device.push_back(weights);
     return weights;
 }
 
-DeviceWeights::~DeviceWeights() = default;
+// Logged so that tests can check that weights are freed with their model (no leak across loads).
+DeviceWeights::~DeviceWeights() {
+    if (device_) {
+        LOG_DEBUG("vulkan: freed the weights of '%s' on device %d (%.1f MiB)", model_name_.c_str(), device_->index(),
+                  bytes_ / 1048576.0);
+    }
+}
 
 void DeviceWeights::upload(const bitnet_model &model) {
     Device &device = *device_;

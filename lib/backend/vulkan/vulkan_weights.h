@@ -1,10 +1,12 @@
 // A model's weights on a device, uploaded once and shared by every context of that model on that
-// device. The model keeps them (bitnet_model::backend_cache) until bitnet_model_free(), so contexts
-// made one after another find them uploaded; each context holds a reference too, so they are freed
-// with the model or its last context, whichever goes last.
+// device. A registry on the Vulkan side (vulkan_weights.cpp), keyed by the model's load_id, keeps
+// them until bitnet_model_free(), so contexts made one after another find them uploaded; each
+// context holds a reference too, so they are freed with the model or its last context, whichever
+// goes last. The model itself holds nothing of the backend.
 // Lifetimes: DeviceWeights holds its Device, which holds the Instance, so the buffers are freed
-// before the VkDevice and the VkInstance; the loader is never closed. Creating contexts of one model from several threads is safe: the model's cache
-// mutex is held during an upload, so the other threads wait for it and share the result.
+// before the VkDevice and the VkInstance; the loader is never closed. Creating contexts of one
+// model from several threads is safe: the model's registry entry is locked during an upload, so
+// the other threads wait for it and share the result.
 //
 // What is uploaded, byte for byte as the model holds it: every norm vector (F32), every projection
 // (I2_S codes without the scale tail, whose scale travels in push constants; TQ2_0 and TQ1_0 blocks;
@@ -20,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -57,6 +60,7 @@ private:
     void upload(const bitnet_model &model);
 
     std::shared_ptr<Device> device_;
+    std::string model_name_;  // for the log
     std::vector<Buffer> pages_;
     DescriptorSets sets_;
     std::unordered_map<const uint8_t *, DeviceTensor> tensors_;  // by the weight's data pointer

@@ -1,4 +1,4 @@
-#include "runtime/backend_factory.h"
+#include "backend/backend_registry.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "util/build_info.h"
+#include "api/build_info.h"
 
 #include "bitnet.h"
 #include "kernels/kernels.h"

@@ -1,5 +1,6 @@
 // The text behind bitnet_build_info(): version, compiler, the CPU kernel variants compiled in and
 // the one selected on this machine, the backends compiled in and, with Vulkan, the devices found.
+// In the API layer because it asks the kernels and the backends; util/ stays below everything.
 #pragma once
 
 #include <string>

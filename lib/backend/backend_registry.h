@@ -1,4 +1,6 @@
-// Choosing and creating a context's compute backend.
+// Choosing and creating a context's compute backend. It lives beside the backends, not in runtime/,
+// so that the runtime sees only the abstract Backend (runtime/backend.h) and these functions, never
+// a concrete backend's header.
 #pragma once
 
 #include <memory>
