@@ -3,7 +3,7 @@
 //
 // 1. The scalar table is the specification; it is checked here against expectations computed in
 //    double precision. Weights are decoded by a decoder written in this file from
-//    /work/shared/docs/formats.md §1.6, one element at a time from the block's bytes, and not by
+//    docs/formats.md §1.6, one element at a time from the block's bytes, and not by
 //    tensor/quantize.h: the scalar kernel decodes with that one, so sharing it would hide its bugs.
 // 2. Every variant this CPU can run (available_cpu_kernels, the scalar one included) is compared
 //    with the scalar table on the same random inputs. Float sums may run in any order, so a dot is

@@ -1,7 +1,7 @@
 // Tests of the scalar reference (de)quantizers (lib/tensor/quantize.cpp) and lib/util/half.h.
 //
 // The library decoders are checked against INDEPENDENT decoders written here straight from
-// /work/shared/docs/formats.md §1.6 and §2.2-2.3. They are deliberately structured differently:
+// docs/formats.md §1.6 and §2.2-2.3. They are deliberately structured differently:
 // every field is read one bit at a time from a flat bit position computed per element, floats are
 // assembled with ldexp in double from their sign/exponent/mantissa fields, and TQ1_0 is decoded by
 // inverting its fixed-point packing with integer division instead of ggml's multiply-and-wrap.

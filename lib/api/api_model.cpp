@@ -113,12 +113,7 @@ BITNET_API int64_t bitnet_model_meta_value(const bitnet_model *model, const char
             return;
         }
         std::string text = model->file.render(entry->value, 16);
-        if (capacity > 0) {
-            size_t n = text.size() < capacity - 1 ? text.size() : capacity - 1;
-            std::memcpy(buf, text.data(), n);
-            buf[n] = '\0';
-        }
-        result = static_cast<int64_t>(text.size());
+        result = bitnet::copy_text_out(text, buf, capacity);
     });
     return status == BITNET_OK ? result : -1;
 }

@@ -32,12 +32,7 @@ BITNET_API int64_t bitnet_model_meta_value_by_index(const bitnet_model *model, i
         }
         std::string text = model->file.render(metadata[static_cast<size_t>(index)].value,
                                               static_cast<uint64_t>(max_array_elements));
-        if (capacity > 0) {
-            size_t n = text.size() < capacity - 1 ? text.size() : capacity - 1;
-            std::memcpy(buf, text.data(), n);
-            buf[n] = '\0';
-        }
-        result = static_cast<int64_t>(text.size());
+        result = bitnet::copy_text_out(text, buf, capacity);
     });
     return status == BITNET_OK ? result : -1;
 }

@@ -2,7 +2,10 @@
 // exception crosses into the caller, and every failure leaves a per-thread message.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <new>
+#include <string>
 
 #include "util/backtrace.h"
 #include "util/error.h"
@@ -35,6 +38,17 @@ bitnet_status api_guard(const char *function, Body &&body) noexcept {
         LOG_ERROR("%s\n%s", message.c_str(), capture_backtrace().c_str());
         return BITNET_ERR_INTERNAL;
     }
+}
+
+// snprintf-style text output: as much of `text` as fits in `capacity` bytes with a NUL, nothing
+// when capacity is 0. Returns the full length, so a caller can size a second try.
+inline int64_t copy_text_out(const std::string &text, char *buf, size_t capacity) {
+    if (capacity > 0) {
+        const size_t n = text.size() < capacity - 1 ? text.size() : capacity - 1;
+        std::memcpy(buf, text.data(), n);
+        buf[n] = '\0';
+    }
+    return static_cast<int64_t>(text.size());
 }
 
 // Argument checks shared by entry points.
