@@ -39,7 +39,10 @@ const char *format_label(Format f) { return f == Format::I2S ? "i2s" : f == Form
 using Gemm = void (*)(const uint8_t *, size_t, int64_t, int64_t, const QuantizedRow *, int64_t, float, float *,
                       int64_t);
 Gemm gemm_of(const KernelTable &table, Format f) {
-    return f == Format::I2S ? table.gemm_i2s_q8 : f == Format::TQ2 ? table.gemm_tq2_q8 : table.gemm_tq1_q8;
+    const bitnet::TernaryLayout layout = f == Format::I2S   ? bitnet::TernaryLayout::I2S
+                                         : f == Format::TQ2 ? bitnet::TernaryLayout::TQ2
+                                                            : bitnet::TernaryLayout::TQ1;
+    return table.gemm_ternary[static_cast<size_t>(layout)];
 }
 
 // Random ternary weights (codes 0..2) with f16 block scales where the format has them.

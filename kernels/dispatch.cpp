@@ -1,6 +1,7 @@
 // Choosing the kernel table: once per process, from cpuid (AT_HWCAP on AArch64), unless
 // BITNET_ISA names a variant.
 // This file is compiled without ISA flags; it only calls the ISA tables' accessor functions.
+#include <array>
 #include <cstdlib>
 #include <cstring>
 
@@ -37,21 +38,63 @@ constexpr Variant kVariants[] = {
 #endif
 };
 
+constexpr size_t kVariantCount = sizeof kVariants / sizeof kVariants[0];
+
+// The table of variant `index` with its null slots filled from the scalar one, built once for
+// every variant this CPU runs (an ISA accessor is only called when the CPU can run that ISA).
+const KernelTable &completed_table(size_t index) {
+    static const std::array<KernelTable, kVariantCount> tables = [] {
+        std::array<KernelTable, kVariantCount> completed{};
+        for (size_t i = 0; i < kVariantCount; ++i) {
+            if (kVariants[i].runs(cpu_features())) completed[i] = complete_kernel_table(kVariants[i].table());
+        }
+        return completed;
+    }();
+    return tables[index];
+}
+
 const KernelTable &best_kernels() {
-    const KernelTable *best = &scalar_kernels();
-    for (const Variant &variant : kVariants) {
-        if (variant.runs(cpu_features())) best = &variant.table();
+    const KernelTable *best = &completed_table(0);  // scalar
+    for (size_t i = 0; i < kVariantCount; ++i) {
+        if (kVariants[i].runs(cpu_features())) best = &completed_table(i);
     }
     return *best;
 }
 
+// `slot` = `fallback` where it is null.
+template <class Slot>
+void fill(Slot &slot, Slot fallback) {
+    if (slot == nullptr) slot = fallback;
+}
+
 }  // namespace
+
+// A slot added to KernelTable needs its line below.
+static_assert(sizeof(KernelTable) == 12 * sizeof(void *), "complete_kernel_table must fill every slot");
+
+KernelTable complete_kernel_table(const KernelTable &partial) {
+    const KernelTable &scalar = scalar_kernels();
+    KernelTable table = partial;
+    fill(table.name, scalar.name);
+    fill(table.quantize_activations, scalar.quantize_activations);
+    for (size_t layout = 0; layout < kTernaryLayoutCount; ++layout) {
+        fill(table.gemm_ternary[layout], scalar.gemm_ternary[layout]);
+    }
+    fill(table.dot_f32, scalar.dot_f32);
+    fill(table.gemm_float, scalar.gemm_float);
+    fill(table.attention_scores, scalar.attention_scores);
+    fill(table.attention_values, scalar.attention_values);
+    fill(table.rms_norm, scalar.rms_norm);
+    fill(table.gated_activation, scalar.gated_activation);
+    fill(table.softmax, scalar.softmax);
+    return table;
+}
 
 const KernelTable *cpu_kernels_named(const char *name) {
     if (name == nullptr) return nullptr;
-    for (const Variant &variant : kVariants) {
-        if (std::strcmp(variant.name, name) == 0) {
-            return variant.runs(cpu_features()) ? &variant.table() : nullptr;
+    for (size_t i = 0; i < kVariantCount; ++i) {
+        if (std::strcmp(kVariants[i].name, name) == 0) {
+            return kVariants[i].runs(cpu_features()) ? &completed_table(i) : nullptr;
         }
     }
     return nullptr;
@@ -59,9 +102,9 @@ const KernelTable *cpu_kernels_named(const char *name) {
 
 size_t available_cpu_kernels(const KernelTable **out, size_t capacity) {
     size_t count = 0;
-    for (const Variant &variant : kVariants) {
-        if (!variant.runs(cpu_features())) continue;
-        if (count < capacity) out[count] = &variant.table();
+    for (size_t i = 0; i < kVariantCount; ++i) {
+        if (!kVariants[i].runs(cpu_features())) continue;
+        if (count < capacity) out[count] = &completed_table(i);
         ++count;
     }
     return count;

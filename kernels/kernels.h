@@ -27,9 +27,11 @@ struct KernelTable {
     void (*quantize_activations)(const float *x, int64_t n, int64_t n_padded, int8_t *codes, float *scale,
                                  int32_t *sum);
 
-    // Ternary weight rows times int8 activations, for rows [0, n_rows) of a weight whose row r
-    // starts at weights + r * row_bytes, against n_tokens activation rows (activations[t].codes
-    // holds n_cols codes, n_cols a multiple of the format's block). Writes
+    // Ternary weight rows times int8 activations, one gemm per storage layout, indexed by
+    // TernaryLayout (gemm_ternary[static_cast<size_t>(ternary_layout_of(type))]). For rows
+    // [0, n_rows) of a weight whose row r starts at weights + r * row_bytes, against n_tokens
+    // activation rows (activations[t].codes holds n_cols codes, n_cols a multiple of the layout's
+    // block), writes
     //   out[t * out_stride + r] = Σ_i w_ri * q_ti / activations[t].scale * weight_scale
     // where w_ri is the ternary value (I2_S: per-tensor scale folded into weight_scale; TQ2_0 and
     // TQ1_0: the block's f16 scale d multiplies each block's integer dot).
@@ -38,17 +40,13 @@ struct KernelTable {
     //   I2_S:       (float)(Σ_i code_ri * q_ti - activations[t].sum) / scale * weight_scale, int32;
     //   TQ2_0/TQ1_0: acc = 0.0f; for each block b in order: acc = acc + d_b * (float)(int32 block
     //               dot); result acc / scale * weight_scale.
-    // n_cols <= 2^21 (model dimensions are at most 2^20). No allocation, no threads: callers split rows across threads. Pointers need
-    // no alignment.
-    void (*gemm_i2s_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                        const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
-                        int64_t out_stride);
-    void (*gemm_tq2_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                        const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
-                        int64_t out_stride);
-    void (*gemm_tq1_q8)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                        const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
-                        int64_t out_stride);
+    // n_cols <= 2^21 (model dimensions are at most 2^20). No allocation, no threads: callers split
+    // rows across threads. Pointers need no alignment. Never null in a table that cpu_kernels(),
+    // cpu_kernels_named() or available_cpu_kernels() returns (see complete_kernel_table).
+    using TernaryGemm = void (*)(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
+                                 int64_t out_stride);
+    TernaryGemm gemm_ternary[kTernaryLayoutCount];
 
     // Σ a_i * b_i in float (any summation order; float paths are checked within 1e-6 relative).
     float (*dot_f32)(const float *a, const float *b, int64_t n);
@@ -104,6 +102,11 @@ size_t available_cpu_kernels(const KernelTable **out, size_t capacity);
 // give the best variant; a name this CPU can run gives that one; anything else logs a warning and
 // gives the best.
 const KernelTable &choose_cpu_kernels(const char *requested);
+
+// `partial` with every null slot taken from the scalar table: an ISA variant may leave out a
+// kernel it has nothing better for (ggml's arch fallback). dispatch.cpp applies it once to each
+// variant's table, so callers never see a null slot.
+KernelTable complete_kernel_table(const KernelTable &partial);
 
 // Per-variant tables, defined in kernels/<isa>/. Only dispatch.cpp calls the ISA ones, and only
 // when the build has them (BITNET_HAVE_<ISA>_KERNELS) and the CPU can run them.

@@ -52,7 +52,8 @@ std::vector<std::string> variant_names() {
     return names;
 }
 
-const KernelTable &scalar() { return bitnet::scalar_kernels(); }
+// The scalar variant as dispatch hands it out (the scalar table, completed like every other).
+const KernelTable &scalar() { return *bitnet::cpu_kernels_named("scalar"); }
 
 // ------------------------------------------------------------------------------------------------
 // Formats, decoded naively from formats.md
@@ -145,7 +146,10 @@ double expected_output_double(Format f, const uint8_t *row, int64_t n_cols, cons
 using Gemm = void (*)(const uint8_t *, size_t, int64_t, int64_t, const QuantizedRow *, int64_t, float, float *,
                       int64_t);
 Gemm gemm_of(const KernelTable &table, Format f) {
-    return f == Format::I2S ? table.gemm_i2s_q8 : f == Format::TQ2 ? table.gemm_tq2_q8 : table.gemm_tq1_q8;
+    const bitnet::TernaryLayout layout = f == Format::I2S   ? bitnet::TernaryLayout::I2S
+                                         : f == Format::TQ2 ? bitnet::TernaryLayout::TQ2
+                                                            : bitnet::TernaryLayout::TQ1;
+    return table.gemm_ternary[static_cast<size_t>(layout)];
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -415,10 +419,16 @@ TEST_P(KernelVariant, TableIsComplete) {
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(GetParam(), t->name);
     EXPECT_NE(t->quantize_activations, nullptr);
-    EXPECT_NE(t->gemm_i2s_q8, nullptr);
-    EXPECT_NE(t->gemm_tq2_q8, nullptr);
-    EXPECT_NE(t->gemm_tq1_q8, nullptr);
+    for (size_t layout = 0; layout < bitnet::kTernaryLayoutCount; ++layout) {
+        EXPECT_NE(t->gemm_ternary[layout], nullptr) << "layout " << layout;
+    }
     EXPECT_NE(t->dot_f32, nullptr);
+    EXPECT_NE(t->gemm_float, nullptr);
+    EXPECT_NE(t->attention_scores, nullptr);
+    EXPECT_NE(t->attention_values, nullptr);
+    EXPECT_NE(t->rms_norm, nullptr);
+    EXPECT_NE(t->gated_activation, nullptr);
+    EXPECT_NE(t->softmax, nullptr);
     std::printf("[ variant  ] %s (cpu: %s)\n", t->name, bitnet::describe_cpu_features(bitnet::cpu_features()).c_str());
 }
 
@@ -667,6 +677,26 @@ TEST(KernelDispatch, NamedLookup) {
     EXPECT_EQ(bitnet::cpu_kernels_named("sse9"), nullptr);
     EXPECT_EQ(bitnet::cpu_kernels_named("AVX2"), nullptr);  // names are exact
     for (const KernelTable *t : variants()) EXPECT_EQ(bitnet::cpu_kernels_named(t->name), t);
+}
+
+TEST(KernelDispatch, NullSlotsFallBackToScalar) {
+    const KernelTable &reference = bitnet::scalar_kernels();
+    KernelTable partial = *variants().back();
+    partial.gemm_ternary[static_cast<size_t>(bitnet::TernaryLayout::TQ1)] = nullptr;
+    partial.softmax = nullptr;
+    const KernelTable completed = bitnet::complete_kernel_table(partial);
+    EXPECT_STREQ(completed.name, partial.name);
+    EXPECT_EQ(completed.gemm_ternary[static_cast<size_t>(bitnet::TernaryLayout::TQ1)],
+              reference.gemm_ternary[static_cast<size_t>(bitnet::TernaryLayout::TQ1)]);
+    EXPECT_EQ(completed.softmax, reference.softmax);
+    // Slots that were there stay the variant's own.
+    EXPECT_EQ(completed.gemm_ternary[static_cast<size_t>(bitnet::TernaryLayout::I2S)],
+              partial.gemm_ternary[static_cast<size_t>(bitnet::TernaryLayout::I2S)]);
+    EXPECT_EQ(completed.quantize_activations, partial.quantize_activations);
+
+    // An empty table becomes the scalar one, slot for slot.
+    const KernelTable empty_completed = bitnet::complete_kernel_table(KernelTable{});
+    EXPECT_EQ(std::memcmp(&empty_completed, &reference, sizeof reference), 0);
 }
 
 std::vector<std::string> captured_warnings;

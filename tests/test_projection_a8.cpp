@@ -73,9 +73,7 @@ TEST_P(ProjectionA8, CodesAndOutputsMatchTheReference) {
                 }
 
                 std::vector<float> out(weight.rows);
-                auto gemm = weight.type == bitnet::TensorType::I2_S    ? kernels.gemm_i2s_q8
-                            : weight.type == bitnet::TensorType::TQ2_0 ? kernels.gemm_tq2_q8
-                                                                       : kernels.gemm_tq1_q8;
+                const auto gemm = kernels.gemm_ternary[static_cast<size_t>(bitnet::ternary_layout_of(weight.type))];
                 const float weight_scale =
                     (weight.type == bitnet::TensorType::I2_S ? weight.scale : 1.0f) * weight.output_scale;
                 gemm(weight.data, weight.row_bytes(), static_cast<int64_t>(weight.rows), stored, &row, 1, weight_scale,

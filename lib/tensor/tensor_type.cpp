@@ -30,6 +30,16 @@ const TensorTypeTraits &tensor_type_traits(TensorType type) {
     fail(BITNET_ERR_INTERNAL, "tensor_type_traits: unknown tensor type %u", static_cast<unsigned>(type));
 }
 
+TernaryLayout ternary_layout_of(TensorType type) {
+    switch (type) {
+        case TensorType::I2_S: return TernaryLayout::I2S;
+        case TensorType::TQ2_0: return TernaryLayout::TQ2;
+        case TensorType::TQ1_0: return TernaryLayout::TQ1;
+        default: break;
+    }
+    fail(BITNET_ERR_INTERNAL, "ternary_layout_of: %s is not a ternary type", tensor_type_name(type));
+}
+
 const char *tensor_type_name(TensorType type) { return tensor_type_traits(type).name; }
 
 std::optional<TensorType> tensor_type_from_name(std::string_view name) {

@@ -1,11 +1,17 @@
 // Tensor storage types: ids, block geometry and byte sizes (formats.md §1.5, §1.6, §2.1).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace bitnet {
+
+// The storage layouts of ternary weights (formats.md §1.6, §2.2): the index of a ternary type's
+// gemm in KernelTable::gemm_ternary.
+enum class TernaryLayout : uint8_t { I2S, TQ2, TQ1, Count };
+inline constexpr size_t kTernaryLayoutCount = static_cast<size_t>(TernaryLayout::Count);
 
 // Engine-side type ids. Values equal the ggml ids where those are unambiguous; I2_S is the
 // BitNet fork's id 36, which upstream ggml left unused (formats.md §1.5). The GGUF reader maps raw
@@ -32,6 +38,9 @@ struct TensorTypeTraits {
 const TensorTypeTraits &tensor_type_traits(TensorType type);
 const char *tensor_type_name(TensorType type);
 std::optional<TensorType> tensor_type_from_name(std::string_view name);  // "f16", "i2_s", ...
+
+// The ternary layout of I2_S, TQ2_0 or TQ1_0 (any other type is an internal error).
+TernaryLayout ternary_layout_of(TensorType type);
 
 // Bytes one row of `row_elements` occupies; row_elements must be a multiple of block_elements.
 uint64_t tensor_row_bytes(TensorType type, uint64_t row_elements);

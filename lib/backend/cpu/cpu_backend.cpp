@@ -97,9 +97,7 @@ void CpuBackend::quantize_input(Act in, int64_t stored_cols) {
 
 void CpuBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
     quantize_input(in, static_cast<int64_t>(weight.stored_cols));
-    auto gemm = weight.type == TensorType::I2_S    ? kernels_.gemm_i2s_q8
-                : weight.type == TensorType::TQ2_0 ? kernels_.gemm_tq2_q8
-                                                   : kernels_.gemm_tq1_q8;
+    const KernelTable::TernaryGemm gemm = kernels_.gemm_ternary[static_cast<size_t>(ternary_layout_of(weight.type))];
     // I2_S carries one tensor scale; TQ blocks carry theirs inside the data (formats.md §2.3, §1.6).
     const float weight_scale = (weight.type == TensorType::I2_S ? weight.scale : 1.0f) * weight.output_scale;
     const size_t row_bytes = weight.row_bytes();
