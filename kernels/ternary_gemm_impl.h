@@ -43,6 +43,15 @@
 
 #include "kernels/kernels.h"
 
+// For the policies' block primitives: the vectors they pass (decoded codes, partial dots) must stay
+// in registers, which GCC's inlining heuristics do not always see (an out-of-line TQ1_0 decoder,
+// passing its eight vectors through memory, halved the speed of the AVX2 decode).
+#if defined(__GNUC__)
+#define BITNET_KERNEL_INLINE [[gnu::always_inline]] inline
+#else
+#define BITNET_KERNEL_INLINE inline
+#endif
+
 namespace bitnet::ternary_gemm {
 
 inline constexpr int64_t kI2SBlockElements = 128;

@@ -28,9 +28,9 @@ constexpr int64_t kInt16Blocks = 8;  // I2_S blocks summed in int16 before widen
 
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-__m256i load256(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
+BITNET_KERNEL_INLINE __m256i load256(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 
-int32_t hsum_epi32(__m256i v) {
+BITNET_KERNEL_INLINE int32_t hsum_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -38,7 +38,7 @@ int32_t hsum_epi32(__m256i v) {
 }
 
 // Lane k of the result is Σ lanes of v[k], k < 4.
-__m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+BITNET_KERNEL_INLINE __m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
     const __m256i a = _mm256_add_epi32(_mm256_unpacklo_epi32(v0, v1), _mm256_unpackhi_epi32(v0, v1));
     const __m256i b = _mm256_add_epi32(_mm256_unpacklo_epi32(v2, v3), _mm256_unpackhi_epi32(v2, v3));
     const __m256i c = _mm256_add_epi32(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
@@ -105,7 +105,7 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
 // ---------------------------------------------------------------------------------------------
 
 // TQ2_0 (formats.md §1.6): one block -> eight vectors of 32 codes, for activations [32k, 32k + 32).
-void decode_tq2(const uint8_t *block, __m256i c[8]) {
+BITNET_KERNEL_INLINE void decode_tq2(const uint8_t *block, __m256i c[8]) {
     const __m256i mask = _mm256_set1_epi8(3);
     for (int half = 0; half < 2; ++half) {
         const __m256i w = load256(block + 32 * half);
@@ -117,14 +117,14 @@ void decode_tq2(const uint8_t *block, __m256i c[8]) {
 }
 
 // Bytes times 3 and times 9, mod 256.
-__m256i times3(__m256i x) { return _mm256_add_epi8(x, _mm256_add_epi8(x, x)); }
-__m256i times9(__m256i x) {
+BITNET_KERNEL_INLINE __m256i times3(__m256i x) { return _mm256_add_epi8(x, _mm256_add_epi8(x, x)); }
+BITNET_KERNEL_INLINE __m256i times9(__m256i x) {
     return _mm256_add_epi8(x, _mm256_and_si256(_mm256_slli_epi16(x, 3), _mm256_set1_epi8(static_cast<char>(0xf8))));
 }
 
 // Base-3 digit from a fixed-point byte, (p * 3) >> 8, with byte averages (ggml's trick):
 // avg(p', avg(p', 0)) >> 6 with p' = max(p - 1, 0) (checked for all 256 bytes in the tests).
-__m256i top_trit(__m256i p) {
+BITNET_KERNEL_INLINE __m256i top_trit(__m256i p) {
     const __m256i p1 = _mm256_subs_epu8(p, _mm256_set1_epi8(1));
     const __m256i x = _mm256_avg_epu8(p1, _mm256_avg_epu8(p1, _mm256_setzero_si256()));
     return _mm256_and_si256(_mm256_srli_epi16(x, 6), _mm256_set1_epi8(3));
@@ -132,7 +132,7 @@ __m256i top_trit(__m256i p) {
 
 // TQ1_0 (formats.md §1.6): qs[0..31] trit n -> element 32n + m; qs[32..47] trit n -> 160 + 16n + m;
 // qh[j] trit n -> 240 + 4n + j.
-void decode_tq1(const uint8_t *block, __m256i c[8]) {
+BITNET_KERNEL_INLINE void decode_tq1(const uint8_t *block, __m256i c[8]) {
         __m256i p = load256(block);  // qs[0..31], trits 0..4 -> activations [0, 160)
         c[0] = top_trit(p);
         for (int n = 1; n < 5; ++n) {
@@ -159,7 +159,7 @@ void decode_tq1(const uint8_t *block, __m256i c[8]) {
 }
 
 // Σ code * q over one block as int32 lanes: int16 sums of eight vpmaddubsw (at most 8 * 768), widened.
-__m256i block_code_dot(const __m256i c[8], const int8_t *q) {
+BITNET_KERNEL_INLINE __m256i block_code_dot(const __m256i c[8], const int8_t *q) {
     __m256i s = _mm256_maddubs_epi16(c[0], load256(q));
     for (int k = 1; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[k], load256(q + 32 * k)));
     return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
@@ -195,8 +195,8 @@ struct Avx2Ternary {
     // I2_S (formats.md §2.2): groups 0..3 of a block (activations [32g, 32g + 32)) at shifts 6, 4,
     // 2, 0; int16 sums of up to kInt16Blocks blocks, then widened.
     template <int R, int T>
-    static void i2s_dots(const uint8_t *row, size_t /*row_bytes*/, int64_t n_blocks, const int8_t *const *codes,
-                         int32_t *dots) {
+    BITNET_KERNEL_INLINE static void i2s_dots(const uint8_t *row, size_t /*row_bytes*/, int64_t n_blocks,
+                                              const int8_t *const *codes, int32_t *dots) {
         static_assert(R == 1);
         const __m256i mask = _mm256_set1_epi8(3);
         const __m256i ones = _mm256_set1_epi16(1);
@@ -229,7 +229,7 @@ struct Avx2Ternary {
     }
 
     // Σ of the 256 codes of one TQ block: vpmaddubsw with ones, widened.
-    static int32_t code_sum(const int8_t *q) {
+    BITNET_KERNEL_INLINE static int32_t code_sum(const int8_t *q) {
         const __m256i ones8 = _mm256_set1_epi8(1);
         __m256i s = _mm256_setzero_si256();
         for (int k = 0; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(ones8, load256(q + 32 * k)));
@@ -237,7 +237,7 @@ struct Avx2Ternary {
     }
 
     template <TernaryLayout L, int T>
-    static void tq_block_dots(const uint8_t *block, const int8_t *const *q, Wide *dots) {
+    BITNET_KERNEL_INLINE static void tq_block_dots(const uint8_t *block, const int8_t *const *q, Wide *dots) {
         __m256i c[8];
         if constexpr (L == TernaryLayout::TQ2) decode_tq2(block, c);
         else decode_tq1(block, c);

@@ -49,7 +49,7 @@ using ternary_gemm::kTileTokens;
 // acc + Σ of four u8 × s8 products per int32 lane (vpdpbusd). GCC 12 allocates registers badly
 // around the intrinsic in a register tile (it copies every accumulator each step and spills some:
 // the I2_S prefill tile ran at 60% of the speed of this form), so GCC gets the instruction directly.
-__m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
+BITNET_KERNEL_INLINE __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
 #if defined(__GNUC__) && !defined(__clang__)
     __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "vm"(s8));
     return acc;
@@ -104,20 +104,20 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
 
 // Two steps of pairwise transposition: the result's 128-bit lane l holds, for v0..v3 in order,
 // partial sums over lane l of each.
-__m512i transpose_add4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
+BITNET_KERNEL_INLINE __m512i transpose_add4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
     const __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
     const __m512i b = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
     return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
 }
 
 // Adds 128-bit lanes pairwise: [u0 l0+l1, u0 l2+l3, u1 l0+l1, u1 l2+l3].
-__m512i fold_lanes(__m512i u0, __m512i u1) {
+BITNET_KERNEL_INLINE __m512i fold_lanes(__m512i u0, __m512i u1) {
     return _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
                             _mm512_shuffle_i32x4(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 template <int N>
-__m512i reduce_lanes(const __m512i *v) {
+BITNET_KERNEL_INLINE __m512i reduce_lanes(const __m512i *v) {
     static_assert(N >= 1 && N <= 16);
     const __m512i zero = _mm512_setzero_si512();
     auto at = [&](int k) { return k < N ? v[k] : zero; };
@@ -154,7 +154,7 @@ struct CodeUnpacker {
     __m512i mask = _mm512_set1_epi8(3);
 
     // 32 bytes -> codes for 128 consecutive activations (two zmm of 64).
-    void unpack(const uint8_t *bytes, __m512i &c0, __m512i &c1) const {
+    BITNET_KERNEL_INLINE void unpack(const uint8_t *bytes, __m512i &c0, __m512i &c1) const {
         const __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bytes)));
         c0 = _mm512_and_si512(_mm512_srlv_epi16(w, first_shift), mask);
         c1 = _mm512_and_si512(_mm512_srlv_epi16(w, second_shift), mask);
@@ -172,8 +172,8 @@ CodeUnpacker tq2_unpacker() { return {half_shifts(0, 2), half_shifts(4, 6)}; }
 
 // dots[r * T + t] = Σ code * q of row r and token t (and zeros up to 16 entries).
 template <int R, int T>
-void i2s_tile_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks, const int8_t *const *codes,
-                   int32_t *dots) {
+BITNET_KERNEL_INLINE void i2s_tile_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks,
+                                        const int8_t *const *codes, int32_t *dots) {
     const CodeUnpacker unpacker = i2s_unpacker();
     __m512i acc[R * T];
 #pragma GCC unroll 16
@@ -220,7 +220,7 @@ void i2s_tile_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks, c
 // removes at the end of the row: two fewer instructions per block, the weights' bandwidth being
 // what decode is bound by. Lane sums stay below 2^31 for rows of up to 2^21 codes
 // (16384 blocks * 4 products * 192 * 128).
-int32_t i2s_dot_one_token(const uint8_t *row, int64_t n_blocks, const int8_t *q) {
+BITNET_KERNEL_INLINE int32_t i2s_dot_one_token(const uint8_t *row, int64_t n_blocks, const int8_t *q) {
     const __m512i first_mask = _mm512_inserti64x4(_mm512_set1_epi8(static_cast<char>(0xc0)), _mm256_set1_epi8(0x30), 1);
     const __m512i second_mask = _mm512_inserti64x4(_mm512_set1_epi8(0x0c), _mm256_set1_epi8(0x03), 1);
     const __m512i first_shift = _mm512_inserti64x4(_mm512_set1_epi32(6), _mm256_set1_epi32(4), 1);
@@ -272,28 +272,28 @@ uint16_t load_u16(const uint8_t *p) {
 // Decoders: one block of one row -> four vectors of 64 codes, for activations [0,64) .. [192,256).
 struct TQ2Decoder {
     CodeUnpacker unpacker = tq2_unpacker();
-    void decode(const uint8_t *block, __m512i c[4]) const {
+    BITNET_KERNEL_INLINE void decode(const uint8_t *block, __m512i c[4]) const {
         unpacker.unpack(block, c[0], c[1]);
         unpacker.unpack(block + 32, c[2], c[3]);
     }
 };
 
-__m512i load64(const void *p) { return _mm512_load_si512(p); }
+BITNET_KERNEL_INLINE __m512i load64(const void *p) { return _mm512_load_si512(p); }
 
 // Bytes times 9, mod 256: x + 8x, with the 16-bit shift's spill into the next byte masked off.
-__m512i times9(__m512i x) {
+BITNET_KERNEL_INLINE __m512i times9(__m512i x) {
     return _mm512_add_epi8(x, _mm512_and_si512(_mm512_slli_epi16(x, 3), _mm512_set1_epi8(static_cast<char>(0xf8))));
 }
 
 // Bytes times per-byte constants, mod 256: 16-bit multiplies for even and odd bytes, blended.
-__m512i mul_bytes(__m512i x, __m512i even_factors, __m512i odd_factors) {
+BITNET_KERNEL_INLINE __m512i mul_bytes(__m512i x, __m512i even_factors, __m512i odd_factors) {
     const __m512i even = _mm512_mullo_epi16(x, even_factors);
     const __m512i odd = _mm512_mullo_epi16(_mm512_and_si512(x, _mm512_set1_epi16(static_cast<short>(0xff00))), odd_factors);
     return _mm512_mask_blend_epi8(static_cast<__mmask64>(0xaaaaaaaaaaaaaaaaull), even, odd);
 }
 
 // Base-3 digit from a fixed-point byte: (p * 3) >> 8 = [p >= 86] + [p >= 171].
-__m512i top_trit(__m512i p) {
+BITNET_KERNEL_INLINE __m512i top_trit(__m512i p) {
     const __mmask64 ge1 = _mm512_cmpge_epu8_mask(p, _mm512_set1_epi8(86));
     const __mmask64 ge2 = _mm512_cmpge_epu8_mask(p, _mm512_set1_epi8(static_cast<char>(171)));
     return _mm512_mask_mov_epi8(_mm512_maskz_mov_epi8(ge1, _mm512_set1_epi8(1)), ge2, _mm512_set1_epi8(2));
@@ -339,7 +339,7 @@ constexpr TQ1Tables make_tq1_tables() {
 alignas(64) constexpr TQ1Tables kTQ1Tables = make_tq1_tables();
 
 struct TQ1Decoder {
-    void decode(const uint8_t *block, __m512i c[4]) const {
+    BITNET_KERNEL_INLINE void decode(const uint8_t *block, __m512i c[4]) const {
         const __mmask64 high_half = 0xffffffff00000000ull;
         // [qs * 1 | qs * 3] and [qs * 9 | qs * 27]: trits 0..3 of qs[0..31].
         const __m512i qs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(block)));
@@ -446,7 +446,7 @@ struct Avx512Ternary {
     using Float4 = __m128;
 
     static Wide wide_zero() { return _mm512_setzero_si512(); }
-    static Int4 sum_lanes4(Wide v0, Wide v1, Wide v2, Wide v3) {
+    BITNET_KERNEL_INLINE static Int4 sum_lanes4(Wide v0, Wide v1, Wide v2, Wide v3) {
         const __m512i v[4] = {v0, v1, v2, v3};
         return _mm512_castsi512_si128(reduce_lanes<4>(v));
     }
@@ -467,14 +467,14 @@ struct Avx512Ternary {
     static float half(uint16_t bits) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits))); }
 
     template <int R, int T>
-    static void i2s_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks, const int8_t *const *codes,
-                         int32_t *dots) {
+    BITNET_KERNEL_INLINE static void i2s_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks,
+                                              const int8_t *const *codes, int32_t *dots) {
         if constexpr (R == 1 && T == 1) dots[0] = i2s_dot_one_token(weights, n_blocks, codes[0]);
         else i2s_tile_dots<R, T>(weights, row_bytes, n_blocks, codes, dots);
     }
 
     // Σ of the 256 codes of one TQ block.
-    static int32_t code_sum(const int8_t *q) {
+    BITNET_KERNEL_INLINE static int32_t code_sum(const int8_t *q) {
         const __m512i ones = _mm512_set1_epi8(1);
         __m512i s = dpbusd(_mm512_setzero_si512(), ones, _mm512_loadu_si512(q));
         s = dpbusd(s, ones, _mm512_loadu_si512(q + 64));
@@ -484,7 +484,7 @@ struct Avx512Ternary {
     }
 
     template <TernaryLayout L, int T>
-    static void tq_block_dots(const uint8_t *block, const int8_t *const *q, Wide *dots) {
+    BITNET_KERNEL_INLINE static void tq_block_dots(const uint8_t *block, const int8_t *const *q, Wide *dots) {
         __m512i c[4];
         TQDecoder<L>{}.decode(block, c);
 #pragma GCC unroll 4
