@@ -19,7 +19,8 @@
 //   Wide                      int32 lanes whose sum is a dot product; wide_zero();
 //   Int4, Float4              four int32 / float lanes (lane t: token t, or block b + t in decode);
 //   sum_lanes4(Wide × 4)      Int4 whose lane k is Σ lanes of the k-th argument; sum_lanes(Wide);
-//   sub4(Int4, const int32_t *), to_float4(Int4), add4, mul4, div4, set4(float),
+//   to_float4(Int4), add4, mul4, div4, set4(float), and sub4(Int4, const int32_t *) when
+//                             kTQDotsCodes;
 //   load4 / store4            (16-byte aligned float arrays), half4(const uint16_t[8]) (the first
 //                             four f16 values as floats), half(uint16_t);
 //   i2s_dots<R, T>(weights, row_bytes, n_blocks, q, dots)
@@ -27,11 +28,12 @@
 //                             (R <= kTileRows), n_blocks I2_S blocks each; exact int32; `dots` is
 //                             64-byte aligned with room for kTileRows * kTileTokens entries;
 //   kTQDotsCodes              true: tq_block_dots sums code * q (the driver subtracts activation
-//                             sums, from code_sum(q), Σ of 256 codes); false: (code - 1) * q;
+//                             sums, from code_sum(q): Σ of 256 codes); false: (code - 1) * q;
 //   tq_block_dots<L, T>(block, q, dots)
 //                             dots[t] (Wide) for one TQ block of layout L against q[t] (256 codes);
 //   tq_tile<L, R, T>(...)     only when kTileRows > 1: a whole register tile of R rows × T tokens
-//                             over a column chunk, same arguments and float steps as tq_row below.
+//                             over a column chunk, same arguments and float steps as tq_row below
+//                             (AVX-512 keeps its 16-lane float accumulator for the whole tile).
 //
 // Layout facts: formats.md §2.2 (I2_S: 128-element blocks of 32 bytes), §1.6 (TQ2_0: 256 elements
 // in 66 bytes, TQ1_0: 256 in 54 bytes, each ending in its f16 scale d).
