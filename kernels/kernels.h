@@ -28,7 +28,7 @@ struct KernelTable {
                                  int32_t *sum);
 
     // Ternary weight rows times int8 activations, one gemm per storage layout, indexed by
-    // TernaryLayout (gemm_ternary[static_cast<size_t>(ternary_layout_of(type))]). For rows
+    // TernaryLayout (gemm_ternary[static_cast<size_t>(tensor_type_traits(type).ternary_layout)]). For rows
     // [0, n_rows) of a weight whose row r starts at weights + r * row_bytes, against n_tokens
     // activation rows (activations[t].codes holds n_cols codes, n_cols a multiple of the layout's
     // block), writes

@@ -1,7 +1,7 @@
 // Tests of the CPU kernel layer (kernels/kernels.h).
 //
 // 1. The scalar table is the specification; it is itself checked against naive decoders written
-//    here from /work/shared/docs/formats.md (§1.6 TQ1_0/TQ2_0, §2.2 I2_S, §2.4 activations): weights
+//    here from docs/formats.md (§1.6 TQ1_0/TQ2_0, §2.2 I2_S, §2.4 activations): weights
 //    are decoded one element at a time from flat bit positions, dots are taken in int64, and
 //    rounding is done without the FP environment.
 // 2. Every variant this CPU can run (available_cpu_kernels) is compared with the scalar table on

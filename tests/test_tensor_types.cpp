@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "kernels/kernels.h"
 #include "tensor/quantize.h"
 #include "tensor/tensor_type.h"
 
@@ -116,19 +115,6 @@ TEST(TensorTypes, EachRowsCodecRoundTripsValuesItRepresentsExactly) {
             for (uint64_t i = 0; i < cols; ++i) EXPECT_EQ(bare[i] * scale, values[i]) << row.name;
         } else {
             EXPECT_EQ(bitnet::tensor_scale(row.type, stored.data(), values.size()), 1.0f) << row.name;
-        }
-    }
-}
-
-// Every CPU kernel variant has a gemm for every ternary layout (kernels.h: filled from the scalar
-// table where a variant has none).
-TEST(TensorTypes, EveryTernaryLayoutHasAKernelInEveryVariant) {
-    const bitnet::KernelTable *tables[8];
-    const size_t n = bitnet::available_cpu_kernels(tables, 8);
-    ASSERT_GE(n, 1u);
-    for (size_t i = 0; i < n && i < 8; ++i) {
-        for (size_t layout = 0; layout < bitnet::kTernaryLayoutCount; ++layout) {
-            EXPECT_NE(tables[i]->gemm_ternary[layout], nullptr) << tables[i]->name << " layout " << layout;
         }
     }
 }

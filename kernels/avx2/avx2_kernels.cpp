@@ -3,8 +3,9 @@
 //
 // Ternary × int8 products use vpmaddubsw on unsigned codes {0,1,2} (a stray 3 included) against
 // signed activations: a pair sums to at most 2 * 3 * 128 = 768, so int16 never saturates, and up to
-// 8 blocks (8 * 4 * 768 = 24576) are summed in int16 before vpmaddwd widens them to int32. Each
-// weight block is unpacked once and used for a tile of up to 4 tokens (prefill); decode streams rows.
+// 8 blocks (8 * 4 * 768 = 24576) are summed in int16 before vpmaddwd widens them to int32. The gemm
+// driver (token tiles, row chunks, decode streaming, float steps) is kernels/ternary_gemm_impl.h;
+// this file holds its policy: block decoding, dots and lane sums.
 //
 // Everything here has internal linkage: this file is compiled with AVX2 flags, and an inline
 // function shared with other files could be merged into a copy that uses AVX2 instructions.
@@ -15,31 +16,21 @@
 #include <cstring>
 
 #include "kernels/avx2/avx2_kernels.h"
+#include "kernels/ternary_gemm_impl.h"
 
 namespace bitnet {
 namespace {
 
-constexpr int64_t kI2SBlockElements = 128;
-constexpr int64_t kI2SBlockBytes = 32;
-constexpr int64_t kTQBlockElements = 256;
-constexpr int64_t kTQ2BlockBytes = 66;
-constexpr int64_t kTQ1BlockBytes = 54;
+using ternary_gemm::kI2SBlockBytes;
+using ternary_gemm::kI2SBlockElements;
 
-constexpr int kTileTokens = 4;
 constexpr int64_t kInt16Blocks = 8;  // I2_S blocks summed in int16 before widening
-constexpr int64_t kRowChunkBytes = 192 * 1024;
-constexpr int64_t kTQMaxChunkBlocks = 256;
 
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-int64_t row_chunk_rows(size_t row_bytes) {
-    const int64_t rows = kRowChunkBytes / static_cast<int64_t>(row_bytes == 0 ? 1 : row_bytes);
-    return rows < 1 ? 1 : rows;
-}
+BITNET_KERNEL_INLINE __m256i load256(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 
-__m256i load256(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
-
-int32_t hsum_epi32(__m256i v) {
+BITNET_KERNEL_INLINE int32_t hsum_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -47,7 +38,7 @@ int32_t hsum_epi32(__m256i v) {
 }
 
 // Lane k of the result is Σ lanes of v[k], k < 4.
-__m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+BITNET_KERNEL_INLINE __m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
     const __m256i a = _mm256_add_epi32(_mm256_unpacklo_epi32(v0, v1), _mm256_unpackhi_epi32(v0, v1));
     const __m256i b = _mm256_add_epi32(_mm256_unpacklo_epi32(v2, v3), _mm256_unpackhi_epi32(v2, v3));
     const __m256i c = _mm256_add_epi32(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
@@ -110,117 +101,30 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
 }
 
 // ---------------------------------------------------------------------------------------------
-// I2_S: groups 0..3 of a block (activations [32g, 32g + 32)) at shifts 6, 4, 2, 0.
+// Ternary blocks: decoding to codes 0..3 and dots with int8 activations
 // ---------------------------------------------------------------------------------------------
 
-template <int T>
-void i2s_row(const uint8_t *row, int64_t n_blocks, const QuantizedRow *act, float weight_scale, float *out,
-             int64_t out_stride) {
+// TQ2_0 (formats.md §1.6): one block -> eight vectors of 32 codes, for activations [32k, 32k + 32).
+BITNET_KERNEL_INLINE void decode_tq2(const uint8_t *block, __m256i c[8]) {
     const __m256i mask = _mm256_set1_epi8(3);
-    const __m256i ones = _mm256_set1_epi16(1);
-    const int8_t *codes[T];
-    for (int t = 0; t < T; ++t) codes[t] = act[t].codes;
-    __m256i acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_si256();
-
-    for (int64_t b0 = 0; b0 < n_blocks; b0 += kInt16Blocks) {
-        const int64_t b_end = min64(n_blocks, b0 + kInt16Blocks);
-        __m256i acc16[T];
-        for (int t = 0; t < T; ++t) acc16[t] = _mm256_setzero_si256();
-        for (int64_t b = b0; b < b_end; ++b) {
-            const __m256i w = load256(row + b * kI2SBlockBytes);
-            const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(w, 6), mask);
-            const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
-            const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(w, 2), mask);
-            const __m256i c3 = _mm256_and_si256(w, mask);
-            const int64_t offset = b * kI2SBlockElements;
-#pragma GCC unroll 4
-            for (int t = 0; t < T; ++t) {
-                const int8_t *q = codes[t] + offset;
-                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(c0, load256(q)),
-                                                     _mm256_maddubs_epi16(c1, load256(q + 32)));
-                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(c2, load256(q + 64)),
-                                                     _mm256_maddubs_epi16(c3, load256(q + 96)));
-                acc16[t] = _mm256_add_epi16(acc16[t], _mm256_add_epi16(p01, p23));
-            }
-        }
-        for (int t = 0; t < T; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(acc16[t], ones));
-    }
-    for (int t = 0; t < T; ++t) {
-        const int32_t dot = hsum_epi32(acc[t]) - act[t].sum;
-        out[t * out_stride] = static_cast<float>(dot) / act[t].scale * weight_scale;
+    for (int half = 0; half < 2; ++half) {
+        const __m256i w = load256(block + 32 * half);
+        c[4 * half + 0] = _mm256_and_si256(w, mask);
+        c[4 * half + 1] = _mm256_and_si256(_mm256_srli_epi16(w, 2), mask);
+        c[4 * half + 2] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+        c[4 * half + 3] = _mm256_and_si256(_mm256_srli_epi16(w, 6), mask);
     }
 }
-
-using I2SRow = void (*)(const uint8_t *, int64_t, const QuantizedRow *, float, float *, int64_t);
-constexpr I2SRow kI2SRows[kTileTokens] = {i2s_row<1>, i2s_row<2>, i2s_row<3>, i2s_row<4>};
-
-void gemm_i2s_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
-                 int64_t out_stride) {
-    const int64_t n_blocks = n_cols / kI2SBlockElements;
-    const int64_t chunk = row_chunk_rows(row_bytes);
-    for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
-        const int64_t r_end = min64(n_rows, r0 + chunk);
-        for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-            const int64_t tokens = min64(kTileTokens, n_tokens - t);
-            for (int64_t r = r0; r < r_end; ++r) {
-                kI2SRows[tokens - 1](weights + r * row_bytes, n_blocks, activations + t, weight_scale,
-                                     out + t * out_stride + r, out_stride);
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// TQ2_0 and TQ1_0: per-block f16 scales; acc = acc + d * (float)dot in block order.
-// ---------------------------------------------------------------------------------------------
-
-// sums[(b - b0) * stride + t] = Σ of token t's codes in block b.
-template <int T>
-void block_activation_sums(const QuantizedRow *act, int64_t b0, int64_t n, int64_t stride, int32_t *sums) {
-    const __m256i ones8 = _mm256_set1_epi8(1);
-    const __m256i ones16 = _mm256_set1_epi16(1);
-    for (int t = 0; t < T; ++t) {
-        for (int64_t b = 0; b < n; ++b) {
-            const int8_t *q = act[t].codes + (b0 + b) * kTQBlockElements;
-            __m256i s = _mm256_setzero_si256();
-            for (int k = 0; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(ones8, load256(q + 32 * k)));
-            sums[b * stride + t] = hsum_epi32(_mm256_madd_epi16(s, ones16));
-        }
-    }
-}
-
-uint16_t load_u16(const uint8_t *p) {
-    uint16_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-// Decoders: one block -> eight vectors of 32 codes, for activations [32k, 32k + 32).
-struct TQ2Decoder {
-    static constexpr int64_t kBlockBytes = kTQ2BlockBytes;
-    void decode(const uint8_t *block, __m256i c[8]) const {
-        const __m256i mask = _mm256_set1_epi8(3);
-        for (int half = 0; half < 2; ++half) {
-            const __m256i w = load256(block + 32 * half);
-            c[4 * half + 0] = _mm256_and_si256(w, mask);
-            c[4 * half + 1] = _mm256_and_si256(_mm256_srli_epi16(w, 2), mask);
-            c[4 * half + 2] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
-            c[4 * half + 3] = _mm256_and_si256(_mm256_srli_epi16(w, 6), mask);
-        }
-    }
-};
 
 // Bytes times 3 and times 9, mod 256.
-__m256i times3(__m256i x) { return _mm256_add_epi8(x, _mm256_add_epi8(x, x)); }
-__m256i times9(__m256i x) {
+BITNET_KERNEL_INLINE __m256i times3(__m256i x) { return _mm256_add_epi8(x, _mm256_add_epi8(x, x)); }
+BITNET_KERNEL_INLINE __m256i times9(__m256i x) {
     return _mm256_add_epi8(x, _mm256_and_si256(_mm256_slli_epi16(x, 3), _mm256_set1_epi8(static_cast<char>(0xf8))));
 }
 
 // Base-3 digit from a fixed-point byte, (p * 3) >> 8, with byte averages (ggml's trick):
 // avg(p', avg(p', 0)) >> 6 with p' = max(p - 1, 0) (checked for all 256 bytes in the tests).
-__m256i top_trit(__m256i p) {
+BITNET_KERNEL_INLINE __m256i top_trit(__m256i p) {
     const __m256i p1 = _mm256_subs_epu8(p, _mm256_set1_epi8(1));
     const __m256i x = _mm256_avg_epu8(p1, _mm256_avg_epu8(p1, _mm256_setzero_si256()));
     return _mm256_and_si256(_mm256_srli_epi16(x, 6), _mm256_set1_epi8(3));
@@ -228,9 +132,7 @@ __m256i top_trit(__m256i p) {
 
 // TQ1_0 (formats.md §1.6): qs[0..31] trit n -> element 32n + m; qs[32..47] trit n -> 160 + 16n + m;
 // qh[j] trit n -> 240 + 4n + j.
-struct TQ1Decoder {
-    static constexpr int64_t kBlockBytes = kTQ1BlockBytes;
-    void decode(const uint8_t *block, __m256i c[8]) const {
+BITNET_KERNEL_INLINE void decode_tq1(const uint8_t *block, __m256i c[8]) {
         __m256i p = load256(block);  // qs[0..31], trits 0..4 -> activations [0, 160)
         c[0] = top_trit(p);
         for (int n = 1; n < 5; ++n) {
@@ -254,137 +156,97 @@ struct TQ1Decoder {
         c[5] = top_trit(q01);
         c[6] = top_trit(q23);
         c[7] = top_trit(_mm256_inserti128_si256(_mm256_castsi128_si256(q4), hp, 1));
-    }
-};
+}
 
 // Σ code * q over one block as int32 lanes: int16 sums of eight vpmaddubsw (at most 8 * 768), widened.
-__m256i block_code_dot(const __m256i c[8], const int8_t *q) {
+BITNET_KERNEL_INLINE __m256i block_code_dot(const __m256i c[8], const int8_t *q) {
     __m256i s = _mm256_maddubs_epi16(c[0], load256(q));
     for (int k = 1; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c[k], load256(q + 32 * k)));
     return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
 }
 
-template <class Decoder, int T>
-void tq_row(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_blocks, const QuantizedRow *act,
-            const int32_t *block_sums, bool first, bool last, float weight_scale, float *out, int64_t out_stride) {
-    constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
-    __m128 partial = _mm_setzero_ps();
-    if (!first) {
-        alignas(16) float carried[4] = {};
-        for (int t = 0; t < T; ++t) carried[t] = out[t * out_stride];
-        partial = _mm_load_ps(carried);
+// The policy of kernels/ternary_gemm_impl.h: one row at a time, codes 0..3 (activation sums
+// subtracted by the driver), 4-lane float steps in xmm registers.
+struct Avx2Ternary {
+    static constexpr int kTileRows = 1;
+    static constexpr bool kTQDotsCodes = true;
+    using Wide = __m256i;
+    using Int4 = __m128i;
+    using Float4 = __m128;
+
+    static Wide wide_zero() { return _mm256_setzero_si256(); }
+    static Int4 sum_lanes4(Wide v0, Wide v1, Wide v2, Wide v3) { return hsum4_epi32(v0, v1, v2, v3); }
+    static int32_t sum_lanes(Wide v) { return hsum_epi32(v); }
+    static Int4 sub4(Int4 a, const int32_t *b) {
+        return _mm_sub_epi32(a, _mm_loadu_si128(reinterpret_cast<const __m128i *>(b)));
     }
-    for (int64_t b = 0; b < n_blocks; ++b) {
-        const uint8_t *block = row + (b0 + b) * kBlockBytes;
-        const int64_t offset = (b0 + b) * kTQBlockElements;
-        __m256i c[8];
-        decoder.decode(block, c);
-        __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                          _mm256_setzero_si256()};
+    static Float4 to_float4(Int4 v) { return _mm_cvtepi32_ps(v); }
+    static Float4 add4(Float4 a, Float4 b) { return _mm_add_ps(a, b); }
+    static Float4 mul4(Float4 a, Float4 b) { return _mm_mul_ps(a, b); }
+    static Float4 div4(Float4 a, Float4 b) { return _mm_div_ps(a, b); }
+    static Float4 set4(float v) { return _mm_set1_ps(v); }
+    static Float4 load4(const float *p) { return _mm_load_ps(p); }
+    static void store4(float *p, Float4 v) { _mm_store_ps(p, v); }
+    static Float4 half4(const uint16_t *bits) {
+        return _mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(bits)));
+    }
+    static float half(uint16_t bits) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits))); }
+
+    // I2_S (formats.md §2.2): groups 0..3 of a block (activations [32g, 32g + 32)) at shifts 6, 4,
+    // 2, 0; int16 sums of up to kInt16Blocks blocks, then widened.
+    template <int R, int T>
+    BITNET_KERNEL_INLINE static void i2s_dots(const uint8_t *row, size_t /*row_bytes*/, int64_t n_blocks,
+                                              const int8_t *const *codes, int32_t *dots) {
+        static_assert(R == 1);
+        const __m256i mask = _mm256_set1_epi8(3);
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256i acc[T];
+        for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_si256();
+        for (int64_t b0 = 0; b0 < n_blocks; b0 += kInt16Blocks) {
+            const int64_t b_end = min64(n_blocks, b0 + kInt16Blocks);
+            __m256i acc16[T];
+            for (int t = 0; t < T; ++t) acc16[t] = _mm256_setzero_si256();
+            for (int64_t b = b0; b < b_end; ++b) {
+                const __m256i w = load256(row + b * kI2SBlockBytes);
+                const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(w, 6), mask);
+                const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+                const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(w, 2), mask);
+                const __m256i c3 = _mm256_and_si256(w, mask);
+                const int64_t offset = b * kI2SBlockElements;
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) acc[t] = block_code_dot(c, act[t].codes + offset);
-        const __m128i dots = _mm_sub_epi32(hsum4_epi32(acc[0], acc[1], acc[2], acc[3]),
-                                           _mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b * kTileTokens)));
-        const __m128 d = _mm_cvtph_ps(_mm_set1_epi16(static_cast<short>(load_u16(block + kBlockBytes - 2))));
-        partial = _mm_add_ps(partial, _mm_mul_ps(d, _mm_cvtepi32_ps(dots)));
-    }
-    if (last) {
-        alignas(16) float scales[4] = {1.0f, 1.0f, 1.0f, 1.0f};
-        for (int t = 0; t < T; ++t) scales[t] = act[t].scale;
-        partial = _mm_mul_ps(_mm_div_ps(partial, _mm_load_ps(scales)), _mm_set1_ps(weight_scale));
-    }
-    alignas(16) float result[4];
-    _mm_store_ps(result, partial);
-    for (int t = 0; t < T; ++t) out[t * out_stride] = result[t];
-}
-
-// Decode: one row after another, four blocks per step whose dots are reduced together; the float
-// accumulation still adds one block at a time, in order.
-template <class Decoder>
-void tq_row_one_token(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_blocks,
-                      const QuantizedRow &act, const int32_t *block_sums, bool first, bool last, float weight_scale,
-                      float *out) {
-    constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
-    float partial = first ? 0.0f : *out;
-    int64_t b = 0;
-    for (; b + 4 <= n_blocks; b += 4) {
-        __m256i acc[4];
-        alignas(16) uint16_t scales[8] = {};
-        for (int k = 0; k < 4; ++k) {
-            const uint8_t *block = row + (b0 + b + k) * kBlockBytes;
-            scales[k] = load_u16(block + kBlockBytes - 2);
-            __m256i c[8];
-            decoder.decode(block, c);
-            acc[k] = block_code_dot(c, act.codes + (b0 + b + k) * kTQBlockElements);
+                for (int t = 0; t < T; ++t) {
+                    const int8_t *q = codes[t] + offset;
+                    const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(c0, load256(q)),
+                                                         _mm256_maddubs_epi16(c1, load256(q + 32)));
+                    const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(c2, load256(q + 64)),
+                                                         _mm256_maddubs_epi16(c3, load256(q + 96)));
+                    acc16[t] = _mm256_add_epi16(acc16[t], _mm256_add_epi16(p01, p23));
+                }
+            }
+            for (int t = 0; t < T; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(acc16[t], ones));
         }
-        const __m128i dots = _mm_sub_epi32(hsum4_epi32(acc[0], acc[1], acc[2], acc[3]),
-                                           _mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b)));
-        const __m128 d = _mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(scales)));
-        alignas(16) float terms[4];
-        _mm_store_ps(terms, _mm_mul_ps(d, _mm_cvtepi32_ps(dots)));
-        partial = partial + terms[0];
-        partial = partial + terms[1];
-        partial = partial + terms[2];
-        partial = partial + terms[3];
+        for (int t = 0; t < T; ++t) dots[t] = hsum_epi32(acc[t]);
     }
-    for (; b < n_blocks; ++b) {
-        const uint8_t *block = row + (b0 + b) * kBlockBytes;
+
+    // Σ of the 256 codes of one TQ block: vpmaddubsw with ones, widened.
+    BITNET_KERNEL_INLINE static int32_t code_sum(const int8_t *q) {
+        const __m256i ones8 = _mm256_set1_epi8(1);
+        __m256i s = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(ones8, load256(q + 32 * k)));
+        return hsum_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)));
+    }
+
+    template <TernaryLayout L, int T>
+    BITNET_KERNEL_INLINE static void tq_block_dots(const uint8_t *block, const int8_t *const *q, Wide *dots) {
         __m256i c[8];
-        decoder.decode(block, c);
-        const int32_t dot = hsum_epi32(block_code_dot(c, act.codes + (b0 + b) * kTQBlockElements)) - block_sums[b];
-        const float d = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(load_u16(block + kBlockBytes - 2))));
-        partial = partial + d * static_cast<float>(dot);
-    }
-    *out = last ? partial / act.scale * weight_scale : partial;
-}
-
-template <class Decoder>
-struct TQKernel {
-    using Row = void (*)(const Decoder &, const uint8_t *, int64_t, int64_t, const QuantizedRow *, const int32_t *,
-                         bool, bool, float, float *, int64_t);
-    static constexpr Row rows[kTileTokens] = {tq_row<Decoder, 1>, tq_row<Decoder, 2>, tq_row<Decoder, 3>,
-                                              tq_row<Decoder, 4>};
-    using Sums = void (*)(const QuantizedRow *, int64_t, int64_t, int64_t, int32_t *);
-    static constexpr Sums sums[kTileTokens] = {block_activation_sums<1>, block_activation_sums<2>,
-                                               block_activation_sums<3>, block_activation_sums<4>};
-
-    static void gemm(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                     const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
-                     int64_t out_stride) {
-        const Decoder decoder;
-        const int64_t n_blocks = n_cols / kTQBlockElements;
-        const int64_t chunk = row_chunk_rows(row_bytes);
-        alignas(32) int32_t block_sums[kTQMaxChunkBlocks * kTileTokens];
-        if (n_tokens == 1) {
-            for (int64_t b0 = 0; b0 == 0 || b0 < n_blocks; b0 += kTQMaxChunkBlocks) {  // once for 0 blocks too
-                const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
-                block_activation_sums<1>(activations, b0, blocks, 1, block_sums);
-                const bool first = b0 == 0, last = b0 + blocks == n_blocks;
-                for (int64_t r = 0; r < n_rows; ++r) {
-                    tq_row_one_token(decoder, weights + r * row_bytes, b0, blocks, activations[0], block_sums, first,
-                                     last, weight_scale, out + r);
-                }
-            }
-            return;
-        }
-        for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
-            const int64_t r_end = min64(n_rows, r0 + chunk);
-            for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-                const int64_t tokens = min64(kTileTokens, n_tokens - t);
-                for (int64_t b0 = 0; b0 == 0 || b0 < n_blocks; b0 += kTQMaxChunkBlocks) {  // once for 0 blocks too
-                    const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
-                    std::memset(block_sums, 0, static_cast<size_t>(blocks * kTileTokens) * sizeof block_sums[0]);
-                    sums[tokens - 1](activations + t, b0, blocks, kTileTokens, block_sums);
-                    const bool first = b0 == 0, last = b0 + blocks == n_blocks;
-                    for (int64_t r = r0; r < r_end; ++r) {
-                        rows[tokens - 1](decoder, weights + r * row_bytes, b0, blocks, activations + t, block_sums,
-                                         first, last, weight_scale, out + t * out_stride + r, out_stride);
-                    }
-                }
-            }
-        }
+        if constexpr (L == TernaryLayout::TQ2) decode_tq2(block, c);
+        else decode_tq1(block, c);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) dots[t] = block_code_dot(c, q[t]);
     }
 };
+
+using Gemm = ternary_gemm::TernaryGemm<Avx2Ternary>;
 
 // ---------------------------------------------------------------------------------------------
 // Float dot product
@@ -412,9 +274,7 @@ float dot_f32(const float *a, const float *b, int64_t n) {
 const KernelTable kAvx2Table = {
     "avx2",
     quantize_activations,
-    gemm_i2s_q8,
-    TQKernel<TQ2Decoder>::gemm,
-    TQKernel<TQ1Decoder>::gemm,
+    {Gemm::gemm_i2s, Gemm::gemm_tq<TernaryLayout::TQ2>, Gemm::gemm_tq<TernaryLayout::TQ1>},
     dot_f32,
     avx2::gemm_float,
     avx2::attention_scores,

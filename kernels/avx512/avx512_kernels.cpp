@@ -8,6 +8,12 @@
 // unpacks each weight block once for all four tokens and is bound by vpdpbusd throughput; with one
 // token (decode), rows are read one after another as a single stream, bound by memory bandwidth.
 //
+// The gemm driver (token tiles, row chunks, decode streaming, activation sums, float steps) is
+// kernels/ternary_gemm_impl.h. Two paths stay specific to this file because the driver's generic
+// forms would cost speed: the I2_S one-token row dot (masking instead of shifting, below), and the
+// TQ prefill register tile, whose float accumulator covers 4 rows × 4 tokens in one zmm; the
+// driver calls both through its policy hooks (i2s_dots<1, 1>, tq_tile).
+//
 // Everything here has internal linkage: this file is compiled with AVX-512 flags, and an inline
 // function shared with other files could be merged into a copy that uses AVX-512 instructions.
 
@@ -22,43 +28,34 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/avx512/avx512_kernels.h"
+#include "kernels/ternary_gemm_impl.h"
 
 namespace bitnet {
 namespace {
 
-constexpr int64_t kI2SBlockElements = 128;
-constexpr int64_t kI2SBlockBytes = 32;
-constexpr int64_t kTQBlockElements = 256;
-constexpr int64_t kTQ2BlockBytes = 66;
-constexpr int64_t kTQ1BlockBytes = 54;
+using ternary_gemm::kI2SBlockBytes;
+using ternary_gemm::kI2SBlockElements;
+using ternary_gemm::kTQ1BlockBytes;
+using ternary_gemm::kTQBlockBytes;
+using ternary_gemm::kTQBlockElements;
 
 // Register tile: rows × tokens accumulators (at most 16 of 32 zmm registers).
-constexpr int kTileRows = 4;
-constexpr int kTileTokens = 4;
-// Rows whose weights stay cached while every token tile passes over them.
-constexpr int64_t kRowChunkBytes = 192 * 1024;
-// Column chunk for the TQ per-block activation sums kept on the stack.
-constexpr int64_t kTQMaxChunkBlocks = 256;
-
-int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+constexpr int kRegisterTileRows = 4;
+using ternary_gemm::kTileTokens;
 
 // acc + Σ of four u8 × s8 products per int32 lane (vpdpbusd). GCC 12 allocates registers badly
 // around the intrinsic in a register tile (it copies every accumulator each step and spills some:
 // the I2_S prefill tile ran at 60% of the speed of this form), so GCC gets the instruction directly.
-__m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
+BITNET_KERNEL_INLINE __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
 #if defined(__GNUC__) && !defined(__clang__)
     __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "vm"(s8));
     return acc;
 #else
     return _mm512_dpbusd_epi32(acc, u8, s8);
 #endif
-}
-
-int64_t row_chunk_rows(size_t row_bytes) {
-    const int64_t rows = kRowChunkBytes / static_cast<int64_t>(row_bytes == 0 ? 1 : row_bytes);
-    return rows < kTileRows ? kTileRows : rows - rows % kTileRows;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,20 +104,20 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
 
 // Two steps of pairwise transposition: the result's 128-bit lane l holds, for v0..v3 in order,
 // partial sums over lane l of each.
-__m512i transpose_add4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
+BITNET_KERNEL_INLINE __m512i transpose_add4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
     const __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
     const __m512i b = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
     return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
 }
 
 // Adds 128-bit lanes pairwise: [u0 l0+l1, u0 l2+l3, u1 l0+l1, u1 l2+l3].
-__m512i fold_lanes(__m512i u0, __m512i u1) {
+BITNET_KERNEL_INLINE __m512i fold_lanes(__m512i u0, __m512i u1) {
     return _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
                             _mm512_shuffle_i32x4(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 template <int N>
-__m512i reduce_lanes(const __m512i *v) {
+BITNET_KERNEL_INLINE __m512i reduce_lanes(const __m512i *v) {
     static_assert(N >= 1 && N <= 16);
     const __m512i zero = _mm512_setzero_si512();
     auto at = [&](int k) { return k < N ? v[k] : zero; };
@@ -157,7 +154,7 @@ struct CodeUnpacker {
     __m512i mask = _mm512_set1_epi8(3);
 
     // 32 bytes -> codes for 128 consecutive activations (two zmm of 64).
-    void unpack(const uint8_t *bytes, __m512i &c0, __m512i &c1) const {
+    BITNET_KERNEL_INLINE void unpack(const uint8_t *bytes, __m512i &c0, __m512i &c1) const {
         const __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bytes)));
         c0 = _mm512_and_si512(_mm512_srlv_epi16(w, first_shift), mask);
         c1 = _mm512_and_si512(_mm512_srlv_epi16(w, second_shift), mask);
@@ -173,13 +170,11 @@ CodeUnpacker tq2_unpacker() { return {half_shifts(0, 2), half_shifts(4, 6)}; }
 // I2_S
 // ---------------------------------------------------------------------------------------------
 
+// dots[r * T + t] = Σ code * q of row r and token t (and zeros up to 16 entries).
 template <int R, int T>
-void i2s_tile(const uint8_t *weights, size_t row_bytes, int64_t n_blocks, const QuantizedRow *act,
-              float weight_scale, float *out, int64_t out_stride) {
+BITNET_KERNEL_INLINE void i2s_tile_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks,
+                                        const int8_t *const *codes, int32_t *dots) {
     const CodeUnpacker unpacker = i2s_unpacker();
-    const int8_t *codes[T];
-#pragma GCC unroll 16
-    for (int t = 0; t < T; ++t) codes[t] = act[t].codes;
     __m512i acc[R * T];
 #pragma GCC unroll 16
     for (int k = 0; k < R * T; ++k) acc[k] = _mm512_setzero_si512();
@@ -212,27 +207,12 @@ void i2s_tile(const uint8_t *weights, size_t row_bytes, int64_t n_blocks, const 
             }
         }
     }
-    alignas(64) int32_t dots[16];
     _mm512_store_si512(dots, reduce_lanes<R * T>(acc));
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 16
-        for (int t = 0; t < T; ++t) {
-            const int32_t dot = dots[r * T + t] - act[t].sum;
-            out[t * out_stride + r] = static_cast<float>(dot) / act[t].scale * weight_scale;
-        }
-    }
 }
 
-using I2STile = void (*)(const uint8_t *, size_t, int64_t, const QuantizedRow *, float, float *, int64_t);
-
-template <int R>
-constexpr I2STile i2s_tiles_for_rows[kTileTokens] = {i2s_tile<R, 1>, i2s_tile<R, 2>, i2s_tile<R, 3>, i2s_tile<R, 4>};
-constexpr const I2STile *i2s_tiles[kTileRows] = {i2s_tiles_for_rows<1>, i2s_tiles_for_rows<2>, i2s_tiles_for_rows<3>,
-                                                 i2s_tiles_for_rows<4>};
-
-// Decode: one row after another, so the weights are read as a single sequential stream (a tile of
-// rows read side by side defeats the hardware prefetcher: 3.8 GB/s from DRAM instead of 15+).
+// One row, one token (decode, where the driver reads rows one after another as a single sequential
+// stream: a tile of rows read side by side defeats the hardware prefetcher, 3.8 GB/s from DRAM
+// instead of 15+).
 // Each 32-byte block is broadcast to both halves of a zmm and masked instead of shifted: the
 // codes of groups 0 and 1 (first 64 activations) stay in place as code * 64 (low half, bits 7:6)
 // and code * 16 (high half, bits 5:4), those of groups 2 and 3 as code * 4 and code * 1. Every
@@ -240,86 +220,41 @@ constexpr const I2STile *i2s_tiles[kTileRows] = {i2s_tiles_for_rows<1>, i2s_tile
 // removes at the end of the row: two fewer instructions per block, the weights' bandwidth being
 // what decode is bound by. Lane sums stay below 2^31 for rows of up to 2^21 codes
 // (16384 blocks * 4 products * 192 * 128).
-void i2s_rows_one_token(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_blocks,
-                        const QuantizedRow &act, float weight_scale, float *out) {
+BITNET_KERNEL_INLINE int32_t i2s_dot_one_token(const uint8_t *row, int64_t n_blocks, const int8_t *q) {
     const __m512i first_mask = _mm512_inserti64x4(_mm512_set1_epi8(static_cast<char>(0xc0)), _mm256_set1_epi8(0x30), 1);
     const __m512i second_mask = _mm512_inserti64x4(_mm512_set1_epi8(0x0c), _mm256_set1_epi8(0x03), 1);
     const __m512i first_shift = _mm512_inserti64x4(_mm512_set1_epi32(6), _mm256_set1_epi32(4), 1);
     const __m512i second_shift = _mm512_inserti64x4(_mm512_set1_epi32(2), _mm256_set1_epi32(0), 1);
-    const int8_t *q = act.codes;
     auto broadcast = [](const uint8_t *block) {
         return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(block)));
     };
-    for (int64_t r = 0; r < n_rows; ++r) {
-        const uint8_t *row = weights + r * row_bytes;
-        __m512i first0 = _mm512_setzero_si512(), second0 = _mm512_setzero_si512();
-        __m512i first1 = _mm512_setzero_si512(), second1 = _mm512_setzero_si512();
-        int64_t b = 0;
-        for (; b + 2 <= n_blocks; b += 2) {
-            const __m512i w0 = broadcast(row + b * kI2SBlockBytes);
-            const __m512i w1 = broadcast(row + (b + 1) * kI2SBlockBytes);
-            const int8_t *a = q + b * kI2SBlockElements;
-            first0 = dpbusd(first0, _mm512_and_si512(w0, first_mask), _mm512_loadu_si512(a));
-            second0 = dpbusd(second0, _mm512_and_si512(w0, second_mask), _mm512_loadu_si512(a + 64));
-            first1 = dpbusd(first1, _mm512_and_si512(w1, first_mask), _mm512_loadu_si512(a + 128));
-            second1 = dpbusd(second1, _mm512_and_si512(w1, second_mask), _mm512_loadu_si512(a + 192));
-        }
-        if (b < n_blocks) {
-            const __m512i w0 = broadcast(row + b * kI2SBlockBytes);
-            const int8_t *a = q + b * kI2SBlockElements;
-            first0 = dpbusd(first0, _mm512_and_si512(w0, first_mask), _mm512_loadu_si512(a));
-            second0 = dpbusd(second0, _mm512_and_si512(w0, second_mask), _mm512_loadu_si512(a + 64));
-        }
-        const __m512i codes_times_q = _mm512_add_epi32(_mm512_srav_epi32(_mm512_add_epi32(first0, first1), first_shift),
-                                                       _mm512_srav_epi32(_mm512_add_epi32(second0, second1), second_shift));
-        const int32_t dot = _mm512_reduce_add_epi32(codes_times_q) - act.sum;
-        out[r] = static_cast<float>(dot) / act.scale * weight_scale;
+    __m512i first0 = _mm512_setzero_si512(), second0 = _mm512_setzero_si512();
+    __m512i first1 = _mm512_setzero_si512(), second1 = _mm512_setzero_si512();
+    int64_t b = 0;
+    for (; b + 2 <= n_blocks; b += 2) {
+        const __m512i w0 = broadcast(row + b * kI2SBlockBytes);
+        const __m512i w1 = broadcast(row + (b + 1) * kI2SBlockBytes);
+        const int8_t *a = q + b * kI2SBlockElements;
+        first0 = dpbusd(first0, _mm512_and_si512(w0, first_mask), _mm512_loadu_si512(a));
+        second0 = dpbusd(second0, _mm512_and_si512(w0, second_mask), _mm512_loadu_si512(a + 64));
+        first1 = dpbusd(first1, _mm512_and_si512(w1, first_mask), _mm512_loadu_si512(a + 128));
+        second1 = dpbusd(second1, _mm512_and_si512(w1, second_mask), _mm512_loadu_si512(a + 192));
     }
-}
-
-void gemm_i2s_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                 const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
-                 int64_t out_stride) {
-    const int64_t n_blocks = n_cols / kI2SBlockElements;
-    if (n_tokens == 1) {
-        i2s_rows_one_token(weights, row_bytes, n_rows, n_blocks, activations[0], weight_scale, out);
-        return;
+    if (b < n_blocks) {
+        const __m512i w0 = broadcast(row + b * kI2SBlockBytes);
+        const int8_t *a = q + b * kI2SBlockElements;
+        first0 = dpbusd(first0, _mm512_and_si512(w0, first_mask), _mm512_loadu_si512(a));
+        second0 = dpbusd(second0, _mm512_and_si512(w0, second_mask), _mm512_loadu_si512(a + 64));
     }
-    const int64_t chunk = row_chunk_rows(row_bytes);
-    for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
-        const int64_t r_end = min64(n_rows, r0 + chunk);
-        for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-            const int64_t tokens = min64(kTileTokens, n_tokens - t);
-            for (int64_t r = r0; r < r_end; r += kTileRows) {
-                const int64_t rows = min64(kTileRows, r_end - r);
-                i2s_tiles[rows - 1][tokens - 1](weights + r * row_bytes, row_bytes, n_blocks, activations + t,
-                                                weight_scale, out + t * out_stride + r, out_stride);
-            }
-        }
-    }
+    const __m512i codes_times_q = _mm512_add_epi32(_mm512_srav_epi32(_mm512_add_epi32(first0, first1), first_shift),
+                                                   _mm512_srav_epi32(_mm512_add_epi32(second0, second1), second_shift));
+    return _mm512_reduce_add_epi32(codes_times_q);
 }
 
 // ---------------------------------------------------------------------------------------------
 // TQ2_0 and TQ1_0: per-block f16 scales, so each block's integer dot is finished before the next
 // block starts (acc = acc + d * (float)dot, in block order, exactly as the scalar kernel).
 // ---------------------------------------------------------------------------------------------
-
-// Σ of each token's activation codes per 256-element block, for blocks [b0, b0 + n) of T tokens:
-// sums[(b - b0) * stride + t].
-template <int T>
-void block_activation_sums(const QuantizedRow *act, int64_t b0, int64_t n, int64_t stride, int32_t *sums) {
-    const __m512i ones = _mm512_set1_epi8(1);
-    for (int t = 0; t < T; ++t) {
-        for (int64_t b = 0; b < n; ++b) {
-            const int8_t *q = act[t].codes + (b0 + b) * kTQBlockElements;
-            __m512i s = dpbusd(_mm512_setzero_si512(), ones, _mm512_loadu_si512(q));
-            s = dpbusd(s, ones, _mm512_loadu_si512(q + 64));
-            s = dpbusd(s, ones, _mm512_loadu_si512(q + 128));
-            s = dpbusd(s, ones, _mm512_loadu_si512(q + 192));
-            sums[b * stride + t] = _mm512_reduce_add_epi32(s);
-        }
-    }
-}
 
 // Lane k = 4r + t of a TQ tile's result vectors holds row r, token t.
 __m512i lane_indices(int shift, int mask) {
@@ -336,30 +271,29 @@ uint16_t load_u16(const uint8_t *p) {
 
 // Decoders: one block of one row -> four vectors of 64 codes, for activations [0,64) .. [192,256).
 struct TQ2Decoder {
-    static constexpr int64_t kBlockBytes = kTQ2BlockBytes;
     CodeUnpacker unpacker = tq2_unpacker();
-    void decode(const uint8_t *block, __m512i c[4]) const {
+    BITNET_KERNEL_INLINE void decode(const uint8_t *block, __m512i c[4]) const {
         unpacker.unpack(block, c[0], c[1]);
         unpacker.unpack(block + 32, c[2], c[3]);
     }
 };
 
-__m512i load64(const void *p) { return _mm512_load_si512(p); }
+BITNET_KERNEL_INLINE __m512i load64(const void *p) { return _mm512_load_si512(p); }
 
 // Bytes times 9, mod 256: x + 8x, with the 16-bit shift's spill into the next byte masked off.
-__m512i times9(__m512i x) {
+BITNET_KERNEL_INLINE __m512i times9(__m512i x) {
     return _mm512_add_epi8(x, _mm512_and_si512(_mm512_slli_epi16(x, 3), _mm512_set1_epi8(static_cast<char>(0xf8))));
 }
 
 // Bytes times per-byte constants, mod 256: 16-bit multiplies for even and odd bytes, blended.
-__m512i mul_bytes(__m512i x, __m512i even_factors, __m512i odd_factors) {
+BITNET_KERNEL_INLINE __m512i mul_bytes(__m512i x, __m512i even_factors, __m512i odd_factors) {
     const __m512i even = _mm512_mullo_epi16(x, even_factors);
     const __m512i odd = _mm512_mullo_epi16(_mm512_and_si512(x, _mm512_set1_epi16(static_cast<short>(0xff00))), odd_factors);
     return _mm512_mask_blend_epi8(static_cast<__mmask64>(0xaaaaaaaaaaaaaaaaull), even, odd);
 }
 
 // Base-3 digit from a fixed-point byte: (p * 3) >> 8 = [p >= 86] + [p >= 171].
-__m512i top_trit(__m512i p) {
+BITNET_KERNEL_INLINE __m512i top_trit(__m512i p) {
     const __mmask64 ge1 = _mm512_cmpge_epu8_mask(p, _mm512_set1_epi8(86));
     const __mmask64 ge2 = _mm512_cmpge_epu8_mask(p, _mm512_set1_epi8(static_cast<char>(171)));
     return _mm512_mask_mov_epi8(_mm512_maskz_mov_epi8(ge1, _mm512_set1_epi8(1)), ge2, _mm512_set1_epi8(2));
@@ -405,8 +339,7 @@ constexpr TQ1Tables make_tq1_tables() {
 alignas(64) constexpr TQ1Tables kTQ1Tables = make_tq1_tables();
 
 struct TQ1Decoder {
-    static constexpr int64_t kBlockBytes = kTQ1BlockBytes;
-    void decode(const uint8_t *block, __m512i c[4]) const {
+    BITNET_KERNEL_INLINE void decode(const uint8_t *block, __m512i c[4]) const {
         const __mmask64 high_half = 0xffffffff00000000ull;
         // [qs * 1 | qs * 3] and [qs * 9 | qs * 27]: trits 0..3 of qs[0..31].
         const __m512i qs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(block)));
@@ -424,11 +357,19 @@ struct TQ1Decoder {
     }
 };
 
-template <class Decoder, int R, int T>
-void tq_tile(const Decoder &decoder, const uint8_t *weights, size_t row_bytes, int64_t b0, int64_t n_blocks,
-             const QuantizedRow *act, const int32_t *block_sums, bool first, bool last, float weight_scale,
-             float *out, int64_t out_stride) {
-    constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
+
+template <TernaryLayout L>
+using TQDecoder = std::conditional_t<L == TernaryLayout::TQ2, TQ2Decoder, TQ1Decoder>;
+
+// Prefill register tile of R rows × T tokens over blocks [b0, b0 + n_blocks), with the driver's
+// float steps (ternary_gemm_impl.h, tq_row) on 16 lanes at once: lane 4r + t holds row r, token t.
+// It stays here rather than in the driver because its float accumulator is one zmm for the whole
+// tile, and each row's four token dots are folded into it as soon as they are complete.
+template <TernaryLayout L, int R, int T>
+void tq_register_tile(const uint8_t *weights, size_t row_bytes, int64_t b0, int64_t n_blocks, const QuantizedRow *act,
+             const int32_t *block_sums, bool first, bool last, float weight_scale, float *out, int64_t out_stride) {
+    constexpr int64_t kBlockBytes = kTQBlockBytes<L>;
+    const TQDecoder<L> decoder;
     const __m512i rows_of_lane = lane_indices(2, 3);
     const __m512i tokens_of_lane = lane_indices(0, 3);
     const __m512i zero = _mm512_setzero_si512();
@@ -490,107 +431,81 @@ void tq_tile(const Decoder &decoder, const uint8_t *weights, size_t row_bytes, i
         for (int t = 0; t < T; ++t) out[t * out_stride + r] = result[4 * r + t];
 }
 
-// Decode: one row after another (a sequential weight stream), four blocks per step whose dots
-// are reduced together; the float accumulation still adds one block at a time, in order.
-template <class Decoder>
-void tq_row_one_token(const Decoder &decoder, const uint8_t *row, int64_t b0, int64_t n_blocks,
-                      const QuantizedRow &act, const int32_t *block_sums, bool first, bool last, float weight_scale,
-                      float *out) {
-    constexpr int64_t kBlockBytes = Decoder::kBlockBytes;
-    float partial = first ? 0.0f : *out;
-    int64_t b = 0;
-    for (; b + 4 <= n_blocks; b += 4) {
-        __m512i acc[4];
-        alignas(16) uint16_t scales[8] = {};
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-            const uint8_t *block = row + (b0 + b + k) * kBlockBytes;
-            const int8_t *q = act.codes + (b0 + b + k) * kTQBlockElements;
-            scales[k] = load_u16(block + kBlockBytes - 2);
-            __m512i c[4];
-            decoder.decode(block, c);
-            __m512i a = dpbusd(_mm512_setzero_si512(), c[0], _mm512_loadu_si512(q));
-            a = dpbusd(a, c[1], _mm512_loadu_si512(q + 64));
-            a = dpbusd(a, c[2], _mm512_loadu_si512(q + 128));
-            acc[k] = dpbusd(a, c[3], _mm512_loadu_si512(q + 192));
-        }
-        const __m128i dots = _mm_sub_epi32(_mm512_castsi512_si128(reduce_lanes<4>(acc)),
-                                           _mm_loadu_si128(reinterpret_cast<const __m128i *>(block_sums + b)));
-        const __m128 d = _mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(scales)));
-        alignas(16) float terms[4];
-        _mm_store_ps(terms, _mm_mul_ps(d, _mm_cvtepi32_ps(dots)));
-        partial = partial + terms[0];
-        partial = partial + terms[1];
-        partial = partial + terms[2];
-        partial = partial + terms[3];
+// ---------------------------------------------------------------------------------------------
+// The policy of kernels/ternary_gemm_impl.h
+// ---------------------------------------------------------------------------------------------
+
+// Register tiles of 4 rows × 4 tokens for prefill (i2s_tile_dots, tq_tile); in decode the I2_S row
+// dot is the masked-shift stream of i2s_dot_one_token and TQ blocks go through the driver's
+// one-token path. Codes 0..3 (activation sums subtracted by the driver).
+struct Avx512Ternary {
+    static constexpr int kTileRows = kRegisterTileRows;
+    static constexpr bool kTQDotsCodes = true;
+    using Wide = __m512i;
+    using Int4 = __m128i;
+    using Float4 = __m128;
+
+    static Wide wide_zero() { return _mm512_setzero_si512(); }
+    BITNET_KERNEL_INLINE static Int4 sum_lanes4(Wide v0, Wide v1, Wide v2, Wide v3) {
+        const __m512i v[4] = {v0, v1, v2, v3};
+        return _mm512_castsi512_si128(reduce_lanes<4>(v));
     }
-    for (; b < n_blocks; ++b) {
-        const uint8_t *block = row + (b0 + b) * kBlockBytes;
-        const int8_t *q = act.codes + (b0 + b) * kTQBlockElements;
+    static int32_t sum_lanes(Wide v) { return _mm512_reduce_add_epi32(v); }
+    static Int4 sub4(Int4 a, const int32_t *b) {
+        return _mm_sub_epi32(a, _mm_loadu_si128(reinterpret_cast<const __m128i *>(b)));
+    }
+    static Float4 to_float4(Int4 v) { return _mm_cvtepi32_ps(v); }
+    static Float4 add4(Float4 a, Float4 b) { return _mm_add_ps(a, b); }
+    static Float4 mul4(Float4 a, Float4 b) { return _mm_mul_ps(a, b); }
+    static Float4 div4(Float4 a, Float4 b) { return _mm_div_ps(a, b); }
+    static Float4 set4(float v) { return _mm_set1_ps(v); }
+    static Float4 load4(const float *p) { return _mm_load_ps(p); }
+    static void store4(float *p, Float4 v) { _mm_store_ps(p, v); }
+    static Float4 half4(const uint16_t *bits) {
+        return _mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(bits)));
+    }
+    static float half(uint16_t bits) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits))); }
+
+    template <int R, int T>
+    BITNET_KERNEL_INLINE static void i2s_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks,
+                                              const int8_t *const *codes, int32_t *dots) {
+        if constexpr (R == 1 && T == 1) dots[0] = i2s_dot_one_token(weights, n_blocks, codes[0]);
+        else i2s_tile_dots<R, T>(weights, row_bytes, n_blocks, codes, dots);
+    }
+
+    // Σ of the 256 codes of one TQ block.
+    BITNET_KERNEL_INLINE static int32_t code_sum(const int8_t *q) {
+        const __m512i ones = _mm512_set1_epi8(1);
+        __m512i s = dpbusd(_mm512_setzero_si512(), ones, _mm512_loadu_si512(q));
+        s = dpbusd(s, ones, _mm512_loadu_si512(q + 64));
+        s = dpbusd(s, ones, _mm512_loadu_si512(q + 128));
+        s = dpbusd(s, ones, _mm512_loadu_si512(q + 192));
+        return _mm512_reduce_add_epi32(s);
+    }
+
+    template <TernaryLayout L, int T>
+    BITNET_KERNEL_INLINE static void tq_block_dots(const uint8_t *block, const int8_t *const *q, Wide *dots) {
         __m512i c[4];
-        decoder.decode(block, c);
-        __m512i a = dpbusd(_mm512_setzero_si512(), c[0], _mm512_loadu_si512(q));
-        a = dpbusd(a, c[1], _mm512_loadu_si512(q + 64));
-        a = dpbusd(a, c[2], _mm512_loadu_si512(q + 128));
-        a = dpbusd(a, c[3], _mm512_loadu_si512(q + 192));
-        const int32_t dot = _mm512_reduce_add_epi32(a) - block_sums[b];
-        const float d = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(load_u16(block + kBlockBytes - 2))));
-        partial = partial + d * static_cast<float>(dot);
+        TQDecoder<L>{}.decode(block, c);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+            __m512i a = dpbusd(_mm512_setzero_si512(), c[0], _mm512_loadu_si512(q[t]));
+            a = dpbusd(a, c[1], _mm512_loadu_si512(q[t] + 64));
+            a = dpbusd(a, c[2], _mm512_loadu_si512(q[t] + 128));
+            dots[t] = dpbusd(a, c[3], _mm512_loadu_si512(q[t] + 192));
+        }
     }
-    *out = last ? partial / act.scale * weight_scale : partial;
-}
 
-template <class Decoder>
-struct TQKernel {
-    using Tile = void (*)(const Decoder &, const uint8_t *, size_t, int64_t, int64_t, const QuantizedRow *,
-                          const int32_t *, bool, bool, float, float *, int64_t);
-    template <int R>
-    static constexpr Tile for_rows[kTileTokens] = {tq_tile<Decoder, R, 1>, tq_tile<Decoder, R, 2>,
-                                                   tq_tile<Decoder, R, 3>, tq_tile<Decoder, R, 4>};
-    static constexpr const Tile *tiles[kTileRows] = {for_rows<1>, for_rows<2>, for_rows<3>, for_rows<4>};
-    using Sums = void (*)(const QuantizedRow *, int64_t, int64_t, int64_t, int32_t *);
-    static constexpr Sums sums[kTileTokens] = {block_activation_sums<1>, block_activation_sums<2>,
-                                               block_activation_sums<3>, block_activation_sums<4>};
-
-    static void gemm(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                     const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
-                     int64_t out_stride) {
-        const Decoder decoder;
-        const int64_t n_blocks = n_cols / kTQBlockElements;
-        const int64_t chunk = row_chunk_rows(row_bytes);
-        alignas(64) int32_t block_sums[kTQMaxChunkBlocks * kTileTokens];
-        if (n_tokens == 1) {
-            for (int64_t b0 = 0; b0 == 0 || b0 < n_blocks; b0 += kTQMaxChunkBlocks) {  // once for 0 blocks too
-                const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
-                block_activation_sums<1>(activations, b0, blocks, 1, block_sums);
-                const bool first = b0 == 0, last = b0 + blocks == n_blocks;
-                for (int64_t r = 0; r < n_rows; ++r) {
-                    tq_row_one_token(decoder, weights + r * row_bytes, b0, blocks, activations[0], block_sums, first,
-                                     last, weight_scale, out + r);
-                }
-            }
-            return;
-        }
-        for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
-            const int64_t r_end = min64(n_rows, r0 + chunk);
-            for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-                const int64_t tokens = min64(kTileTokens, n_tokens - t);
-                for (int64_t b0 = 0; b0 == 0 || b0 < n_blocks; b0 += kTQMaxChunkBlocks) {  // once for 0 blocks too
-                    const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
-                    std::memset(block_sums, 0, static_cast<size_t>(blocks * kTileTokens) * sizeof block_sums[0]);
-                    sums[tokens - 1](activations + t, b0, blocks, kTileTokens, block_sums);
-                    const bool first = b0 == 0, last = b0 + blocks == n_blocks;
-                    for (int64_t r = r0; r < r_end; r += kTileRows) {
-                        const int64_t rows = min64(kTileRows, r_end - r);
-                        tiles[rows - 1][tokens - 1](decoder, weights + r * row_bytes, row_bytes, b0, blocks,
-                                                    activations + t, block_sums, first, last, weight_scale,
-                                                    out + t * out_stride + r, out_stride);
-                    }
-                }
-            }
-        }
+    template <TernaryLayout L, int R, int T>
+    static void tq_tile(const uint8_t *weights, size_t row_bytes, int64_t b0, int64_t n_blocks,
+                        const QuantizedRow *act, const int32_t *block_sums, bool first, bool last,
+                        float weight_scale, float *out, int64_t out_stride) {
+        tq_register_tile<L, R, T>(weights, row_bytes, b0, n_blocks, act, block_sums, first, last, weight_scale, out,
+                                  out_stride);
     }
 };
+
+using Gemm = ternary_gemm::TernaryGemm<Avx512Ternary>;
 
 // ---------------------------------------------------------------------------------------------
 // Float dot product
@@ -614,9 +529,7 @@ float dot_f32(const float *a, const float *b, int64_t n) {
 const KernelTable kAvx512Table = {
     "avx512",
     quantize_activations,
-    gemm_i2s_q8,
-    TQKernel<TQ2Decoder>::gemm,
-    TQKernel<TQ1Decoder>::gemm,
+    {Gemm::gemm_i2s, Gemm::gemm_tq<TernaryLayout::TQ2>, Gemm::gemm_tq<TernaryLayout::TQ1>},
     dot_f32,
     avx512::gemm_float,
     avx512::attention_scores,

@@ -1,8 +1,9 @@
 // The ternary gemms of the "neon_dotprod" variant: SDOT (vdotq_s32, ARMv8.2 dotprod) sums four
 // code * activation products into each int32 lane, so no int16 staging is needed. Everything in
 // this file after the pragma is compiled for armv8.2-a+dotprod; dispatch.cpp only selects the
-// variant when the kernel reports HWCAP_ASIMDDP. The kernels are neon_ternary_impl.h's, over a
-// policy local to this file (so none of this code is shared with the baseline variant).
+// variant when the kernel reports HWCAP_ASIMDDP. The gemms are kernels/ternary_gemm_impl.h's driver
+// over neon_ternary_impl.h's policy, with a multiply-accumulate local to this file (so none of this
+// code is shared with the baseline variant).
 #include <arm_neon.h>
 
 #include <cstddef>
@@ -42,7 +43,7 @@ struct DotMac {
     static int32x4_t widen(Acc acc, int32x4_t sum) { return vaddq_s32(sum, acc); }
 };
 
-using Ternary = neon_ternary::Ternary<DotMac>;
+using Gemm = ternary_gemm::TernaryGemm<neon_ternary::NeonTernary<DotMac>>;
 
 }  // namespace
 
@@ -51,19 +52,21 @@ namespace neon_dotprod {
 void gemm_i2s_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                  const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
                  int64_t out_stride) {
-    Ternary::gemm_i2s(weights, row_bytes, n_rows, n_cols, activations, n_tokens, weight_scale, out, out_stride);
+    Gemm::gemm_i2s(weights, row_bytes, n_rows, n_cols, activations, n_tokens, weight_scale, out, out_stride);
 }
 
 void gemm_tq2_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                  const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
                  int64_t out_stride) {
-    Ternary::gemm_tq2(weights, row_bytes, n_rows, n_cols, activations, n_tokens, weight_scale, out, out_stride);
+    Gemm::gemm_tq<TernaryLayout::TQ2>(weights, row_bytes, n_rows, n_cols, activations, n_tokens, weight_scale, out,
+                                      out_stride);
 }
 
 void gemm_tq1_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                  const QuantizedRow *activations, int64_t n_tokens, float weight_scale, float *out,
                  int64_t out_stride) {
-    Ternary::gemm_tq1(weights, row_bytes, n_rows, n_cols, activations, n_tokens, weight_scale, out, out_stride);
+    Gemm::gemm_tq<TernaryLayout::TQ1>(weights, row_bytes, n_rows, n_cols, activations, n_tokens, weight_scale, out,
+                                      out_stride);
 }
 
 }  // namespace neon_dotprod

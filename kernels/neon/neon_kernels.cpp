@@ -5,9 +5,9 @@
 // Ternary × int8 products use SMLAL (vmlal_s8) into int16 lanes: an I2_S product is at most
 // 3 * 128 = 384 in magnitude, and each int16 lane takes at most 8 of them per block, so 10 blocks
 // (30720) fit before SADALP widens them to int32; TQ2_0/TQ1_0 values (code - 1) are at most 2, 16
-// products per lane per block (4096), widened once per block. The gemms themselves are in
-// neon_ternary_impl.h, shared with the dotprod variant (neon_dotprod_kernels.cpp), whose table is
-// also built here.
+// products per lane per block (4096), widened once per block. The gemms are the driver of
+// kernels/ternary_gemm_impl.h over the policy of neon_ternary_impl.h, shared with the dotprod
+// variant (neon_dotprod_kernels.cpp), whose table is also built here.
 #include <arm_neon.h>
 
 #include <cmath>
@@ -33,7 +33,7 @@ struct MullMac {
     static int32x4_t widen(Acc acc, int32x4_t sum) { return vpadalq_s16(vpadalq_s16(sum, acc.low), acc.high); }
 };
 
-using Ternary = neon_ternary::Ternary<MullMac>;
+using Gemm = ternary_gemm::TernaryGemm<neon_ternary::NeonTernary<MullMac>>;
 
 // ---------------------------------------------------------------------------------------------
 // Activations
@@ -118,9 +118,7 @@ float dot_f32(const float *a, const float *b, int64_t n) {
 const KernelTable kNeonTable = {
     "neon",
     quantize_activations,
-    Ternary::gemm_i2s,
-    Ternary::gemm_tq2,
-    Ternary::gemm_tq1,
+    {Gemm::gemm_i2s, Gemm::gemm_tq<TernaryLayout::TQ2>, Gemm::gemm_tq<TernaryLayout::TQ1>},
     dot_f32,
     neon::gemm_float,
     neon::attention_scores,
@@ -134,9 +132,7 @@ const KernelTable kNeonTable = {
 const KernelTable kNeonDotprodTable = {
     "neon_dotprod",
     quantize_activations,
-    neon_dotprod::gemm_i2s_q8,
-    neon_dotprod::gemm_tq2_q8,
-    neon_dotprod::gemm_tq1_q8,
+    {neon_dotprod::gemm_i2s_q8, neon_dotprod::gemm_tq2_q8, neon_dotprod::gemm_tq1_q8},
     dot_f32,
     neon::gemm_float,
     neon::attention_scores,

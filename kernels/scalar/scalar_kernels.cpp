@@ -1,7 +1,9 @@
 // The scalar kernels: the specification every ISA variant is tested against. Written for reading,
 // one element at a time, with the layout facts of formats.md §1.6 (TQ1_0, TQ2_0) and §2.2-2.4
 // (I2_S, int8 activations). Integer parts are exact int32; float steps happen in the order the
-// comments state, which the SIMD variants reproduce operation for operation.
+// comments state, which the SIMD variants reproduce operation for operation. They do not use the
+// ISA variants' gemm driver (kernels/ternary_gemm_impl.h): no tiles or chunks, one token and row at
+// a time, so that the specification reads as the formula in kernels.h.
 #include <cmath>
 #include <cstring>
 
@@ -155,9 +157,7 @@ float dot_f32(const float *a, const float *b, int64_t n) {
 const KernelTable kScalarTable = {
     "scalar",
     quantize_activations,
-    gemm_i2s_q8,
-    gemm_tq_q8<kTQ2BlockBytes, decode_tq2_codes>,
-    gemm_tq_q8<kTQ1BlockBytes, decode_tq1_codes>,
+    {gemm_i2s_q8, gemm_tq_q8<kTQ2BlockBytes, decode_tq2_codes>, gemm_tq_q8<kTQ1BlockBytes, decode_tq1_codes>},
     dot_f32,
     scalar::gemm_float,
     scalar::attention_scores,
