@@ -31,8 +31,9 @@ enum class Shader : int {
 
 // The ternary × int8 matmul shader of each ternary layout (tensor/tensor_type.h), the Vulkan
 // counterpart of KernelTable::gemm_ternary.
-inline constexpr Shader kTernaryShaders[kTernaryLayoutCount] = {Shader::MatmulI2S, Shader::MatmulTQ2,
-                                                                Shader::MatmulTQ1};
+inline constexpr Shader kTernaryShaders[] = {Shader::MatmulI2S, Shader::MatmulTQ2, Shader::MatmulTQ1};
+static_assert(sizeof kTernaryShaders / sizeof kTernaryShaders[0] == kTernaryLayoutCount,
+              "every ternary layout needs its matmul shader here");
 inline Shader ternary_shader(TernaryLayout layout) { return kTernaryShaders[static_cast<size_t>(layout)]; }
 
 class Pipelines {
