@@ -17,6 +17,7 @@
 
 #include "kernels/avx2/avx2_kernels.h"
 #include "kernels/ternary_gemm_impl.h"
+#include "kernels/x86_float4_lanes.h"
 
 namespace bitnet {
 namespace {
@@ -167,30 +168,14 @@ BITNET_KERNEL_INLINE __m256i block_code_dot(const __m256i c[8], const int8_t *q)
 
 // The policy of kernels/ternary_gemm_impl.h: one row at a time, codes 0..3 (activation sums
 // subtracted by the driver), 4-lane float steps in xmm registers.
-struct Avx2Ternary {
+struct Avx2Ternary : X86Float4Lanes {
     static constexpr int kTileRows = 1;
     static constexpr bool kTQDotsCodes = true;
     using Wide = __m256i;
-    using Int4 = __m128i;
-    using Float4 = __m128;
 
     static Wide wide_zero() { return _mm256_setzero_si256(); }
     static Int4 sum_lanes4(Wide v0, Wide v1, Wide v2, Wide v3) { return hsum4_epi32(v0, v1, v2, v3); }
     static int32_t sum_lanes(Wide v) { return hsum_epi32(v); }
-    static Int4 sub4(Int4 a, const int32_t *b) {
-        return _mm_sub_epi32(a, _mm_loadu_si128(reinterpret_cast<const __m128i *>(b)));
-    }
-    static Float4 to_float4(Int4 v) { return _mm_cvtepi32_ps(v); }
-    static Float4 add4(Float4 a, Float4 b) { return _mm_add_ps(a, b); }
-    static Float4 mul4(Float4 a, Float4 b) { return _mm_mul_ps(a, b); }
-    static Float4 div4(Float4 a, Float4 b) { return _mm_div_ps(a, b); }
-    static Float4 set4(float v) { return _mm_set1_ps(v); }
-    static Float4 load4(const float *p) { return _mm_load_ps(p); }
-    static void store4(float *p, Float4 v) { _mm_store_ps(p, v); }
-    static Float4 half4(const uint16_t *bits) {
-        return _mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(bits)));
-    }
-    static float half(uint16_t bits) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits))); }
 
     // I2_S (formats.md §2.2): groups 0..3 of a block (activations [32g, 32g + 32)) at shifts 6, 4,
     // 2, 0; int16 sums of up to kInt16Blocks blocks, then widened.

@@ -32,6 +32,7 @@
 
 #include "kernels/avx512/avx512_kernels.h"
 #include "kernels/ternary_gemm_impl.h"
+#include "kernels/x86_float4_lanes.h"
 
 namespace bitnet {
 namespace {
@@ -438,12 +439,10 @@ void tq_register_tile(const uint8_t *weights, size_t row_bytes, int64_t b0, int6
 // Register tiles of 4 rows × 4 tokens for prefill (i2s_tile_dots, tq_tile); in decode the I2_S row
 // dot is the masked-shift stream of i2s_dot_one_token and TQ blocks go through the driver's
 // one-token path. Codes 0..3 (activation sums subtracted by the driver).
-struct Avx512Ternary {
+struct Avx512Ternary : X86Float4Lanes {
     static constexpr int kTileRows = kRegisterTileRows;
     static constexpr bool kTQDotsCodes = true;
     using Wide = __m512i;
-    using Int4 = __m128i;
-    using Float4 = __m128;
 
     static Wide wide_zero() { return _mm512_setzero_si512(); }
     BITNET_KERNEL_INLINE static Int4 sum_lanes4(Wide v0, Wide v1, Wide v2, Wide v3) {
@@ -451,20 +450,6 @@ struct Avx512Ternary {
         return _mm512_castsi512_si128(reduce_lanes<4>(v));
     }
     static int32_t sum_lanes(Wide v) { return _mm512_reduce_add_epi32(v); }
-    static Int4 sub4(Int4 a, const int32_t *b) {
-        return _mm_sub_epi32(a, _mm_loadu_si128(reinterpret_cast<const __m128i *>(b)));
-    }
-    static Float4 to_float4(Int4 v) { return _mm_cvtepi32_ps(v); }
-    static Float4 add4(Float4 a, Float4 b) { return _mm_add_ps(a, b); }
-    static Float4 mul4(Float4 a, Float4 b) { return _mm_mul_ps(a, b); }
-    static Float4 div4(Float4 a, Float4 b) { return _mm_div_ps(a, b); }
-    static Float4 set4(float v) { return _mm_set1_ps(v); }
-    static Float4 load4(const float *p) { return _mm_load_ps(p); }
-    static void store4(float *p, Float4 v) { _mm_store_ps(p, v); }
-    static Float4 half4(const uint16_t *bits) {
-        return _mm_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(bits)));
-    }
-    static float half(uint16_t bits) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits))); }
 
     template <int R, int T>
     BITNET_KERNEL_INLINE static void i2s_dots(const uint8_t *weights, size_t row_bytes, int64_t n_blocks,
