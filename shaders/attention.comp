@@ -14,7 +14,7 @@ layout(set = 1, binding = 0) readonly buffer CacheWords { uint cache_u[]; };
 #include "shader_interface.h"  // the push constants `p`
 
 const uint WG = 128u;
-const uint MAX_HEAD_DIM = 256u;
+const uint MAX_HEAD_DIM = ATTENTION_MAX_HEAD_DIM;
 const float LOWEST = -3.402823466e38;  // below every score; infinities are avoided on purpose
 
 shared float query[MAX_HEAD_DIM];

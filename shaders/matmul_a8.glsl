@@ -17,7 +17,7 @@ layout(local_size_x = 128) in;
 // Invocations per row: 32 on GPUs (a row's words read together), 8 on CPU devices, where fewer,
 // longer strides cost less (set at pipeline creation, vulkan_pipelines.cpp). At least TOKENS.
 layout(constant_id = 0) const uint LANES = 32u;
-const uint ROWS = 128u / LANES, TOKENS = 8u;
+const uint ROWS = MATMUL_INVOCATIONS / LANES, TOKENS = MATMUL_TOKENS;
 
 #ifdef INTEGER_ACCUMULATOR
 #define ACCUMULATOR int

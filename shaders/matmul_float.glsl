@@ -101,7 +101,7 @@ void decode_float(uint row_byte, uint u, out FloatUnit unit) {
 // Invocations per row: 32 on GPUs (a row's words read together), 8 on CPU devices, where fewer,
 // longer strides cost less (set at pipeline creation, vulkan_pipelines.cpp). At least TOKENS.
 layout(constant_id = 0) const uint LANES = 32u;
-const uint ROWS = 128u / LANES, TOKENS = 8u;
+const uint ROWS = MATMUL_INVOCATIONS / LANES, TOKENS = MATMUL_TOKENS;
 shared float partial[TOKENS * 128u];
 
 uint input_row(uint token) {

@@ -35,6 +35,13 @@ SHADER_CONSTANT(uint, TYPE_TQ1, 34u)
 SHADER_CONSTANT(uint, TYPE_TQ2, 35u)
 SHADER_CONSTANT(uint, TYPE_I2S, 36u)
 
+// Workgroup shapes the backend sizes its dispatches by: the matmul shaders (matmul_a8.glsl,
+// matmul_float.glsl) run MATMUL_INVOCATIONS invocations over up to MATMUL_TOKENS tokens each;
+// attention.comp keeps a query head of at most ATTENTION_MAX_HEAD_DIM values in shared memory.
+SHADER_CONSTANT(uint, MATMUL_INVOCATIONS, 128u)
+SHADER_CONSTANT(uint, MATMUL_TOKENS, 8u)
+SHADER_CONSTANT(uint, ATTENTION_MAX_HEAD_DIM, 256u)
+
 #if defined(__cplusplus) || defined(WANT_QUANTIZE_PARAMS)
 // quantize.comp: float activation rows to int8 codes and one scale per token.
 PUSH_CONSTANTS(QuantizeParams) {

@@ -20,9 +20,9 @@ using vk::Shader;
 uint64_t round_up(uint64_t value, uint64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 uint32_t ceil_div(uint64_t value, uint64_t divisor) { return static_cast<uint32_t>((value + divisor - 1) / divisor); }
 
-constexpr uint32_t kMatmulInvocations = 128;  // workgroup size of the matmul shaders
-constexpr uint32_t kMatmulTokens = 8;         // tokens per workgroup of the matmul shaders
-constexpr int32_t kMaxHeadDim = 256;    // attention.comp's shared arrays
+constexpr uint32_t kMatmulInvocations = shader::MATMUL_INVOCATIONS;
+constexpr uint32_t kMatmulTokens = shader::MATMUL_TOKENS;
+constexpr int32_t kMaxHeadDim = static_cast<int32_t>(shader::ATTENTION_MAX_HEAD_DIM);
 constexpr uint64_t kRowPadding = 128;   // activation rows: whole I2_S blocks, whole float units
 
 // Push constants: the structs the shaders declare, from the header both compile.
