@@ -168,7 +168,7 @@ public:
         weight.stored_cols = stored_cols;
         weight.rows = rows;
         weight.data = storage_.back().get();
-        if (type == TensorType::I2_S) weight.scale = bitnet::i2s_scale(weight.data, rows * stored_cols);
+        if (type == TensorType::I2_S) weight.scale = bitnet::tensor_scale(type, weight.data, rows * stored_cols);
         return weight;
     }
 

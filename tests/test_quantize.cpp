@@ -455,7 +455,7 @@ TEST(QuantizeI2S, HandBuiltTwoRows) {
     for (int i = 4; i < 32; ++i) t[64 + i] = static_cast<uint8_t>(0xA5 ^ i);
     put_f32(&t[68], 123.0f);  // a plausible-looking second float: still ignored
 
-    EXPECT_EQ(bitnet::i2s_scale(t.data(), n), 0.75f);
+    EXPECT_EQ(bitnet::tensor_scale(TensorType::I2_S, t.data(), n), 0.75f);
     const std::vector<float> y = dequantize(TensorType::I2_S, t, ne0, rows);
     // Row 0
     EXPECT_EQ(y[0], -0.75f);   // byte 0 bits 7:6 = 00

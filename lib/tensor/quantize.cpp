@@ -100,8 +100,4 @@ void quantize_tensor(TensorType type, const float *values, uint64_t row_elements
     }
 }
 
-float i2s_scale(const uint8_t *tensor_data, uint64_t n_elements) {
-    return tensor_scale(TensorType::I2_S, tensor_data, n_elements);
-}
-
 }  // namespace bitnet

@@ -38,6 +38,5 @@ int i2s_ternary_at(const uint8_t *packed, uint64_t index);
 // The per-tensor f32 scale of a ScaleRule::PerTensor type: the first 4 bytes (little-endian) of
 // the tail after the tensor's blocks (I2_S: at byte n_elements/4). 1 for every other type.
 float tensor_scale(TensorType type, const void *tensor_data, uint64_t n_elements);
-float i2s_scale(const uint8_t *tensor_data, uint64_t n_elements);  // tensor_scale of an I2_S tensor
 
 }  // namespace bitnet

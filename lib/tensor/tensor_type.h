@@ -53,7 +53,7 @@ struct TensorTypeTraits {
     ScaleRule scale_rule;
     bool ternary;                   // codes are {-1, 0, +1} (times a scale): runs as BitLinear
     TernaryLayout ternary_layout;   // the kernel layout of a ternary type (Count for the others)
-    // How the Vulkan shaders walk a row: units_per_row = ceil(cols * shader_units / shader_span)
+    // How the Vulkan shaders walk a row: units per row = ceil(cols * shader_units / shader_span)
     // (words of codes or runs of elements; shaders/weights.glsl, shaders/ternary.glsl).
     uint32_t shader_units;
     uint32_t shader_span;

@@ -36,10 +36,6 @@ using shader::QuantizeParams;
 using shader::RmsNormParams;
 using shader::RopeParams;
 
-// Units (words of codes, or runs of elements) per row, as the shaders count them.
-uint32_t units_per_row(TensorType type, uint64_t stored_cols) {
-    return static_cast<uint32_t>(tensor_shader_units(type, stored_cols));
-}
 
 }  // namespace
 
@@ -333,7 +329,7 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
     const Shader shader = vk::ternary_shader(tensor_type_traits(weight.type).ternary_layout);
     // Per-block scales are inside the blocks; everything else was folded into weight.scale at load.
     const float weight_scale = weight.scale;
-    const uint32_t units = units_per_row(weight.type, weight.stored_cols);
+    const uint32_t units = static_cast<uint32_t>(tensor_shader_units(weight.type, weight.stored_cols));
     const uint32_t rows_per_group = kMatmulInvocations / device_->pipelines().matmul_lanes();
     const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * rows_per_group;
     sync(kCodes, region(out));
@@ -359,7 +355,7 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
 
 void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm_head) {
     const vk::DeviceTensor &tensor = weights_->find(weight);
-    const uint32_t units = units_per_row(weight.type, weight.stored_cols);
+    const uint32_t units = static_cast<uint32_t>(tensor_shader_units(weight.type, weight.stored_cols));
     const ScaledDecode scaling = scaled_decode(weight);
     const VkPipeline pipeline = (lm_head ? lm_head_pipelines_ : float_pipelines_)[static_cast<size_t>(weight.type)];
     if (pipeline == VK_NULL_HANDLE) fail(BITNET_ERR_INTERNAL, "vulkan: no float pipeline for %s", tensor_type_name(weight.type));
