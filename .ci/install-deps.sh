@@ -4,7 +4,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake pkg-config git
-  libzstd-dev libxxhash-dev libunwind-dev          # state files, fatal-error backtraces
+  libzstd-dev libxxhash-dev                        # state files
   libgtest-dev libbenchmark-dev                    # tests and kernel micro-benchmarks
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-tools  # Vulkan backend; lavapipe CPU device
   unicode-data python3                             # tokenizer table generator input
