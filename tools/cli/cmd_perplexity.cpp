@@ -26,7 +26,8 @@ const char *const kUsage =
     "  -f, --file TEXT            the text to score (UTF-8)\n"
     "  -c, --ctx-size N           tokens per chunk (default 512, at most the model's context)\n"
     "  --chunks K                 score only the first K chunks (default: all)\n"
-    "  -b, --batch-size N         tokens per decode call (default n_ctx x parallel)\n"
+    "  -b, --batch-size N         tokens per decode call (default n_ctx x parallel; with\n"
+    "                             --parallel, a multiple of n_ctx)\n"
     "  --parallel N               evaluate N chunks at once as separate sequences (default 1)\n"
     "  --kl-divergence-base FILE  save every scored token's logits for later comparison\n"
     "  --kl-divergence FILE       compare this model/settings with a saved base (same text)\n"
@@ -266,6 +267,15 @@ int run_perplexity(int argc, char **argv) {
 
     const int32_t parallel = std::min(o.parallel, plan.n_chunks);
     const int32_t n_batch = o.n_batch > 0 ? o.n_batch : plan.n_ctx * parallel;
+    // Several sequences per decode only in whole chunks, as llama-perplexity requires (n_batch < n_ctx
+    // or a multiple of it): a decode that mixes the end of one chunk with the start of another
+    // computes some rows in a different order, and with an F16 KV cache a last-bit difference can
+    // round K or V to another half value, so the printed PPL could move in its last digit.
+    if (parallel > 1 && n_batch % plan.n_ctx != 0) {
+        std::fprintf(stderr, "bitnet perplexity: with --parallel %d, -b must be a multiple of n_ctx %d (got %d)\n",
+                     parallel, plan.n_ctx, n_batch);
+        return 2;
+    }
     bitnet_context_params params = bitnet_cli::context_params(o.model);
     params.n_ctx = static_cast<uint32_t>(plan.n_ctx) * static_cast<uint32_t>(parallel);
     params.n_batch = static_cast<uint32_t>(n_batch);
