@@ -229,7 +229,12 @@ int run_perplexity(int argc, char **argv) {
     int32_t n_ctx = static_cast<int32_t>(o.model.n_ctx);
     if (n_ctx == 0) {
         const int32_t trained = bitnet_model_n_ctx_train(run.model);
-        n_ctx = trained > 0 && trained < 512 ? trained : 512;
+        n_ctx = trained > 0 && trained < 512 ? trained : 512;  // llama-perplexity's usual 512
+    }
+    const int32_t n_ctx_train = bitnet_model_n_ctx_train(run.model);
+    if (n_ctx_train > 0 && n_ctx > n_ctx_train) {
+        std::fprintf(stderr, "perplexity: warning: the model was trained on %d tokens of context, chunks have %d\n",
+                     n_ctx_train, n_ctx);
     }
     const bitnet_token bos = bitnet_vocab_bos(run.model);
     bitnet_cli::ChunkPlan plan;
