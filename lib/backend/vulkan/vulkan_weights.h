@@ -17,7 +17,7 @@
 // quantizer fallback types (Q4_1, Q5_0, Q5_1, Q2_K..Q5_K, IQ4_NL: float_kernel false in their traits
 // row), which no shader decodes: their rows are dequantized on the host by the type's block decoder
 // and uploaded as F32, the same decoding as the CPU's row-dequantizing path, at 4 bytes per weight
-// instead of ~0.7 (e.g. 26 layers of an 8640 x 3200 Q5_0 ffn_down: 2.9 GB instead of 0.8 GB).
+// instead of 0.3 to 0.9 (e.g. 26 layers of an 8640 x 3200 Q5_0 ffn_down: 2.9 GB instead of 0.5 GB).
 //
 // Tensors are packed into pages (buffers) no larger than the device lets one descriptor see; a
 // tensor larger than a page (a big lm_head on a device with a small maxStorageBufferRange) is cut
