@@ -195,6 +195,13 @@ typedef struct bitnet_model_params {
      * can still fault. Replacing the file by renaming a new one over it is safe (the mapping keeps
      * the old file); use_mmap = false makes the model independent of the file altogether. */
     bool use_mmap;
+    /* Read the GGUF header, metadata and tensor table only: no tokenizer, no weights, and nothing
+     * the engine cannot run is refused (an unknown architecture, missing hyperparameters, tensor
+     * types it does not support or does not know: see bitnet_tensor_info.unrunnable). Any
+     * well-formed GGUF file opens; a malformed one still fails. For tools that show a file
+     * (`bitnet inspect`); bitnet_model_runnable() says whether and why not the engine could run it.
+     * Contexts cannot be made from such a model. Default false. */
+    bool metadata_only;
 } bitnet_model_params;
 
 BITNET_API bitnet_model_params bitnet_model_default_params(void);
@@ -269,6 +276,13 @@ typedef struct bitnet_tensor_info {
     uint64_t data_offset;  /* where the tensor's data starts, in bytes from the start of the file
                               (or of the memory image given to bitnet_model_load_memory) */
     uint64_t n_bytes;      /* size of the tensor's data in the file, in bytes */
+    /* Fields below were added in a later version; set struct_size to receive them. */
+    uint32_t file_type_id; /* the ggml type id stored in the file */
+    /* NULL when the engine can run this tensor's type. Otherwise (only in a model opened with
+     * metadata_only) why it cannot, e.g. "type IQ2_XXS (id 16) is not supported (...)"; type_name is
+     * then ggml's name for the id ("iq2_xxs") or "unknown", and n_bytes the tensor's extent in the
+     * file (up to the next tensor's data). Valid until bitnet_model_free(). */
+    const char *unrunnable;
 } bitnet_tensor_info;
 
 /* Describe the tensor at `index` (0 <= index < bitnet_model_n_tensors(), in file order) in *out.
@@ -279,6 +293,15 @@ typedef struct bitnet_tensor_info {
 BITNET_API bitnet_status bitnet_model_tensor_info(const bitnet_model *model, int64_t index,
                                                   bitnet_tensor_info *out);
 
+/* Whether the engine can run this model's file: BITNET_OK when a full load (not metadata_only,
+ * not vocab_only) of the same file succeeds, else the status that load fails with, and
+ * bitnet_last_error() says which tensor, key or value stops it and why (e.g. "model: tensor
+ * 'blk.0.ffn_down.weight' ..." or "gguf: tensor '...': type IQ2_XXS (id 16) is not supported").
+ * For a model opened with metadata_only or vocab_only this validates the file as a load would,
+ * without keeping anything (a float model's projections are not repacked); for a fully loaded
+ * model it returns BITNET_OK at once. BITNET_ERR_INVALID_ARGUMENT for a NULL model. */
+BITNET_API bitnet_status bitnet_model_runnable(const bitnet_model *model);
+
 /* ---------------------------------------------------------------------------------------------
  * Contexts: the KV cache, scratch memory and outputs of one or more sequences.
  * ------------------------------------------------------------------------------------------- */
@@ -288,6 +311,11 @@ typedef enum bitnet_kv_type {
     BITNET_KV_F32 = 1
 } bitnet_kv_type;
 
+/* Vulkan keeps a model's weights on the device in their stored types, except projections in the
+ * types llama.cpp's quantizer falls back to (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, IQ4_NL),
+ * which are uploaded dequantized to f32: 4 bytes per weight instead of 0.3 to 0.9 (e.g. 26
+ * ffn_down tensors of 8640 x 3200 in Q5_0 take 2.9 GB of device memory instead of 0.5 GB). The CPU
+ * backend decodes those rows on the fly and keeps no copy. */
 typedef enum bitnet_backend_type {
     BITNET_BACKEND_AUTO   = 0, /* Vulkan if device_index is a real GPU (not CPU-emulated, e.g. lavapipe), else CPU */
     BITNET_BACKEND_CPU    = 1,

@@ -178,11 +178,14 @@ TEST(ModelLoad, TensorOfAnUnsupportedTypeForItsRoleIsNamed) {
         expect_rejected(spec, BITNET_ERR_UNSUPPORTED, {"output_norm.weight", "bf16", "norm"}, "bf16-norm.gguf");
     }
     {
-        ModelSpec spec;  // a Q8_0 projection: neither float nor ternary
-        spec.retype["blk.0.attn_v.weight"] = TensorType::Q8_0;
-        expect_rejected(spec, BITNET_ERR_UNSUPPORTED, {"blk.0.attn_v.weight", "q8_0", "projection"},
-                        "q8-projection.gguf");
+        ModelSpec spec;  // ternary codes are no embedding
+        spec.embedding_type = TensorType::TQ2_0;
+        spec.n_embd = 256;
+        expect_rejected(spec, BITNET_ERR_UNSUPPORTED, {"token_embd.weight", "tq2_0", "embedding"},
+                        "tq2-embedding.gguf");
     }
+    // A Q8_0 projection (neither float nor ternary) is no longer refused: quantized non-ternary
+    // projections run as float projections (test_fallback_models.cpp checks their logits).
 }
 
 class RequiredKey : public ::testing::TestWithParam<const char *> {};

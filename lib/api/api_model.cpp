@@ -24,6 +24,7 @@ bitnet::LoadOptions options_from(const bitnet_model_params *given, const char *f
     options.head_type = params.head_type;
     options.vocab_only = params.vocab_only;
     options.use_mmap = params.use_mmap;
+    options.metadata_only = params.metadata_only;
     return options;
 }
 

@@ -25,7 +25,7 @@ int32_t available_cpus() {
 
 ContextConfig resolve_context_params(const bitnet_model &model, const bitnet_context_params &params) {
     if (model.weights.layers.empty()) {
-        fail(BITNET_ERR_INVALID_ARGUMENT, "context: the model was loaded with vocab_only and has no weights");
+        fail(BITNET_ERR_INVALID_ARGUMENT, "context: the model was loaded with vocab_only or metadata_only and has no weights");
     }
     ContextConfig config;
     constexpr uint32_t kDefaultMaxContext = 4096;
