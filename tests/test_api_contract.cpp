@@ -130,6 +130,7 @@ std::vector<ContractRow> ApiContract::rows() {
         {"bitnet_model_meta_count", bad_arg, [&] { return bitnet_model_meta_count(nullptr) == 0; }},
         {"bitnet_model_meta_key", bad_arg, [&] { return bitnet_model_meta_key(m, 1 << 30) == nullptr; }},
         {"bitnet_model_meta_value_by_index", bad_arg, [&] { return bitnet_model_meta_value_by_index(m, -1, 4, buf, sizeof buf) == -1; }},
+        {"bitnet_model_runnable", bad_arg, [&] { return status_is(bitnet_model_runnable(nullptr), bad_arg); }},
         {"bitnet_model_tensor_info", bad_arg, [&] { info.struct_size = sizeof info; return status_is(bitnet_model_tensor_info(m, -1, &info), bad_arg); }},
 
         {"bitnet_context_memory_required", bad_arg, [&] { return bitnet_context_memory_required(nullptr, nullptr) == 0; }},
