@@ -25,20 +25,6 @@ void write_text(const std::string &path, const std::string &text) {
     bitnet_test::write_file(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-        if (c == '"') out += "\\\"";
-        else if (c == '\\') out += "\\\\";
-        else if (c < 0x20) {
-            char buffer[8];
-            std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-            out += buffer;
-        } else out += static_cast<char>(c);
-    }
-    return out + "\"";
-}
-
 std::string config_json(const char *arch, size_t n_vocab, int bos, int eos) {
     return std::string("{\"architectures\":[\"") + arch + "\"],\"vocab_size\":" + std::to_string(n_vocab) +
            ",\"hidden_size\":256,\"num_hidden_layers\":1,\"num_attention_heads\":4,\"intermediate_size\":384,"
@@ -87,29 +73,8 @@ TEST(ConvertVocabulary, Llama3TokenizerJsonPassesTheGoldenCases) {
 
     // tokenizer.json as `tokenizers` writes it: base tokens in model.vocab, control ones as special
     // added_tokens, merges in the newer [left, right] pair form.
-    std::string vocab, added, merge_list;
-    for (size_t id = 0; id < tokens.size(); ++id) {
-        if (types[id] == 3) {
-            added += std::string(added.empty() ? "" : ",") + "{\"id\":" + std::to_string(id) + ",\"content\":" +
-                     json_string(tokens[id]) + ",\"special\":true}";
-        } else {
-            vocab += std::string(vocab.empty() ? "" : ",") + json_string(tokens[id]) + ":" + std::to_string(id);
-        }
-    }
-    for (std::string_view merge : merges) {
-        const size_t space = merge.find(' ', 1);
-        merge_list += std::string(merge_list.empty() ? "" : ",") + "[" + json_string(merge.substr(0, space)) + "," +
-                      json_string(merge.substr(space + 1)) + "]";
-    }
-    const std::string split =
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     const std::string folder = new_folder("hf_vocab_llama3");
-    write_text(folder + "/tokenizer.json",
-               "{\"version\":\"1.0\",\"added_tokens\":[" + added + "],\"normalizer\":null,"
-               "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":" +
-                   json_string(split) + "},\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\","
-                   "\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":false}]},"
-                   "\"model\":{\"type\":\"BPE\",\"ignore_merges\":true,\"vocab\":{" + vocab + "},\"merges\":[" + merge_list + "]}}");
+    write_text(folder + "/tokenizer.json", bitnet_test::llama3_tokenizer_json(tokens, types, merges));
     write_text(folder + "/config.json", config_json("LlamaForCausalLM", tokens.size(), 128000, 128001));
     const std::string out = folder + "/vocab.gguf";
     convert_vocab(folder, out);

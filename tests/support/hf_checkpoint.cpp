@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -265,6 +267,67 @@ std::vector<uint8_t> safetensors_image(const std::vector<HfTensor> &tensors) {
     image.insert(image.end(), header.begin(), header.end());
     for (const HfTensor &tensor : tensors) image.insert(image.end(), tensor.bytes.begin(), tensor.bytes.end());
     return image;
+}
+
+void write_safetensors_streamed(const std::string &path, const std::vector<HfTensor> &tensors,
+                                const std::function<void(size_t, uint64_t, uint8_t *, uint64_t)> &fill) {
+    std::vector<uint64_t> sizes;
+    for (const HfTensor &tensor : tensors) {
+        uint64_t bytes = tensor.dtype == "U8" ? 1 : (tensor.dtype == "F32" ? 4 : 2);
+        for (uint64_t dim : tensor.shape) bytes *= dim;
+        sizes.push_back(bytes);
+    }
+    std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
+    uint64_t offset = 0;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        header += "," + json_string(tensors[i].name) + ":{\"dtype\":" + json_string(tensors[i].dtype) +
+                  ",\"shape\":" + json_shape(tensors[i].shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
+                  std::to_string(offset + sizes[i]) + "]}";
+        offset += sizes[i];
+    }
+    header += "}";
+    while (header.size() % 8) header += ' ';
+    std::FILE *file = std::fopen(path.c_str(), "wb");
+    if (!file) throw std::runtime_error("cannot create " + path);
+    std::vector<uint8_t> head;
+    append_le(head, header.size(), 8);
+    head.insert(head.end(), header.begin(), header.end());
+    bool ok = std::fwrite(head.data(), 1, head.size(), file) == head.size();
+    std::vector<uint8_t> chunk;
+    for (size_t i = 0; i < tensors.size() && ok; ++i) {
+        for (uint64_t at = 0; at < sizes[i] && ok; at += uint64_t(64) << 20) {
+            const uint64_t n = std::min<uint64_t>(uint64_t(64) << 20, sizes[i] - at);
+            chunk.resize(n);
+            fill(i, at, chunk.data(), n);
+            ok = std::fwrite(chunk.data(), 1, n, file) == n;
+        }
+    }
+    ok = std::fclose(file) == 0 && ok;
+    if (!ok) throw std::runtime_error("cannot write " + path);
+}
+
+std::string llama3_tokenizer_json(const std::vector<std::string_view> &tokens, const std::vector<int32_t> &types,
+                                  const std::vector<std::string_view> &merges) {
+    std::string vocab, added, merge_list;
+    for (size_t id = 0; id < tokens.size(); ++id) {
+        const std::string text(tokens[id]);
+        if (types[id] == 3) {
+            added += std::string(added.empty() ? "" : ",") + "{\"id\":" + std::to_string(id) + ",\"content\":" +
+                     json_string(text) + ",\"special\":true}";
+        } else {
+            vocab += std::string(vocab.empty() ? "" : ",") + json_string(text) + ":" + std::to_string(id);
+        }
+    }
+    for (std::string_view merge : merges) {
+        const size_t space = merge.find(' ', 1);
+        merge_list += std::string(merge_list.empty() ? "" : ",") + "[" + json_string(std::string(merge.substr(0, space))) +
+                      "," + json_string(std::string(merge.substr(space + 1))) + "]";
+    }
+    return "{\"version\":\"1.0\",\"added_tokens\":[" + added + "],\"normalizer\":null,"
+           "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":" +
+           json_string(kLlama3Split) + "},\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\","
+           "\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":false}]},"
+           "\"model\":{\"type\":\"BPE\",\"ignore_merges\":true,\"vocab\":{" + vocab + "},\"merges\":[" + merge_list + "]}}";
 }
 
 void write_safetensors_checkpoint(const std::string &folder, const std::vector<HfTensor> &tensors, int n_shards) {

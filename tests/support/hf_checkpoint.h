@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +24,18 @@ struct HfTensor {
 std::vector<uint8_t> safetensors_image(const std::vector<HfTensor> &tensors);
 // Write them as model.safetensors, or as `n_shards` files with model.safetensors.index.json.
 void write_safetensors_checkpoint(const std::string &folder, const std::vector<HfTensor> &tensors, int n_shards = 1);
+
+// A safetensors file too large to build in memory: the header from `tensors` (their `bytes` are
+// ignored), then each tensor's data from `fill(index, out, n_bytes)`, in chunks of at most 64 MiB
+// (`fill` is called once per chunk with the byte offset inside the tensor).
+void write_safetensors_streamed(const std::string &path, const std::vector<HfTensor> &tensors,
+                                const std::function<void(size_t index, uint64_t offset, uint8_t *out, uint64_t n_bytes)> &fill);
+
+// tokenizer.json text for a vocabulary GGUF with tokenizer.ggml.model "gpt2" (tokens, types,
+// merges): control tokens become special added_tokens, merges [left, right] pairs, and the
+// pre-tokenizer the Llama 3 split regex followed by ByteLevel.
+std::string llama3_tokenizer_json(const std::vector<std::string_view> &tokens, const std::vector<int32_t> &types,
+                                  const std::vector<std::string_view> &merges);
 
 // bfloat16 bits of a float, round to nearest even (no NaN inputs).
 uint16_t to_bf16_bits(float value);

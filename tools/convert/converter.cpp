@@ -1,5 +1,6 @@
 #include "convert/converter.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -104,27 +105,12 @@ void write_atomically(const gguf::Writer &writer, const std::string &path) {
     }
 }
 
-}  // namespace
-
-void convert_checkpoint(const ConvertOptions &options) {
-    const std::string &folder = options.input_folder;
-    const HfConfig config = read_hf_config(read_json_file(folder + "/config.json"));
-    const TensorType outtype = choose_outtype(config, options);
-    const TensorTypeTraits &embedding_traits = tensor_type_traits(options.embedding_type);
-    if (embedding_traits.ternary) {
-        fail(BITNET_ERR_INVALID_ARGUMENT, "convert: --embd-type %s: the embedding cannot be ternary", embedding_traits.name);
-    }
-    const Vocabulary vocab = read_vocabulary(folder, config);
-
-    // The official layout (formats.md §2.9) for Microsoft's model in I2_S; llama.cpp's layouts otherwise.
-    const bool official = config.kind == CheckpointKind::MicrosoftBitNet && outtype == TensorType::I2_S;
-    std::string arch = "llama";
-    if (official) arch = "bitnet-b1.58";
-    else if (config.kind == CheckpointKind::MicrosoftBitNet || config.kind == CheckpointKind::OneBitLlm) arch = "bitnet";
-
-    gguf::Writer writer;
+// The metadata keys, in the official order (formats.md §2.9) where the official layout is written.
+// The vocabulary is taken by value and dies here: the writer keeps its encoded copy only.
+void write_metadata(gguf::Writer &writer, const HfConfig &config, Vocabulary vocab, const std::string &arch,
+                    const std::string &name, TensorType outtype, bool official) {
     writer.set_string("general.architecture", arch);
-    writer.set_string("general.name", options.name.empty() ? folder_name(folder) : options.name);
+    writer.set_string("general.name", name);
     writer.set_u32(arch + ".vocab_size", static_cast<uint32_t>(config.n_vocab));
     writer.set_u32(arch + ".context_length", static_cast<uint32_t>(config.n_ctx));
     writer.set_u32(arch + ".embedding_length", static_cast<uint32_t>(config.n_embd));
@@ -138,10 +124,34 @@ void convert_checkpoint(const ConvertOptions &options) {
     writer.set_f32(arch + ".rope.freq_base", static_cast<float>(config.rope_theta));
     writer.set_u32("general.file_type", file_type_of(outtype));
     if (arch == "bitnet") writer.set_string(arch + ".hidden_activation", config.activation);
-    Vocabulary keys = vocab;
-    if (official) keys.pre.clear();  // the official file has no tokenizer.ggml.pre (§2.9, §4.1)
-    write_vocabulary_keys(writer, keys);
+    if (official) vocab.pre.clear();  // the official file has no tokenizer.ggml.pre (§2.9, §4.1)
+    write_vocabulary_keys(writer, vocab);
     writer.set_u32("general.quantization_version", 2);
+}
+
+}  // namespace
+
+void convert_checkpoint(const ConvertOptions &options) {
+    const std::string &folder = options.input_folder;
+    const HfConfig config = read_hf_config(read_json_file(folder + "/config.json"));
+    const TensorType outtype = choose_outtype(config, options);
+    const TensorTypeTraits &embedding_traits = tensor_type_traits(options.embedding_type);
+    if (embedding_traits.ternary) {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "convert: --embd-type %s: the embedding cannot be ternary", embedding_traits.name);
+    }
+
+    // The official layout (formats.md §2.9) for Microsoft's model in I2_S; llama.cpp's layouts otherwise.
+    const bool official = config.kind == CheckpointKind::MicrosoftBitNet && outtype == TensorType::I2_S;
+    std::string arch = "llama";
+    if (official) arch = "bitnet-b1.58";
+    else if (config.kind == CheckpointKind::MicrosoftBitNet || config.kind == CheckpointKind::OneBitLlm) arch = "bitnet";
+
+    gguf::Writer writer;
+    write_metadata(writer, config, read_vocabulary(folder, config), arch,
+                   options.name.empty() ? folder_name(folder) : options.name, outtype, official);
+    // tokenizer.json's parse tree (~100 MB for a Llama 3 vocabulary) is freed by now; hand the heap
+    // back so that it does not add to the peak while the largest tensor is staged.
+    ::malloc_trim(0);
 
     if (options.vocab_only) {
         write_atomically(writer, options.output_path);
