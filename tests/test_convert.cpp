@@ -16,6 +16,7 @@
 #include "support/engine_runner.h"
 #include "support/hf_checkpoint.h"
 #include "support/official_layout.h"
+#include "support/process.h"
 #include "support/test_support.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
@@ -288,6 +289,45 @@ TEST(ConvertErrors, BlockSizeTheOuttypeCannotHoldIsRefused) {
     options.shape.n_ff = 320;  // not a multiple of 256 (TQ2_0) but of 4 and 64
     const auto checkpoint = bitnet_test::write_hf_checkpoint(new_folder("hf_err_block"), options);
     expect_failure(checkpoint.folder, "tq2_0 cannot store 'blk.0.ffn_down.weight'", TensorType::TQ2_0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+
+std::string read_text(const std::string &path) {
+    const std::vector<uint8_t> bytes = bitnet_test::read_file_if_exists(path);
+    return std::string(bytes.begin(), bytes.end());
+}
+
+TEST(ConvertCommand, ConvertsQuietlyWhenNotATerminalAndReportsErrors) {
+    const std::string bitnet = std::string(BITNET_BINARY_DIR) + "/bin/bitnet";
+    bitnet_test::HfCheckpointOptions options;
+    options.shape.n_ff = 512;  // TQ1_0 blocks are 256 wide
+    const auto checkpoint = bitnet_test::write_hf_checkpoint(new_folder("hf_cli"), options);
+    const std::string out = checkpoint.folder + "/cli.gguf", err = checkpoint.folder + "/stderr.txt";
+
+    EXPECT_EQ(bitnet_test::run_process({bitnet, "convert"}, {}, "", err), 2);
+    EXPECT_NE(read_text(err).find("usage: bitnet convert HF_DIR -o OUT.gguf"), std::string::npos);
+    EXPECT_EQ(bitnet_test::run_process({bitnet, "convert", checkpoint.folder, "-o", out, "--outtype", "q4_0"}, {}, "", err), 2);
+    EXPECT_NE(read_text(err).find("--outtype must be i2_s, tq2_0, tq1_0, bf16, f16 or f32 (got 'q4_0')"), std::string::npos);
+
+    ASSERT_EQ(bitnet_test::run_process({bitnet, "convert", checkpoint.folder, "-o", out, "--outtype", "tq1_0",
+                                        "--embd-type", "q6_k"}, {}, "", err), 0) << read_text(err);
+    const std::string log = read_text(err);
+    EXPECT_NE(log.find("bitnet convert: wrote " + out), std::string::npos) << log;
+    EXPECT_EQ(log.find('\r'), std::string::npos) << "a progress bar was drawn into a file: " << log;
+    EXPECT_EQ(bitnet_test::run_process({bitnet, "inspect", out}, {}, "", err), 0) << read_text(err);
+    {
+        Parsed parsed = parse(out);
+        EXPECT_EQ(parsed.file.find_tensor("blk.0.ffn_up.weight")->type, TensorType::TQ1_0);
+        EXPECT_EQ(parsed.file.find_tensor("token_embd.weight")->type, TensorType::Q6_K);
+    }
+
+    replace_in_file(checkpoint.folder + "/config.json", "\"rms_norm_eps\"", "\"rms_norm_epz\"");
+    const std::string failed = checkpoint.folder + "/failed.gguf";
+    EXPECT_EQ(bitnet_test::run_process({bitnet, "convert", checkpoint.folder, "-o", failed}, {}, "", err), 1);
+    EXPECT_NE(read_text(err).find("config.json: field 'rms_norm_eps' is missing"), std::string::npos) << read_text(err);
+    EXPECT_TRUE(bitnet_test::read_file_if_exists(failed).empty()) << "a failed conversion left " << failed;
 }
 
 }  // namespace

@@ -85,7 +85,9 @@ int run_convert(int argc, char **argv) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::fprintf(stderr, "bitnet convert: wrote %s in %.1f s\n", options.output_path.c_str(), seconds);
     } catch (const bitnet::Error &error) {
-        std::fprintf(stderr, "bitnet convert: %s\n", error.what());
+        std::string message = error.what();
+        if (message.rfind("convert: ", 0) == 0) message.erase(0, 9);  // the converter's own prefix
+        std::fprintf(stderr, "bitnet convert: %s\n", message.c_str());
         return 1;
     } catch (const std::exception &error) {  // e.g. std::bad_alloc
         std::fprintf(stderr, "bitnet convert: %s\n", error.what());
