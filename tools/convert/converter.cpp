@@ -14,23 +14,11 @@
 #include "convert/tensor_plan.h"
 #include "convert/vocabulary.h"
 #include "gguf/gguf_writer.h"
+#include "gguf/model_keys.h"
 #include "util/error.h"
 
 namespace bitnet::convert {
 namespace {
-
-// llama_ftype written as general.file_type (formats.md §1.5, §2.9: 40 = MOSTLY_I2_S in the fork).
-uint32_t file_type_of(TensorType type) {
-    switch (type) {
-        case TensorType::F32: return 0;
-        case TensorType::F16: return 1;
-        case TensorType::BF16: return 32;
-        case TensorType::TQ1_0: return 36;
-        case TensorType::TQ2_0: return 37;
-        case TensorType::I2_S: return 40;
-        default: fail(BITNET_ERR_INVALID_ARGUMENT, "convert: %s is not a projection output type", tensor_type_name(type));
-    }
-}
 
 TensorType choose_outtype(const HfConfig &config, const ConvertOptions &options) {
     const TensorType type = options.outtype.value_or(config.ternary() ? TensorType::I2_S : TensorType::F16);
@@ -109,21 +97,23 @@ void write_atomically(const gguf::Writer &writer, const std::string &path) {
 // The vocabulary is taken by value and dies here: the writer keeps its encoded copy only.
 void write_metadata(gguf::Writer &writer, const HfConfig &config, Vocabulary vocab, const std::string &arch,
                     const std::string &name, TensorType outtype, bool official) {
-    writer.set_string("general.architecture", arch);
-    writer.set_string("general.name", name);
-    writer.set_u32(arch + ".vocab_size", static_cast<uint32_t>(config.n_vocab));
-    writer.set_u32(arch + ".context_length", static_cast<uint32_t>(config.n_ctx));
-    writer.set_u32(arch + ".embedding_length", static_cast<uint32_t>(config.n_embd));
-    writer.set_u32(arch + ".block_count", static_cast<uint32_t>(config.n_layer));
-    writer.set_u32(arch + ".feed_forward_length", static_cast<uint32_t>(config.n_ff));
-    writer.set_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(config.n_embd / config.n_head));
-    writer.set_u32(arch + ".attention.head_count", static_cast<uint32_t>(config.n_head));
-    writer.set_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(config.n_head_kv));
+    gguf::ModelKeys keys;
+    keys.architecture = arch;
+    keys.name = name;
+    keys.n_vocab = static_cast<uint32_t>(config.n_vocab);
+    keys.n_ctx = static_cast<uint32_t>(config.n_ctx);
+    keys.n_embd = static_cast<uint32_t>(config.n_embd);
+    keys.n_layer = static_cast<uint32_t>(config.n_layer);
+    keys.n_ff = static_cast<uint32_t>(config.n_ff);
+    keys.n_head = static_cast<uint32_t>(config.n_head);
+    keys.n_head_kv = static_cast<uint32_t>(config.n_head_kv);
+    keys.rms_eps = static_cast<float>(config.rms_eps);
+    keys.rope_freq_base = static_cast<float>(config.rope_theta);
+    keys.file_type = gguf::llama_file_type(outtype);
+    if (arch == "bitnet") keys.hidden_activation = config.activation;
+    gguf::write_model_keys_head(writer, keys);
     write_add_bos_key(writer, vocab);
-    writer.set_f32(arch + ".attention.layer_norm_rms_epsilon", static_cast<float>(config.rms_eps));
-    writer.set_f32(arch + ".rope.freq_base", static_cast<float>(config.rope_theta));
-    writer.set_u32("general.file_type", file_type_of(outtype));
-    if (arch == "bitnet") writer.set_string(arch + ".hidden_activation", config.activation);
+    gguf::write_model_keys_tail(writer, keys);
     if (official) vocab.pre.clear();  // the official file has no tokenizer.ggml.pre (§2.9, §4.1)
     write_vocabulary_keys(writer, vocab);
     writer.set_u32("general.quantization_version", 2);
