@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "gguf/gguf_writer.h"
+#include "tensor/quantize.h"
 #include "support/test_support.h"
 
 namespace bitnet_test {
@@ -395,9 +396,14 @@ HfCheckpoint write_hf_checkpoint(const std::string &folder, const HfCheckpointOp
     reference.set_f32(arch + ".attention.layer_norm_rms_epsilon", static_cast<float>(s.rms_eps));
     reference.set_f32(arch + ".rope.freq_base", static_cast<float>(s.rope_theta));
     if (arch == "bitnet") reference.set_string(arch + ".hidden_activation", "silu");
-    auto add_reference = [&](const std::string &name, std::vector<uint64_t> dims, std::vector<float> values) {
+    // F32, or I2_S for the packed llama kind: the reference reads a `llama` file's F32 projections as
+    // dense (no int8 activations), its I2_S ones as BitLinear, which is what that checkpoint is.
+    auto add_reference = [&](const std::string &name, std::vector<uint64_t> dims, std::vector<float> values,
+                             bitnet::TensorType type = bitnet::TensorType::F32) {
         auto shared = std::make_shared<std::vector<float>>(std::move(values));
-        reference.add_tensor(name, bitnet::TensorType::F32, dims, [shared](uint8_t *out, uint64_t n) { std::memcpy(out, shared->data(), n); });
+        reference.add_tensor(name, type, dims, [shared, type, dims](uint8_t *out, uint64_t) {
+            bitnet::quantize_tensor(type, shared->data(), dims[0], shared->size() / dims[0], out);
+        });
     };
     auto add_float = [&](const std::string &hf_name, const std::string &gguf_name, std::vector<uint64_t> shape,
                          std::vector<float> values) {
@@ -470,7 +476,8 @@ HfCheckpoint write_hf_checkpoint(const std::string &folder, const HfCheckpointOp
             }
             if (is_llama(kind) && std::string(p.gguf) == "attn_q") effective = permute_rows(effective, s.n_head, head_dim, p.cols);
             if (is_llama(kind) && std::string(p.gguf) == "attn_k") effective = permute_rows(effective, s.n_head_kv, head_dim, p.cols);
-            add_reference(gguf_name, {p.cols, p.rows}, std::move(effective));
+            add_reference(gguf_name, {p.cols, p.rows}, std::move(effective),
+                          kind == HfKind::TernaryLlama ? bitnet::TensorType::I2_S : bitnet::TensorType::F32);
         }
     }
     write_safetensors_checkpoint(folder, tensors, options.n_shards);
