@@ -272,6 +272,25 @@ TEST(ConvertErrors, MissingTensorIsNamed) {
     expect_failure(checkpoint.folder, "tensor 'model.layers.1.mlp.down_proj.weight_scale' is missing");
 }
 
+TEST(ConvertErrors, TensorsWithoutAPlaceAreNotDropped) {
+    bitnet_test::HfCheckpointOptions options;
+    options.kind = HfKind::FloatLlama;
+    options.extra_tensors.push_back({"model.layers.0.self_attn.q_proj.bias", "BF16", {256}, std::vector<uint8_t>(512, 0)});
+    options.extra_tensors.push_back({"model.layers.0.self_attn.rotary_emb.inv_freq", "F32", {32}, std::vector<uint8_t>(128, 0)});
+    const auto checkpoint = bitnet_test::write_hf_checkpoint(new_folder("hf_err_bias"), options);
+    expect_failure(checkpoint.folder, "tensor 'model.layers.0.self_attn.q_proj.bias' has no place in a LlamaForCausalLM (float) model");
+}
+
+TEST(ConvertErrors, ATensorInTwoShardsIsAmbiguous) {
+    bitnet_test::HfCheckpointOptions options;
+    options.n_shards = 2;
+    // Tensor i goes to shard i % 2: model.norm.weight (i = 1) to the second; the copy appended after
+    // the 38 tensors of this shape (i = 38) to the first.
+    options.extra_tensors.push_back({"model.norm.weight", "BF16", {256}, std::vector<uint8_t>(512, 0)});
+    const auto checkpoint = bitnet_test::write_hf_checkpoint(new_folder("hf_err_shards"), options);
+    expect_failure(checkpoint.folder, "tensor 'model.norm.weight' is in both");
+}
+
 TEST(ConvertErrors, TernaryOuttypeForAFloatModelIsRefused) {
     bitnet_test::HfCheckpointOptions options;
     options.kind = HfKind::FloatLlama;

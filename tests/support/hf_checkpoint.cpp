@@ -480,6 +480,7 @@ HfCheckpoint write_hf_checkpoint(const std::string &folder, const HfCheckpointOp
                           kind == HfKind::TernaryLlama ? bitnet::TensorType::I2_S : bitnet::TensorType::F32);
         }
     }
+    tensors.insert(tensors.end(), options.extra_tensors.begin(), options.extra_tensors.end());
     write_safetensors_checkpoint(folder, tensors, options.n_shards);
     write_text(folder + "/config.json", config_json(options));
     write_text(folder + "/generation_config.json", "{\"bos_token_id\":256,\"eos_token_id\":[257,258]}");

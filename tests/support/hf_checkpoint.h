@@ -68,6 +68,7 @@ struct HfCheckpointOptions {
     int n_shards = 1;
     bool tied = true;
     uint32_t seed = 1;
+    std::vector<HfTensor> extra_tensors;  // appended to the weights as they are
 };
 
 struct HfCheckpoint {

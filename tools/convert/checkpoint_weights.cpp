@@ -44,6 +44,17 @@ CheckpointWeights CheckpointWeights::open(const std::string &folder) {
     for (const auto &[shard, unused] : shard_names) {
         weights.shards_.push_back(std::make_unique<SafetensorsFile>(SafetensorsFile::open(folder + "/" + shard)));
     }
+    // A name in two shards would make the lookup ambiguous.
+    std::map<std::string, std::string> owner;
+    for (const auto &file : weights.shards_) {
+        for (const auto &[name, tensor] : file->tensors()) {
+            auto [it, inserted] = owner.emplace(name, file->path());
+            if (!inserted) {
+                fail(BITNET_ERR_INVALID_MODEL, "%s: tensor '%s' is in both '%s' and '%s'", index_path.c_str(),
+                     name.c_str(), it->second.c_str(), file->path().c_str());
+            }
+        }
+    }
     // Every tensor the index promises must be in the shard it names.
     for (auto it = map->begin(); it != map->end(); ++it) {
         const std::string shard_path = folder + "/" + it->get<std::string>();

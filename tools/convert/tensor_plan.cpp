@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include "convert/weight_source.h"
 #include "tensor/quantize.h"
@@ -94,12 +95,32 @@ public:
             add_float("output.weight", "lm_head.weight", embedding_type_, n_embd, n_vocab);
         }
         for (int64_t layer = 0; layer < config_.n_layer; ++layer) add_layer(layer);
+        refuse_unused_tensors();
         return std::move(planned_);
     }
 
 private:
+    const SafeTensor &use(const std::string &hf_name) {
+        used_.insert(hf_name);
+        return weights_.require(hf_name);
+    }
+
+    // A tensor this converter does not place (a bias, an unknown module) would be silently lost, and
+    // the model would compute something else: refuse. Only buffers that carry no weights, and the
+    // lm_head a tied model ignores, may be left.
+    void refuse_unused_tensors() const {
+        for (const std::string &name : weights_.names()) {
+            if (used_.count(name)) continue;
+            if (name.find("rotary_emb.inv_freq") != std::string::npos) continue;
+            if (name == "lm_head.weight" && config_.tied_embeddings) continue;
+            fail(BITNET_ERR_UNSUPPORTED, "%s: tensor '%s' has no place in a %s model (a bias or a module this "
+                 "converter does not know); refusing to drop it", weights_.source().c_str(), name.c_str(),
+                 checkpoint_kind_name(config_.kind));
+        }
+    }
+
     void add_float(const std::string &name, const std::string &hf_name, TensorType type, uint64_t cols, uint64_t rows) {
-        const SafeTensor &tensor = weights_.require(hf_name);
+        const SafeTensor &tensor = use(hf_name);
         expect_float_tensor(tensor, rows ? std::vector<uint64_t>{rows, cols} : std::vector<uint64_t>{cols});
         check_row(name, type, cols);
         std::vector<uint64_t> dims = rows ? std::vector<uint64_t>{cols, rows} : std::vector<uint64_t>{cols};
@@ -109,14 +130,14 @@ private:
     void add_projection(int64_t layer, const ProjectionName &names, uint64_t cols, uint64_t rows) {
         const std::string hf = "model.layers." + std::to_string(layer) + "." + names.hf;
         const std::string name = "blk." + std::to_string(layer) + "." + names.gguf + ".weight";
-        const SafeTensor &tensor = weights_.require(hf + ".weight");
+        const SafeTensor &tensor = use(hf + ".weight");
         ProjectionSource source;
         if (tensor.dtype == Dtype::U8) {
             if (!config_.ternary()) {
                 fail(BITNET_ERR_INVALID_MODEL, "%s: tensor '%s' is packed U8 but config.json has no BitNet "
                      "quantization_config", tensor.path.c_str(), tensor.name.c_str());
             }
-            source = ProjectionSource::packed(tensor, weights_.require(hf + ".weight_scale"), rows, cols,
+            source = ProjectionSource::packed(tensor, use(hf + ".weight_scale"), rows, cols,
                                               config_.weight_scale_divides);
         } else if (config_.ternary()) {
             source = ProjectionSource::absmean(tensor, rows, cols);
@@ -170,6 +191,7 @@ private:
     const CheckpointWeights &weights_;
     TensorType outtype_, embedding_type_;
     std::vector<PlannedTensor> planned_;
+    std::set<std::string> used_;
 };
 
 }  // namespace
