@@ -15,10 +15,9 @@ using bitnet::convert::Dtype;
 using bitnet::convert::SafetensorsFile;
 
 std::vector<uint8_t> with_header(const std::string &header, size_t data_bytes) {
-    std::vector<uint8_t> image(8);
+    std::vector<uint8_t> image(8 + header.size() + data_bytes, 0xab);
     for (int i = 0; i < 8; ++i) image[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
-    image.insert(image.end(), header.begin(), header.end());
-    image.resize(image.size() + data_bytes, 0xab);
+    std::memcpy(image.data() + 8, header.data(), header.size());
     return image;
 }
 
