@@ -1,5 +1,5 @@
 // config.json of a Hugging Face checkpoint: the architecture, the hyperparameters, and which kind
-// of checkpoint it is (formats.md §3.1, §3.4; the model cards of the checkpoints named in issue 13).
+// of checkpoint it is (formats.md §3.1, §3.4, §3.6; the model cards of the checkpoints named in issue 13).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Safetensors reader: one memory-mapped file whose JSON header is validated as strictly as the GGUF
 // reader validates its header, exposing each tensor as a zero-copy view into the mapping.
 //
-// Format (https://huggingface.co/docs/safetensors/index, "Format" section): an 8-byte little-endian
+// Format (formats.md §3.6; https://huggingface.co/docs/safetensors/index, "Format"): an 8-byte little-endian
 // u64 N, then N bytes of UTF-8 JSON (may be padded with spaces), then the data buffer. The JSON is an
 // object: "__metadata__" (optional, string -> string) and, per tensor name,
 // {"dtype": "BF16", "shape": [d0, d1, ...], "data_offsets": [begin, end]} with offsets relative to

@@ -59,7 +59,7 @@ gguf::Writer::TensorFiller projection_filler(std::shared_ptr<ProjectionSource> s
     };
 }
 
-// llama.cpp's permutation for `llama` files (adjacent-pair RoPE): within each head, output row
+// llama.cpp's permutation for `llama` files (adjacent-pair RoPE, formats.md §3.6): within each head, output row
 // 2b + a takes HF row a * head_dim/2 + b (HF keeps the two rotated halves apart, rotate_half).
 std::vector<uint32_t> rope_permutation(uint64_t n_heads, uint64_t head_dim) {
     std::vector<uint32_t> order(n_heads * head_dim);

@@ -1,4 +1,4 @@
-// tokenizer.json (Hugging Face `tokenizers` serialization) -> byte-level BPE vocabulary.
+// tokenizer.json (Hugging Face `tokenizers` serialization, formats.md §3.6) -> byte-level BPE vocabulary.
 #include <map>
 
 #include "convert/json_file.h"
