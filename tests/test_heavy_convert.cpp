@@ -153,6 +153,8 @@ TEST(HeavyConvert, Official2B4TShapeTimeMemoryAndSize) {
         EXPECT_EQ(bitnet::i2s_ternary_at(q->data, 5 * n_embd + col), expected) << "column " << col;
     }
     EXPECT_FLOAT_EQ(bitnet::tensor_scale(bitnet::TensorType::I2_S, q->data, q->n_elements), 0.015625f);
+    // ~2.4 GB: do not leave it behind.
+    for (const char *name : {"/model.safetensors", "/ggml-model-i2_s.gguf", "/tokenizer.json"}) std::remove((folder + name).c_str());
 }
 
 }  // namespace
