@@ -48,6 +48,12 @@ uint8_t packed_byte(size_t index, uint64_t position) {
 TEST(HeavyConvert, Official2B4TShapeTimeMemoryAndSize) {
     const std::string folder = bitnet_test::temp_dir() + "/hf_2b4t";
     ::mkdir(folder.c_str(), 0755);
+    struct RemoveFiles {  // ~2.4 GB: never left behind, whatever the test's outcome
+        std::string folder;
+        ~RemoveFiles() {
+            for (const char *name : {"/model.safetensors", "/ggml-model-i2_s.gguf", "/tokenizer.json"}) std::remove((folder + name).c_str());
+        }
+    } remove_files{folder};
     const uint64_t n_embd = 2560, n_ff = 6912, n_kv = 640, n_vocab = 128256;
     const int n_layer = 30;
 
@@ -153,8 +159,6 @@ TEST(HeavyConvert, Official2B4TShapeTimeMemoryAndSize) {
         EXPECT_EQ(bitnet::i2s_ternary_at(q->data, 5 * n_embd + col), expected) << "column " << col;
     }
     EXPECT_FLOAT_EQ(bitnet::tensor_scale(bitnet::TensorType::I2_S, q->data, q->n_elements), 0.015625f);
-    // ~2.4 GB: do not leave it behind.
-    for (const char *name : {"/model.safetensors", "/ggml-model-i2_s.gguf", "/tokenizer.json"}) std::remove((folder + name).c_str());
 }
 
 }  // namespace
