@@ -11,6 +11,7 @@ packages=(
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
+  clang libclang-rt-14-dev                         # fuzz targets (libFuzzer) and the ThreadSanitizer build
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
