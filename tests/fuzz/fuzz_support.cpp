@@ -67,9 +67,10 @@ bitnet_model *load_fixture_vocab(const char *relative) {
 std::vector<uint8_t> tiny_model_image(const char *format, uint64_t seed) {
     bitnet::SynthOptions options;
     // n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx, rope base, n_vocab (0: byte-level only).
-    // 128 is the smallest width every projection format accepts (I2_S blocks hold 128 weights).
-    options.shape = {128, 1, 2, 1, 128, 64, 10000.0f, 0};
+    // The smallest widths the formats accept: I2_S blocks hold 128 weights, TQ1_0/TQ2_0 blocks 256.
     const std::string name = format;
+    const int32_t width = name.rfind("tq", 0) == 0 ? 256 : 128;
+    options.shape = {width, 1, 2, 1, width, 64, 10000.0f, 0};
     options.format = name == "i2_s"    ? bitnet::TensorType::I2_S
                      : name == "tq2_0" ? bitnet::TensorType::TQ2_0
                      : name == "tq1_0" ? bitnet::TensorType::TQ1_0

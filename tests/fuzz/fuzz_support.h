@@ -48,7 +48,8 @@ std::string fixture_path(const std::string &relative);
 // Load a vocabulary-only model from a fixture; nullptr (and a "skipped" line on stderr) when absent.
 bitnet_model *load_fixture_vocab(const char *relative);
 
-// The GGUF image of a very small synthetic BitNet model (tools/synth): one layer, n_embd 128, the
+// The GGUF image of a very small synthetic BitNet model (tools/synth): one layer, n_embd 128 (256
+// for TQ1_0/TQ2_0), the
 // byte-level vocabulary. `format` is "i2_s", "tq2_0", "tq1_0", "f16" or "f32". Small on purpose:
 // every fuzz input is a whole file, and libFuzzer's speed falls with the input's size.
 std::vector<uint8_t> tiny_model_image(const char *format, uint64_t seed = 1);

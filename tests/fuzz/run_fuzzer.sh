@@ -20,9 +20,10 @@ status=$?
 regressions=$here/regressions/${name#fuzz_}
 if compgen -G "$regressions/*" > /dev/null; then
   echo "== $name: replaying $(ls "$regressions" | wc -l) regression inputs"
-  "$binary" "$regressions"/* || exit 1
+  "$binary" -error_exitcode=1 "$regressions"/* || exit 1
 fi
 
 echo "== $name: fuzzing for ${seconds}s"
-exec "$binary" -max_total_time="$seconds" -timeout=25 -print_final_stats=1 \
+# libFuzzer's own failure status is 77 unless told otherwise, which ctest would take for "skipped".
+exec "$binary" -max_total_time="$seconds" -timeout=25 -error_exitcode=1 -print_final_stats=1 \
   -artifact_prefix="$dir/" "$@" "$dir/corpus" "$dir/seeds"
