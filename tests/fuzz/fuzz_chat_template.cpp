@@ -58,6 +58,8 @@ void render(const bitnet_model *model, const char *name, const std::vector<bitne
 
 namespace bitnet_fuzz {
 
+void prepare() { (void)llama3_vocabulary(); }
+
 void write_seeds(SeedWriter &seeds) {
     using namespace std::string_literals;
     const std::string conversation = "system\0You are helpful.\0user\0Hi there!\0assistant\0 Hello \0user\0Bye"s;

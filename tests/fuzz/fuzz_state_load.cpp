@@ -110,6 +110,8 @@ void decode_one(bitnet_context *context, int32_t seq) {
 
 namespace bitnet_fuzz {
 
+void prepare() { (void)session(); }
+
 // States of a context holding two sequences (one sharing a prefix) with logits and embeddings.
 void write_seeds(SeedWriter &seeds) {
     Session &s = session();

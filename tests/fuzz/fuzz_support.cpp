@@ -153,5 +153,6 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
         std::fprintf(stderr, "fuzz: wrote %d seeds to %s\n", seeds.count(), dir.c_str());
         std::exit(0);
     }
+    if (bitnet_fuzz::prepare) bitnet_fuzz::prepare();
     return 0;
 }

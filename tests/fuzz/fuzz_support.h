@@ -1,6 +1,7 @@
 // Shared pieces of the libFuzzer targets (tests/fuzz/README.md).
 //
-// Every target is one fuzz_<name>.cpp that defines LLVMFuzzerTestOneInput and write_seeds().
+// Every target is one fuzz_<name>.cpp that defines LLVMFuzzerTestOneInput and write_seeds() (and
+// prepare() if it needs setup).
 // fuzz_support.cpp defines LLVMFuzzerInitialize: started as `fuzz_<name> --write-seeds=DIR`, the
 // program writes its seed corpus into DIR and exits (libFuzzer ignores flags that start with "--"),
 // so each target's seeds are generated from the code at fuzz time, never committed as binaries.
@@ -33,6 +34,10 @@ private:
 
 // Defined by each target.
 void write_seeds(SeedWriter &seeds);
+
+// Optional (weak): a target that needs slow setup (loading a 128K-token vocabulary takes seconds
+// under ASan) defines it, and it runs before fuzzing starts, outside libFuzzer's per-input timeout.
+void prepare() __attribute__((weak));
 
 // A libFuzzer "crash" with a message: what the target asserts (a broken promise of bitnet.h) is
 // reported and the input saved, just like a sanitizer report.

@@ -82,6 +82,8 @@ std::string stream(const bitnet_model *model, const std::vector<bitnet_token> &t
 
 namespace bitnet_fuzz {
 
+void prepare() { (void)vocabulary(0); }
+
 // The golden test texts of both fixtures (.inp: cases separated by "\n__ggml_vocab_test__\n").
 void write_seeds(SeedWriter &seeds) {
     for (int which = 0; which < 2; ++which) {

@@ -23,7 +23,8 @@ run_one() {  # binary -> CORPUS/<name>.log and CORPUS/<name>.status
   local name
   name=$(basename "$1")
   # shellcheck disable=SC2086  # FUZZ_FLAGS is a list of flags
-  bash "$here/run_fuzzer.sh" "$1" "$corpus" "$seconds" ${FUZZ_FLAGS:-} > "$corpus/$name.log" 2>&1
+  # -timeout: libFuzzer's per-input timeout is wall-clock; a nice'd run on a busy machine needs room.
+  bash "$here/run_fuzzer.sh" "$1" "$corpus" "$seconds" -timeout=120 ${FUZZ_FLAGS:-} > "$corpus/$name.log" 2>&1
   echo $? > "$corpus/$name.status"
 }
 export -f run_one
