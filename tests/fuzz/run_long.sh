@@ -38,8 +38,10 @@ for binary in "${targets[@]}"; do
   name=$(basename "$binary")
   log=$corpus/$name.log
   status=$(cat "$corpus/$name.status" 2>/dev/null || echo 1)
-  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
-  speed=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
+  runs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$log" | tail -1 | grep -oE "[0-9]+$")
+  speed=$(grep -oE "stat::average_exec_per_sec: *[0-9]+" "$log" | tail -1 | grep -oE "[0-9]+$")
+  # Stopped before libFuzzer's final statistics: its last progress line ("#N ...") tells.
+  [ -n "$runs" ] || runs=$(grep -oE "^#[0-9]+" "$log" | tail -1 | tr -d '#')
   artifacts=("$corpus/$name"/crash-* "$corpus/$name"/leak-* "$corpus/$name"/timeout-* "$corpus/$name"/oom-*)
   failures=${#artifacts[@]}
   note=""
