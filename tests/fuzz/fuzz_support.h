@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bitnet.h"
@@ -54,9 +55,8 @@ std::string fixture_path(const std::string &relative);
 bitnet_model *load_fixture_vocab(const char *relative);
 
 // The GGUF image of a very small synthetic BitNet model (tools/synth): one layer, n_embd 128 (256
-// for TQ1_0/TQ2_0), the
-// byte-level vocabulary. `format` is "i2_s", "tq2_0", "tq1_0", "f16" or "f32". Small on purpose:
-// every fuzz input is a whole file, and libFuzzer's speed falls with the input's size.
+// for TQ1_0/TQ2_0), the byte-level vocabulary. `format` is "i2_s", "tq2_0", "tq1_0", "f16" or
+// "f32". Small on purpose: every fuzz input is a whole file, and libFuzzer slows with input size.
 std::vector<uint8_t> tiny_model_image(const char *format, uint64_t seed = 1);
 
 // Load a model from bytes through bitnet_model_load_memory (which needs 8-byte alignment, so the
