@@ -12,6 +12,7 @@ packages=(
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
   nlohmann-json3-dev libsentencepiece-dev          # bitnet convert: config/tokenizer JSON, tokenizer.model
+  clang libclang-rt-14-dev                         # fuzz targets (libFuzzer) and the ThreadSanitizer build
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
