@@ -29,7 +29,10 @@ std::string metadata_value(const bitnet_model *model, int64_t index) {
 // The engine's verdict on the file: "" when it can run it, else why not.
 std::string runnable_problem(const bitnet_model *model) {
     if (bitnet_model_runnable(model) == BITNET_OK) return "";
-    return bitnet_last_error();
+    // The reason without the "bitnet_model_runnable: " every API message starts with.
+    const std::string message = bitnet_last_error();
+    const std::string prefix = "bitnet_model_runnable: ";
+    return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
 }
 
 bitnet_tensor_info tensor_info(const bitnet_model *model, int64_t index) {
