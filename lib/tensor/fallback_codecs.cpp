@@ -126,48 +126,34 @@ void decode_q3_k(const uint8_t *block, float *y) {
     }
 }
 
-// Q4_K: 256 elements in 144 bytes: d f16 @0, dmin f16 @2, scales (12 bytes) @4, qs u8[128] @16.
-// Four chunks of 64 elements (qs + 32 per chunk): low nibbles of the chunk's 32 bytes are elements
-// 64c + l with pair 2c, high nibbles 64c + 32 + l with pair 2c + 1.
-// x = d * scale * code - dmin * min.
-void decode_q4_k(const uint8_t *block, float *y) {
+// Q4_K and Q5_K share their super-block: d f16 @0, dmin f16 @2, scales (12 bytes) @4, then the
+// codes. Four chunks of 64 elements (32 code bytes each): low nibbles are elements 64c + l with
+// scale/min pair 2c, high nibbles 64c + 32 + l with pair 2c + 1; x = d * scale * code - dmin * min.
+// Q5_K adds a fifth bit (+16) from qh[l]: bit 2c for the low-nibble elements, 2c + 1 for the high.
+static void decode_k_quant_nibbles(const uint8_t *block, const uint8_t *qs, const uint8_t *qh, float *y) {
     const float d = f16_at(block), dmin = f16_at(block + 2);
     const uint8_t *packed = block + 4;
     for (int c = 0; c < 4; ++c) {
-        const uint8_t *q = block + 16 + 32 * c;
+        const uint8_t *q = qs + 32 * c;
         int sc, mn;
         scale_min_k4(2 * c, packed, &sc, &mn);
         const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(mn);
         scale_min_k4(2 * c + 1, packed, &sc, &mn);
         const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(mn);
         for (int l = 0; l < 32; ++l) {
-            y[64 * c + l] = d1 * static_cast<float>(q[l] & 0xF) - m1;
-            y[64 * c + 32 + l] = d2 * static_cast<float>(q[l] >> 4) - m2;
-        }
-    }
-}
-
-// Q5_K: 256 elements in 176 bytes: d f16 @0, dmin f16 @2, scales (12 bytes) @4, qh u8[32] @16, qs
-// u8[128] @48. As Q4_K, with a fifth bit (+16) from qh[l]: bit 2c for the low-nibble elements of
-// chunk c, bit 2c + 1 for the high-nibble ones.
-void decode_q5_k(const uint8_t *block, float *y) {
-    const float d = f16_at(block), dmin = f16_at(block + 2);
-    const uint8_t *packed = block + 4, *qh = block + 16;
-    for (int c = 0; c < 4; ++c) {
-        const uint8_t *q = block + 48 + 32 * c;
-        int sc, mn;
-        scale_min_k4(2 * c, packed, &sc, &mn);
-        const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(mn);
-        scale_min_k4(2 * c + 1, packed, &sc, &mn);
-        const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(mn);
-        for (int l = 0; l < 32; ++l) {
-            const int low = (q[l] & 0xF) + (((qh[l] >> (2 * c)) & 1) ? 16 : 0);
-            const int high = (q[l] >> 4) + (((qh[l] >> (2 * c + 1)) & 1) ? 16 : 0);
+            const int low = (q[l] & 0xF) + (qh && ((qh[l] >> (2 * c)) & 1) ? 16 : 0);
+            const int high = (q[l] >> 4) + (qh && ((qh[l] >> (2 * c + 1)) & 1) ? 16 : 0);
             y[64 * c + l] = d1 * static_cast<float>(low) - m1;
             y[64 * c + 32 + l] = d2 * static_cast<float>(high) - m2;
         }
     }
 }
+
+// Q4_K: 256 elements in 144 bytes, qs u8[128] @16.
+void decode_q4_k(const uint8_t *block, float *y) { decode_k_quant_nibbles(block, block + 16, nullptr, y); }
+
+// Q5_K: 256 elements in 176 bytes, qh u8[32] @16, qs u8[128] @48.
+void decode_q5_k(const uint8_t *block, float *y) { decode_k_quant_nibbles(block, block + 48, block + 16, y); }
 
 // IQ4_NL: 32 elements in 18 bytes: d f16 @0, qs u8[16] @2, nibbles as Q4_0 (low: 0-15, high:
 // 16-31) indexing the non-linear grid: x = d * kvalues_iq4nl[nibble].
