@@ -18,7 +18,6 @@ namespace bitnet::gguf {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'G', 'G', 'U', 'F'};
-constexpr uint64_t kHeaderBytes = 24;  // magic, version, tensor_count, metadata_kv_count (§1.1)
 // The smallest records the counts can describe, so that a count is refused before anything is
 // allocated for it: a KV with an empty key and a 1-byte value (§1.1), and a tensor info with an
 // empty name and a single dimension (§1.3).

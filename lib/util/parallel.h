@@ -16,8 +16,8 @@ template <class Body>
 void parallel_for(int n_threads, int64_t n, int64_t grain, Body &&body) {
     if (n <= 0) return;
     const int64_t chunks = (n + grain - 1) / grain;
-    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, chunks)));
 #if defined(BITNET_HAVE_OPENMP)
+    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, chunks)));
     if (threads > 1) {
 #pragma omp parallel num_threads(threads)
         {
@@ -31,6 +31,8 @@ void parallel_for(int n_threads, int64_t n, int64_t grain, Body &&body) {
         }
         return;
     }
+#else
+    (void)n_threads;  // without OpenMP the caller's thread does all the work
 #endif
     body(int64_t(0), n, 0);
 }
