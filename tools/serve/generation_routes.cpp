@@ -137,10 +137,8 @@ ResponseHeader response_header(const ServerState &state, Endpoint endpoint, bool
     return header;
 }
 
-void record_outcome(ServerState &state, const httplib::Request &http_request, const Job &job, const JobOutcome &outcome) {
-    const double seconds = std::chrono::duration<double>(Clock::now() - job.created).count();
-    state.metrics.record_generation(outcome.prompt_tokens, outcome.cached_tokens, outcome.completion_tokens,
-                                    outcome.time_to_first_token_s, seconds);
+// The log line's token counts (the metrics are counted by the scheduler's callback).
+void record_outcome(ServerState &state, const httplib::Request &http_request, const JobOutcome &outcome) {
     state.note_tokens(http_request, outcome.prompt_tokens, outcome.completion_tokens);
 }
 
@@ -167,7 +165,7 @@ void stream_response(ServerState &state, const httplib::Request &http_request, h
                 first = false;
             }
             const JobOutcome outcome = job->outcome();
-            record_outcome(state, http_request, *job, outcome);
+            record_outcome(state, http_request, outcome);
             bool ok = true;
             if (outcome.error) {
                 ok = send(error_body(*outcome.error));
@@ -202,7 +200,7 @@ void handle_generation(ServerState &state, Endpoint endpoint, const httplib::Req
 
     const std::string text = job->wait_all();
     const JobOutcome outcome = job->outcome();
-    record_outcome(state, http_request, *job, outcome);
+    record_outcome(state, http_request, outcome);
     if (outcome.error) return send_error(response, *outcome.error);
     const ResponseHeader header = response_header(state, endpoint, false);
     json body = header.with(json::array({choice_json(endpoint, false, text, outcome.finish_reason, true)}));

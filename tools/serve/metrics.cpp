@@ -45,8 +45,9 @@ void Metrics::record_request(int status) {
 }
 
 void Metrics::record_generation(int32_t prompt_tokens, int32_t cached_tokens, int32_t completion_tokens,
-                                double time_to_first_token_s, double seconds) {
+                                double time_to_first_token_s, double seconds, bool cancelled) {
     std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ += cancelled ? 1 : 0;
     prompt_tokens_ += static_cast<uint64_t>(prompt_tokens);
     prompt_tokens_cached_ += static_cast<uint64_t>(cached_tokens);
     generated_tokens_ += static_cast<uint64_t>(completion_tokens);
@@ -71,6 +72,8 @@ std::string Metrics::render(const SchedulerStats &stats) {
     counter("bitnet_prompt_tokens_cached_total", "Prompt tokens found in the KV cache (not reprocessed).",
             std::to_string(prompt_tokens_cached_), "counter");
     counter("bitnet_generated_tokens_total", "Generated tokens.", std::to_string(generated_tokens_), "counter");
+    counter("bitnet_requests_cancelled_total", "Generations stopped because the client went away.",
+            std::to_string(cancelled_), "counter");
     counter("bitnet_generated_tokens_per_second",
             "Generated tokens per second of request time, over all finished requests.",
             number(generation_seconds_ > 0 ? static_cast<double>(generated_tokens_) / generation_seconds_ : 0.0),

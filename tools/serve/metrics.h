@@ -30,8 +30,9 @@ class Metrics {
 public:
     Metrics();
     void record_request(int status);
+    // A generation ended; `cancelled`: its client went away first.
     void record_generation(int32_t prompt_tokens, int32_t cached_tokens, int32_t completion_tokens,
-                           double time_to_first_token_s, double seconds);
+                           double time_to_first_token_s, double seconds, bool cancelled);
     std::string render(const SchedulerStats &stats);
 
 private:
@@ -39,6 +40,7 @@ private:
     std::map<int, uint64_t> requests_by_status_;
     uint64_t prompt_tokens_ = 0, prompt_tokens_cached_ = 0, generated_tokens_ = 0;
     double generation_seconds_ = 0.0;
+    uint64_t cancelled_ = 0;
     Histogram time_to_first_token_;
     Histogram request_latency_;
 };

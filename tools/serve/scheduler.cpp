@@ -32,9 +32,10 @@ struct Scheduler::Slot {
     bool reading_prompt() const { return busy() && prompt_next < job->prompt.size(); }
 };
 
-Scheduler::Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue)
+Scheduler::Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue, FinishedCallback on_finished)
     : context_(context), model_(bitnet_context_model(context)),
-      slot_context_(static_cast<int32_t>(bitnet_context_n_ctx(context)) / n_slots), max_queue_(max_queue) {
+      slot_context_(static_cast<int32_t>(bitnet_context_n_ctx(context)) / n_slots), max_queue_(max_queue),
+      on_finished_(std::move(on_finished)) {
     bitnet_batch_new(static_cast<int32_t>(bitnet_context_n_batch(context)), &batch_);
     for (int32_t seq = 0; seq < n_slots; ++seq) {
         slots_.push_back(std::make_unique<Slot>());
@@ -57,7 +58,7 @@ Scheduler::~Scheduler() {
     for (auto &job : queue_) {
         JobOutcome outcome;
         outcome.error = shutdown;
-        job->finish(outcome);
+        finish(*job, outcome);
     }
     slots_.clear();
     bitnet_batch_free(batch_);
@@ -125,7 +126,7 @@ void Scheduler::step(std::unique_lock<std::mutex> &lock) {
             queue_.pop_front();
             JobOutcome outcome;
             if (!job->cancelled) outcome.error = ApiError{408, "the request timed out in the queue", "timeout_error", "timeout"};
-            job->finish(outcome);
+            finish(*job, outcome);
             continue;
         }
         Slot *best = nullptr;
@@ -246,9 +247,14 @@ void Scheduler::end_job(Slot &slot, std::optional<ApiError> error) {
     }
     slot.outcome.completion_tokens = slot.generated;
     slot.outcome.error = std::move(error);
-    slot.job->finish(slot.outcome);
+    finish(*slot.job, slot.outcome);
     slot.job.reset();
     slot.next_token = BITNET_TOKEN_NULL;
+}
+
+void Scheduler::finish(Job &job, const JobOutcome &outcome) {
+    if (on_finished_) on_finished_(job, outcome);
+    job.finish(outcome);
 }
 
 bool Scheduler::sample_next(Slot &slot, int32_t batch_index) {

@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -26,9 +27,12 @@ struct SchedulerStats {
 
 class Scheduler {
 public:
+    // Called on the scheduler thread when a job ends, however it ends (for the metrics).
+    using FinishedCallback = std::function<void(const Job &, const JobOutcome &)>;
+
     // The scheduler owns the context (made with n_seq_max = n_slots) from now on; the model must
     // outlive it.
-    Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue);
+    Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue, FinishedCallback on_finished);
     ~Scheduler();  // stops the thread; unfinished jobs end with a 503 error
     Scheduler(const Scheduler &) = delete;
     Scheduler &operator=(const Scheduler &) = delete;
@@ -45,12 +49,14 @@ private:
     void step(std::unique_lock<std::mutex> &lock);
     void start_job(Slot &slot, std::shared_ptr<Job> job);
     void end_job(Slot &slot, std::optional<ApiError> error);
+    void finish(Job &job, const JobOutcome &outcome);
     bool sample_next(Slot &slot, int32_t batch_index);
 
     bitnet_context *context_;
     const bitnet_model *model_;
     int32_t slot_context_;
     size_t max_queue_;
+    FinishedCallback on_finished_;
     bitnet_batch *batch_ = nullptr;
     std::vector<std::unique_ptr<Slot>> slots_;
 

@@ -58,7 +58,13 @@ bool load(ServerState &state) {
         std::fprintf(stderr, "bitnet serve: cannot create the context: %s\n", bitnet_last_error());
         return false;
     }
-    state.scheduler = std::make_unique<Scheduler>(context, options.parallel, options.max_queue);
+    Metrics &metrics = state.metrics;
+    auto on_finished = [&metrics](const Job &job, const JobOutcome &outcome) {
+        const double seconds = std::chrono::duration<double>(Clock::now() - job.created).count();
+        metrics.record_generation(outcome.prompt_tokens, outcome.cached_tokens, outcome.completion_tokens,
+                                  outcome.time_to_first_token_s, seconds, job.cancelled);
+    };
+    state.scheduler = std::make_unique<Scheduler>(context, options.parallel, options.max_queue, on_finished);
     state.limits.n_vocab = bitnet_model_n_vocab(state.model);
     state.limits.max_tokens = options.max_tokens;
     std::fprintf(stderr, "bitnet serve: model %s loaded as '%s': %d slots of %d tokens, %s\n", options.model_path.c_str(),
