@@ -11,6 +11,8 @@ packages=(
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
+  libcpp-httplib-dev nlohmann-json3-dev            # bitnet serve: HTTP and JSON
+  nodejs npm curl                                  # bitnet serve: the official OpenAI client test
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
