@@ -42,3 +42,10 @@ if(BITNET_SERVE)
     $<TARGET_FILE:bitnet_cli>)
   set_tests_properties(serve_openai_client PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
+if(BITNET_SERVE)
+  # The chat page in headless Chromium (Debian `chromium`, not in .ci/install-deps.sh: it is large);
+  # skipped with exit 77 when the browser is absent. The screenshot lands in test-artifacts/.
+  add_test(NAME serve_chat_page COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_chat_page.sh
+    $<TARGET_FILE:bitnet_cli> ${CMAKE_BINARY_DIR}/test-artifacts)
+  set_tests_properties(serve_chat_page PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()

@@ -81,7 +81,9 @@ void install_request_hooks(httplib::Server &server, ServerState &state) {
             state.log_entries[&request].start = std::chrono::steady_clock::now();
         }
         ++state.in_flight;
-        if (request.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+        // /health is for load balancers; / is the static chat page, which holds no data and sends
+        // the key the user types with its API calls.
+        if (request.path == "/health" || request.path == "/") return httplib::Server::HandlerResponse::Unhandled;
         if (!state.options.api_key.empty()) {
             const std::string authorization = request.get_header_value("Authorization");
             const std::string prefix = "Bearer ";

@@ -1,10 +1,11 @@
-// The endpoints around generation: GET /health, GET /v1/models, GET /metrics, POST /tokenize and
+// The endpoints around generation: GET / (the chat page), GET /health, GET /v1/models, GET /metrics, POST /tokenize and
 // POST /detokenize (llama-server's shapes: {"content", "add_special", "parse_special"} -> {"tokens"},
 // {"tokens"} -> {"content"}).
 #include <ctime>
 
 #include <nlohmann/json.hpp>
 
+#include "chat_page.h"
 #include "server_state.h"
 
 namespace bitnet_serve {
@@ -98,6 +99,9 @@ void detokenize(ServerState &state, const httplib::Request &request, httplib::Re
 }  // namespace
 
 void add_utility_routes(httplib::Server &server, ServerState &state) {
+    server.Get("/", [](const httplib::Request &, httplib::Response &response) {
+        response.set_content(kChatPageHtml, "text/html; charset=utf-8");
+    });
     server.Get("/health", [&state](const httplib::Request &, httplib::Response &response) {
         if (!state.ready) {
             response.status = 503;
