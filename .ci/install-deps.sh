@@ -12,7 +12,7 @@ packages=(
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
   libcpp-httplib-dev nlohmann-json3-dev            # bitnet serve: HTTP and JSON
-  nodejs npm curl                                  # bitnet serve: the official OpenAI client test
+  nodejs npm curl haproxy                          # bitnet serve: OpenAI client and scale-out tests
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

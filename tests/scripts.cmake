@@ -49,3 +49,10 @@ if(BITNET_SERVE)
     $<TARGET_FILE:bitnet_cli> ${CMAKE_BINARY_DIR}/test-artifacts)
   set_tests_properties(serve_chat_page PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
+if(BITNET_SERVE)
+  # Three replicas behind HAProxy on loopback, one killed mid-run (skipped with 77 without haproxy).
+  find_program(PYTHON3 python3 REQUIRED)
+  add_test(NAME serve_haproxy_scale_out COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_haproxy.py
+    $<TARGET_FILE:bitnet_cli>)
+  set_tests_properties(serve_haproxy_scale_out PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()
