@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <regex>
 #include <string>
 #include <thread>
@@ -274,6 +275,63 @@ TEST(ServeGeneration, ClientThatHangsUpMidStreamFreesItsSlot) {
     const json next = {{"prompt", "hello world"}, {"max_tokens", 8}, {"temperature", 0}};
     EXPECT_EQ(reply_text(post_json(*client, "/v1/completions", next), false),
               bitnet_test::bitnet_run_text("hello world", {}, 8, "after-disconnect"));
+    EXPECT_EQ(server->stop(SIGTERM, 60), 0);
+}
+
+// The reference embedding: the whole text decoded in one batch on a fresh context of this process,
+// every token's final hidden state averaged in double and scaled to unit length.
+std::vector<double> reference_embedding(const std::string &text) {
+    bitnet_model *model = nullptr;
+    EXPECT_EQ(bitnet_model_load_file(bitnet_test::tiny_model().c_str(), nullptr, &model), BITNET_OK);
+    std::vector<int32_t> tokens(text.size() + 8);
+    const int32_t n = bitnet_tokenize(model, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
+                                      static_cast<int32_t>(tokens.size()), true, false);
+    EXPECT_GT(n, 0);
+    bitnet_context_params params = bitnet_context_default_params();
+    params.n_threads = 1;
+    params.embeddings = true;
+    params.n_outputs_max = static_cast<uint32_t>(n);
+    bitnet_context *context = nullptr;
+    EXPECT_EQ(bitnet_context_new(model, &params, &context), BITNET_OK);
+    bitnet_batch *batch = nullptr;
+    bitnet_batch_new(n, &batch);
+    const int32_t seq = 0;
+    for (int32_t i = 0; i < n; ++i) bitnet_batch_add(batch, tokens[static_cast<size_t>(i)], i, &seq, 1, true);
+    EXPECT_EQ(bitnet_decode(context, batch), BITNET_OK);
+    std::vector<double> mean(static_cast<size_t>(bitnet_model_n_embd(model)), 0.0);
+    for (int32_t i = 0; i < n; ++i) {
+        const float *hidden = bitnet_get_embeddings(context, i);
+        for (size_t k = 0; k < mean.size(); ++k) mean[k] += hidden[k] / n;
+    }
+    double norm = 0;
+    for (double v : mean) norm += v * v;
+    for (double &v : mean) v /= std::sqrt(norm);
+    bitnet_batch_free(batch);
+    bitnet_context_free(context);
+    bitnet_model_free(model);
+    return mean;
+}
+
+TEST(ServeGeneration, EmbeddingsAreTheNormalizedMeanOfTheFinalHiddenStates) {
+    auto server = bitnet_test::start_server({"-c", "512", "--parallel", "2"}, "embeddings");
+    ASSERT_GT(server->port(), 0) << server->log();
+    ASSERT_TRUE(bitnet_test::wait_until_ready(server->port())) << server->log();
+    auto client = bitnet_test::client_for(server->port());
+    // The second input is longer than the server's 64-token chunks, so pooling spans decodes.
+    const std::vector<std::string> inputs = {"hello world", std::string(150, 'a') + " and more text"};
+    const json body = post_json(*client, "/v1/embeddings", {{"input", inputs}});
+    ASSERT_EQ(body["data"].size(), inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        SCOPED_TRACE(i);
+        const std::vector<float> actual = body["data"][i]["embedding"].get<std::vector<float>>();
+        const std::vector<double> expected = reference_embedding(inputs[i]);
+        ASSERT_EQ(actual.size(), expected.size());
+        double worst = 0;
+        for (size_t k = 0; k < actual.size(); ++k) worst = std::max(worst, std::abs(actual[k] - expected[k]));
+        EXPECT_LT(worst, 1e-4);
+        EXPECT_EQ(body["data"][i]["index"], i);
+    }
+    EXPECT_EQ(body["usage"]["prompt_tokens"], static_cast<int>(inputs[0].size() + inputs[1].size() + 2));
     EXPECT_EQ(server->stop(SIGTERM, 60), 0);
 }
 

@@ -122,6 +122,12 @@ std::vector<BadRequest> bad_requests() {
         {"tokenize without content", "/tokenize", R"({})", 400, "invalid_type"},
         {"tokenize unknown field", "/tokenize", R"({"content":"a","x":1})", 400, "unknown_field"},
         {"no such endpoint", "/v1/nothing", "{}", 404, "not_found"},
+        {"embeddings without input", "/v1/embeddings", R"({})", 400, "missing_field"},
+        {"embeddings input a number", "/v1/embeddings", R"({"input":5})", 400, "invalid_type"},
+        {"embeddings empty input", "/v1/embeddings", R"({"input":""})", 400, "invalid_value"},
+        {"embeddings base64", "/v1/embeddings", R"({"input":"a","encoding_format":"base64"})", 400, "invalid_value"},
+        {"embeddings token >= n_vocab", "/v1/embeddings", R"({"input":[1,999999]})", 400, "invalid_value"},
+        {"embeddings unknown model", "/v1/embeddings", R"({"input":"a","model":"ada"})", 404, "model_not_found"},
     };
 }
 

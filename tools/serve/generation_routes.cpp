@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server_state.h"
+#include "tokenize_text.h"
 
 namespace bitnet_serve {
 namespace {
@@ -45,15 +46,9 @@ std::optional<ApiError> prompt_tokens(const ServerState &state, Endpoint endpoin
         add_special = false;
         parse_special = true;
     }
-    if (text.size() > static_cast<size_t>(INT32_MAX / 2)) return bad_request("the prompt is too long");
-    const int32_t length = static_cast<int32_t>(text.size());
-    int32_t n = bitnet_tokenize(state.model, text.data(), length, nullptr, 0, add_special, parse_special);
-    if (n < 0 && n != BITNET_COUNT_ERROR) {
-        tokens->resize(static_cast<size_t>(-n));
-        n = bitnet_tokenize(state.model, text.data(), length, tokens->data(), -n, add_special, parse_special);
+    if (!tokenize_text(state.model, text, add_special, parse_special, tokens)) {
+        return bad_request(std::string("the prompt cannot be tokenized: ") + bitnet_last_error());
     }
-    if (n < 0) return ApiError{500, std::string("tokenization failed: ") + bitnet_last_error(), "server_error", ""};
-    tokens->resize(static_cast<size_t>(n));
     if (tokens->empty()) return bad_request("the prompt has no tokens");
     return std::nullopt;
 }

@@ -226,7 +226,67 @@ bool completion_field(const std::string &key, const json &value, const ParseLimi
     return true;
 }
 
+std::vector<std::string> embedding_texts(const json &value) {
+    std::vector<std::string> texts;
+    if (value.is_string()) texts.push_back(value.get<std::string>());
+    for (const json &entry : value.is_array() ? value : json::array()) texts.push_back(string_of(entry, "input"));
+    return texts;
+}
+
+EmbeddingRequest embedding_request(const json &document, const ParseLimits &limits) {
+    EmbeddingRequest request;
+    if (!document.contains("input")) reject("'input' is required", "missing_field");
+    for (const auto &[key, value] : document.items()) {
+        if (key == "model") {
+            if (!value.is_null()) request.model = string_of(value, "model");
+        } else if (key == "user") {
+            if (!value.is_null()) string_of(value, "user");
+        } else if (key == "encoding_format") {
+            if (!value.is_null() && string_of(value, "encoding_format") != "float") {
+                reject("only 'encoding_format': 'float' is supported");
+            }
+        } else if (key != "input") {
+            reject("unknown field '" + key + "'", "unknown_field");
+        }
+    }
+    const json &input = document["input"];
+    if (!input.is_string() && !input.is_array()) reject("'input' must be a string or a list", "invalid_type");
+    if (input.is_array() && input.empty()) reject("'input' must not be empty");
+    if (input.is_array() && input[0].is_number()) {
+        request.token_lists.push_back(token_list(input, limits));
+    } else if (input.is_array() && input[0].is_array()) {
+        for (const json &list : input) {
+            if (!list.is_array() || list.empty()) reject("each token list of 'input' must be a non-empty list", "invalid_type");
+            request.token_lists.push_back(token_list(list, limits));
+        }
+    } else {
+        request.texts = embedding_texts(input);
+        for (const std::string &text : request.texts) {
+            if (text.empty()) reject("'input' strings must not be empty");
+        }
+    }
+    if (request.texts.size() + request.token_lists.size() > 256) reject("'input' has more than 256 entries");
+    return request;
+}
+
 }  // namespace
+
+EmbeddingParseResult parse_embedding_request(std::string_view body, const ParseLimits &limits) {
+    try {
+        json document;
+        try {
+            document = json::parse(body.begin(), body.end());
+        } catch (const json::exception &error) {
+            return bad_request(std::string("the body is not valid JSON: ") + error.what(), "invalid_json");
+        }
+        if (!document.is_object()) return bad_request("the body must be a JSON object", "invalid_type");
+        return embedding_request(document, limits);
+    } catch (const Invalid &invalid) {
+        return invalid.error;
+    } catch (const std::exception &error) {
+        return bad_request(std::string("invalid request: ") + error.what());
+    }
+}
 
 ParseResult parse_chat_request(std::string_view body, const ParseLimits &limits) {
     return parse_request(body, limits, chat_field, "messages");

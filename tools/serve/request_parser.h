@@ -54,11 +54,21 @@ struct ParseLimits {
     size_t max_messages = 1024;
 };
 
+// One /v1/embeddings request: each input is a text or a token list.
+struct EmbeddingRequest {
+    std::string model;
+    std::vector<std::string> texts;                 // text inputs ...
+    std::vector<std::vector<int32_t>> token_lists;  // ... or token-list inputs (one kind per request)
+};
+
 using ParseResult = std::variant<GenerationRequest, ApiError>;
+using EmbeddingParseResult = std::variant<EmbeddingRequest, ApiError>;
 
 // POST /v1/chat/completions.
 ParseResult parse_chat_request(std::string_view body, const ParseLimits &limits);
 // POST /v1/completions.
 ParseResult parse_completion_request(std::string_view body, const ParseLimits &limits);
+// POST /v1/embeddings: "input" a string, a list of strings, a token list or a list of token lists.
+EmbeddingParseResult parse_embedding_request(std::string_view body, const ParseLimits &limits);
 
 }  // namespace bitnet_serve

@@ -65,6 +65,8 @@ bool load(ServerState &state) {
                                   outcome.time_to_first_token_s, seconds, job.cancelled);
     };
     state.scheduler = std::make_unique<Scheduler>(context, options.parallel, options.max_queue, on_finished);
+    state.embedder = std::make_unique<Embedder>(state.model, params,
+                                                static_cast<uint32_t>(state.scheduler->slot_context()));
     state.limits.n_vocab = bitnet_model_n_vocab(state.model);
     state.limits.max_tokens = options.max_tokens;
     std::fprintf(stderr, "bitnet serve: model %s loaded as '%s': %d slots of %d tokens, %s\n", options.model_path.c_str(),
@@ -180,6 +182,7 @@ int run_server(const ServeOptions &options) {
     install_request_hooks(server, state);
     add_utility_routes(server, state);
     add_generation_routes(server, state);
+    add_embedding_routes(server, state);
 
     int port = options.port;
     if (port == 0) port = server.bind_to_any_port(options.host);
@@ -205,6 +208,7 @@ int run_server(const ServeOptions &options) {
     finished = true;
     signal_thread.join();
     state.scheduler.reset();
+    state.embedder.reset();
     bitnet_model_free(state.model);
     if (load_failed) return 1;
     std::fprintf(stderr, "bitnet serve: stopped\n");

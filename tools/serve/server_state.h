@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 
+#include "embedder.h"
 #include "metrics.h"
 #include "request_parser.h"
 #include "scheduler.h"
@@ -25,6 +26,7 @@ struct ServerState {
     std::atomic<bool> draining{false};     // SIGTERM: new requests get 503
     bitnet_model *model = nullptr;
     std::unique_ptr<Scheduler> scheduler;
+    std::unique_ptr<Embedder> embedder;
     ParseLimits limits;
     Metrics metrics;
 
@@ -53,5 +55,6 @@ void send_error(httplib::Response &response, const ApiError &error);
 
 void add_generation_routes(httplib::Server &server, ServerState &state);
 void add_utility_routes(httplib::Server &server, ServerState &state);
+void add_embedding_routes(httplib::Server &server, ServerState &state);
 
 }  // namespace bitnet_serve

@@ -7,6 +7,7 @@
 
 #include "chat_page.h"
 #include "server_state.h"
+#include "tokenize_text.h"
 
 namespace bitnet_serve {
 namespace {
@@ -50,17 +51,10 @@ void tokenize(ServerState &state, const httplib::Request &request, httplib::Resp
     if (!error) error = optional_bool(body, "add_special", &add_special);
     if (!error) error = optional_bool(body, "parse_special", &parse_special);
     if (error) return send_error(response, *error);
-    const std::string text = body["content"].get<std::string>();
-    if (text.size() > static_cast<size_t>(INT32_MAX / 2)) return send_error(response, bad_request("'content' is too long"));
-    const int32_t length = static_cast<int32_t>(text.size());
-    std::vector<bitnet_token> tokens;
-    int32_t n = bitnet_tokenize(state.model, text.data(), length, nullptr, 0, add_special, parse_special);
-    if (n < 0 && n != BITNET_COUNT_ERROR) {
-        tokens.resize(static_cast<size_t>(-n));
-        n = bitnet_tokenize(state.model, text.data(), length, tokens.data(), -n, add_special, parse_special);
+    std::vector<int32_t> tokens;
+    if (!tokenize_text(state.model, body["content"].get<std::string>(), add_special, parse_special, &tokens)) {
+        return send_error(response, bad_request(std::string("cannot tokenize 'content': ") + bitnet_last_error()));
     }
-    if (n < 0) return send_error(response, ApiError{500, bitnet_last_error(), "server_error", ""});
-    tokens.resize(static_cast<size_t>(n));
     send_json(response, {{"tokens", tokens}});
 }
 
