@@ -68,7 +68,9 @@ Scheduler::~Scheduler() {
 bool Scheduler::submit(std::shared_ptr<Job> job) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ || queue_.size() >= max_queue_) return false;
+        // Jobs pass through the queue on their way to a slot: free slots add to its room.
+        const size_t free_slots = slots_.size() - static_cast<size_t>(stats_.busy_slots);
+        if (stopping_ || queue_.size() >= max_queue_ + free_slots) return false;
         queue_.push_back(std::move(job));
         stats_.queued = static_cast<int32_t>(queue_.size());
     }

@@ -37,7 +37,7 @@ public:
     Scheduler(const Scheduler &) = delete;
     Scheduler &operator=(const Scheduler &) = delete;
 
-    // Queues a job; false when the queue is full (the caller answers 503).
+    // Queues a job; false when max_queue jobs already wait beyond the free slots (the caller answers 503).
     bool submit(std::shared_ptr<Job> job);
     SchedulerStats stats();
     // Tokens one slot may hold: its share of the context.
