@@ -4,14 +4,15 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake pkg-config git
-  libzstd-dev libxxhash-dev libunwind-dev          # state files, fatal-error backtraces
+  libzstd-dev libxxhash-dev                        # state files
   libgtest-dev libbenchmark-dev                    # tests and kernel micro-benchmarks
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-tools  # Vulkan backend; lavapipe CPU device
   unicode-data python3                             # tokenizer table generator input
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
-  libcpp-httplib-dev nlohmann-json3-dev            # bitnet serve: HTTP and JSON
+  nlohmann-json3-dev libsentencepiece-dev          # bitnet convert and serve: JSON; tokenizer.model
+  libcpp-httplib-dev                               # bitnet serve: HTTP
   nodejs npm curl haproxy                          # bitnet serve: OpenAI client and scale-out tests
 )
 sudo_cmd=()

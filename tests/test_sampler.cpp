@@ -285,7 +285,7 @@ TEST(Sampler, MinPKeepsTokensAboveAFractionOfTheBest) {
     EXPECT_EQ(ids_of(apply(sampler.get(), candidates_of(logits), true)), (std::vector<bitnet_token>{0, 1, 2}));
     SamplerPtr strict(min_p(0.9f, 2));
     EXPECT_EQ(ids_of(apply(strict.get(), candidates_of(logits))), (std::vector<bitnet_token>{0, 1}));
-    SamplerPtr above_one(min_p(2.0f, 0));
+    SamplerPtr above_one(min_p(1.0f, 0));
     EXPECT_EQ(ids_of(apply(above_one.get(), candidates_of(logits))), (std::vector<bitnet_token>{0}));
 
     SamplerPtr chain = chain_of({min_p(0.3f), dist(5)});
