@@ -11,7 +11,9 @@ packages=(
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
-  nlohmann-json3-dev libsentencepiece-dev          # bitnet convert: config/tokenizer JSON, tokenizer.model
+  nlohmann-json3-dev libsentencepiece-dev          # bitnet convert and serve: JSON; tokenizer.model
+  libcpp-httplib-dev                               # bitnet serve: HTTP
+  nodejs npm curl haproxy chromium                 # bitnet serve: OpenAI client, scale-out and chat-page tests
   clang libclang-rt-14-dev                         # fuzz targets (libFuzzer) and the ThreadSanitizer build
 )
 sudo_cmd=()

@@ -34,3 +34,25 @@ add_test(NAME layout_public_api_only COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}
 # Every "formats.md §x" the sources cite must be a section of docs/formats.md.
 add_test(NAME formats_citations
   COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_formats_citations.sh ${CMAKE_SOURCE_DIR})
+
+# `bitnet serve` driven by the official OpenAI client (npm `openai`, fetched by the test; skipped
+# with exit 77 when node, npm or the registry are not available).
+if(BITNET_SERVE)
+  add_test(NAME serve_openai_client COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_openai_client.sh
+    $<TARGET_FILE:bitnet_cli>)
+  set_tests_properties(serve_openai_client PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()
+if(BITNET_SERVE)
+  # The chat page in headless Chromium (Debian `chromium`, not in .ci/install-deps.sh: it is large);
+  # skipped with exit 77 when the browser is absent. The screenshot lands in test-artifacts/.
+  add_test(NAME serve_chat_page COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_chat_page.sh
+    $<TARGET_FILE:bitnet_cli> ${CMAKE_BINARY_DIR}/test-artifacts)
+  set_tests_properties(serve_chat_page PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()
+if(BITNET_SERVE)
+  # Three replicas behind HAProxy on loopback, one killed mid-run (skipped with 77 without haproxy).
+  find_program(PYTHON3 python3 REQUIRED)
+  add_test(NAME serve_haproxy_scale_out COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_haproxy.py
+    $<TARGET_FILE:bitnet_cli>)
+  set_tests_properties(serve_haproxy_scale_out PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()
