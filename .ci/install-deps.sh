@@ -20,3 +20,6 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"
+# The OpenAI client library for tests/serve/test_openai_client.sh, pinned by its package-lock.json:
+# installed now, so that the tests themselves need no network beyond loopback.
+(cd "$(dirname "$0")/../tests/serve/openai_client" && npm ci --no-audit --no-fund --loglevel=error)
