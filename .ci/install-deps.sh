@@ -11,6 +11,7 @@ packages=(
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
+  libopenblas-dev libsentencepiece-dev             # bitnet train (tools only, not libbitnet)
 )
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
