@@ -34,3 +34,6 @@ add_test(NAME layout_public_api_only COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}
 # Every "formats.md §x" the sources cite must be a section of docs/formats.md.
 add_test(NAME formats_citations
   COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_formats_citations.sh ${CMAKE_SOURCE_DIR})
+# `bitnet train` (tools/train): micro training, checkpoint refusals, the default model in models/.
+add_test(NAME cli_train COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_train.sh $<TARGET_FILE:bitnet_cli> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_train PROPERTIES TIMEOUT 300)

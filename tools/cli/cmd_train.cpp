@@ -24,6 +24,8 @@ const char *const kUsage =
     "                    [--ctx N] [--threads N] [--seed N] [--log-every N] [--val-every N]\n"
     "                    [--checkpoint CKPT] [--checkpoint-every N] [--resume CKPT] [--json-log FILE]\n"
     "                    [--name NAME] [--quiet] -o MODEL.gguf\n"
+    "--threads defaults to 1: OpenBLAS and OpenMP threads busy-wait, which on a loaded or small\n"
+    "machine costs far more than it gains at these matrix sizes.\n"
     "Trains with absmean ternary weights and per-token int8 activations in the forward pass\n"
     "(straight-through gradients), AdamW with warmup and cosine decay, gradient clipping. Without\n"
     "--val the last 5% of --data is held out. --resume continues a checkpoint of the same data;\n"
@@ -141,7 +143,9 @@ int run_train(int argc, char **argv) {
                      static_cast<unsigned long long>(trainer->train_tokens()), static_cast<long long>(trainer->total_steps()),
                      state.options.batch, state.shape.n_ctx);
         trainer->run(trainer->total_steps());
-        const double val_loss = trainer->final_validation_loss();
+        // A resumed run that was already complete re-exports; measure its validation loss here.
+        const double val_loss = std::isnan(trainer->final_validation_loss()) ? trainer->validation_loss()
+                                                                            : trainer->final_validation_loss();
         const double unigram = trainer->unigram_validation_loss();
         std::fprintf(stderr, "bitnet train: validation loss %.4f nats/token (perplexity %.2f); unigram baseline %.4f (perplexity %.2f)\n",
                      val_loss, std::exp(val_loss), unigram, std::exp(unigram));

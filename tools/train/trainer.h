@@ -22,7 +22,7 @@ struct TrainOptions {
     int64_t steps = 0;        // 0: from epochs
     double epochs = 1.0;
     OptimizerSettings optimizer;
-    int32_t threads = 0;      // 0: OpenMP's default
+    int32_t threads = 1;      // see cmd_train.cpp's usage: more threads only pay on big, idle machines
     uint64_t seed = 1;
     int64_t log_every = 10;
     int64_t val_every = 100;
