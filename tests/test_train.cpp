@@ -117,7 +117,7 @@ TEST(Train, ExportedModelMatchesTheTrainerForwardInEngineAndReference) {
         EXPECT_EQ(std::max_element(reference[pos].begin(), reference[pos].end()) - reference[pos].begin(), best) << "position " << pos;
         ++argmax_checked;
     }
-    std::printf("trainer vs engine A8: worst rel_rms %.4f; vs double reference A8: %.4f; %d clear argmaxes equal\n",
+    std::printf("trainer vs engine A8: worst rel_rms %.3g; vs double reference A8: %.3g; %d clear argmaxes equal\n",
                 worst_engine, worst_reference, argmax_checked);
     EXPECT_LE(worst_engine, 0.04);
     EXPECT_LE(worst_reference, 0.04);

@@ -152,7 +152,7 @@ int run_train(int argc, char **argv) {
         bitnet::train::write_gguf(output, state.shape, state.parameters, trainer->tokenizer(), name);
         std::fprintf(stderr, "bitnet train: wrote %s\n", output.c_str());
     } catch (const bitnet::Error &error) {
-        std::fprintf(stderr, "bitnet train: %s\n", error.what());
+        std::fprintf(stderr, "bitnet %s\n", error.what());  // the messages start with "train: "
         return 1;
     }
     return 0;

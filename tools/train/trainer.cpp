@@ -28,6 +28,15 @@ TrainState new_state(const TrainOptions &options, const Tokenizer &tokenizer) {
     return state;
 }
 
+// Settings that can be refused before minutes of tokenizer training are spent.
+const TrainOptions &checked(const TrainOptions &options) {
+    preset_shape(options.preset, 2);
+    if (options.batch <= 0 || options.ctx < 0 || options.vocab_size <= 0) {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "train: batch, context and vocabulary size must be positive");
+    }
+    return options;
+}
+
 }  // namespace
 
 std::vector<float> initial_parameters(const ModelShape &shape, uint64_t seed) {
@@ -49,7 +58,7 @@ std::vector<float> initial_parameters(const ModelShape &shape, uint64_t seed) {
 }
 
 Trainer::Trainer(const TrainOptions &options, const std::string &train_text, const std::string &val_text)
-    : tokenizer_(Tokenizer::train(train_text, options.vocab_size, options.threads)),
+    : tokenizer_(Tokenizer::train(train_text, checked(options).vocab_size, options.threads)),
       state_(new_state(options, tokenizer_)),
       model_(state_.shape),
       final_val_loss_(std::numeric_limits<double>::quiet_NaN()) {
