@@ -12,10 +12,11 @@ fail() { echo "FAIL: $*"; exit 1; }
 # --- micro training --------------------------------------------------------------------------------
 text="$source_dir/docs/architecture.md"
 "$bitnet" train --data "$text" --preset nano --vocab-size 400 --ctx 32 --batch 8 --steps 60 --lr 0.01 \
-  --log-every 5 --val-every 30 --json-log "$work/log.jsonl" --checkpoint "$work/run.ckpt" --quiet \
+  --log-every 5 --val-every 30 --json-log "$work/log.jsonl" --checkpoint "$work/run.ckpt" --plot "$work/loss.svg" --quiet \
   -o "$work/micro.gguf" 2> "$work/train.err" || fail "micro training failed: $(cat "$work/train.err")"
 [ -s "$work/micro.gguf" ] || fail "no model written"
 [ -s "$work/run.ckpt" ] || fail "no checkpoint written"
+grep -q "<polyline" "$work/loss.svg" || fail "no loss curve in the SVG plot"
 [ "$(wc -l < "$work/log.jsonl")" -eq 12 ] || fail "expected 12 JSON log lines, got $(wc -l < "$work/log.jsonl")"
 grep -q '"val_loss"' "$work/log.jsonl" || fail "no validation loss in the JSON log"
 # Mean loss of the first three logged steps against the last three.

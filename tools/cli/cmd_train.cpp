@@ -23,7 +23,7 @@ const char *const kUsage =
     "                    [--steps N | --epochs E] [--lr LR] [--warmup N] [--weight-decay W] [--batch N]\n"
     "                    [--ctx N] [--threads N] [--seed N] [--log-every N] [--val-every N]\n"
     "                    [--checkpoint CKPT] [--checkpoint-every N] [--resume CKPT] [--json-log FILE]\n"
-    "                    [--name NAME] [--quiet] -o MODEL.gguf\n"
+    "                    [--plot LOSS.svg] [--name NAME] [--quiet] -o MODEL.gguf\n"
     "--threads defaults to 1: OpenBLAS and OpenMP threads busy-wait, which on a loaded or small\n"
     "machine costs far more than it gains at these matrix sizes.\n"
     "Trains with absmean ternary weights and per-token int8 activations in the forward pass\n"
@@ -80,6 +80,7 @@ int run_train(int argc, char **argv) {
         else if (arg == "--resume") resume = value;
         else if (arg == "--checkpoint") options.checkpoint_path = value;
         else if (arg == "--json-log") options.json_log_path = value;
+        else if (arg == "--plot") options.plot_path = value;
         else if (arg == "--name") name = value;
         else if (arg == "--lr" || arg == "--weight-decay" || arg == "--epochs") {
             if (!parse_positive_real(value, &real)) return usage_error("needs a non-negative number", arg, value);
@@ -126,6 +127,7 @@ int run_train(int argc, char **argv) {
             // (shape, batch, schedule, seed) from the checkpoint.
             state.options.checkpoint_path = options.checkpoint_path.empty() ? resume : options.checkpoint_path;
             state.options.json_log_path = options.json_log_path;
+            state.options.plot_path = options.plot_path;
             state.options.progress = options.progress;
             state.options.threads = options.threads;
             trainer = std::make_unique<bitnet::train::Trainer>(std::move(state), train_text, val_text);

@@ -7,6 +7,7 @@
 
 #include "train/blas.h"
 #include "train/checkpoint.h"
+#include "train/loss_curve.h"
 #include "train/progress.h"
 #include "util/error.h"
 
@@ -164,6 +165,7 @@ void Trainer::run(int64_t stop_step) {
     std::vector<int32_t> inputs, targets;
     std::vector<float> gradients(s.parameters.size());
     uint64_t tokens_this_run = 0;
+    CurvePoints train_curve, val_curve;
     while (s.step < stop_step) {
         sample_batch(inputs, targets);
         const double loss = model_.loss(s.parameters.data(), inputs.data(), targets.data(), o.batch, s.shape.n_ctx, true,
@@ -182,12 +184,15 @@ void Trainer::run(int64_t stop_step) {
         if (last) final_val_loss_ = report.val_loss;
         if (s.step % std::max<int64_t>(1, o.log_every) == 0 || report.val_loss >= 0 || s.step == stop_step) {
             progress.report(report, tokens_this_run);
+            train_curve.emplace_back(s.step, loss);
+            if (report.val_loss >= 0) val_curve.emplace_back(s.step, report.val_loss);
         }
         if (!o.checkpoint_path.empty() && ((o.checkpoint_every > 0 && s.step % o.checkpoint_every == 0) || s.step == stop_step)) {
             write_checkpoint(s, o.checkpoint_path);
         }
     }
     progress.finish();
+    if (!o.plot_path.empty() && !train_curve.empty()) write_loss_curve_svg(o.plot_path, train_curve, val_curve);
 }
 
 }  // namespace bitnet::train

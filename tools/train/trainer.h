@@ -29,6 +29,7 @@ struct TrainOptions {
     int64_t checkpoint_every = 0;  // 0: only at the end
     std::string checkpoint_path;   // "" : no checkpoints
     std::string json_log_path;
+    std::string plot_path;         // "": no loss-curve SVG
     bool progress = true;
 };
 
