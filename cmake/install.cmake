@@ -8,9 +8,6 @@ include(CMakePackageConfigHelpers)
 
 # What a static link needs besides libbitnet.a itself (bitnet.pc Libs.private, bitnet-static.pc Libs).
 set(BITNET_PRIVATE_LIBS -lzstd -lxxhash)
-if(UNWIND_FOUND)
-  list(APPEND BITNET_PRIVATE_LIBS -lunwind)
-endif()
 if(BITNET_OPENMP)
   list(APPEND BITNET_PRIVATE_LIBS -lgomp)
 endif()

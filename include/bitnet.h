@@ -187,8 +187,21 @@ typedef struct bitnet_model_params {
     /* bitnet_model_load_file only. true (default): map the file and compute on its pages in
      * place (fast start, pages shared with other processes). false: read the whole file into
      * memory owned by the model first (slower start, one private copy); on machines where
-     * streaming from mapped page-cache pages is slow (bench/RESULTS.md), decoding is faster. */
+     * streaming from mapped page-cache pages is slow (bench/RESULTS.md), decoding is faster.
+     * With a mapping, the file must not be truncated or rewritten in place while the model is
+     * loaded: the operating system signals a read of a page past a shortened file's end (SIGBUS),
+     * which ends the process. bitnet_context_new() and bitnet_decode() check the file's size
+     * first and fail with BITNET_ERR_IO instead when it shrank, but a truncation during a decode
+     * can still fault. Replacing the file by renaming a new one over it is safe (the mapping keeps
+     * the old file); use_mmap = false makes the model independent of the file altogether. */
     bool use_mmap;
+    /* Read the GGUF header, metadata and tensor table only: no tokenizer, no weights, and nothing
+     * the engine cannot run is refused (an unknown architecture, missing hyperparameters, tensor
+     * types it does not support or does not know: see bitnet_tensor_info.unrunnable). Any
+     * well-formed GGUF file opens; a malformed one still fails. For tools that show a file
+     * (`bitnet inspect`); bitnet_model_runnable() says whether and why not the engine could run it.
+     * Contexts cannot be made from such a model. Default false. */
+    bool metadata_only;
 } bitnet_model_params;
 
 BITNET_API bitnet_model_params bitnet_model_default_params(void);
@@ -263,6 +276,13 @@ typedef struct bitnet_tensor_info {
     uint64_t data_offset;  /* where the tensor's data starts, in bytes from the start of the file
                               (or of the memory image given to bitnet_model_load_memory) */
     uint64_t n_bytes;      /* size of the tensor's data in the file, in bytes */
+    /* Fields below were added in a later version; set struct_size to receive them. */
+    uint32_t file_type_id; /* the ggml type id stored in the file */
+    /* NULL when the engine can run this tensor's type. Otherwise (only in a model opened with
+     * metadata_only) why it cannot, e.g. "type IQ2_XXS (id 16) is not supported (...)"; type_name is
+     * then ggml's name for the id ("iq2_xxs") or "unknown", and n_bytes the tensor's extent in the
+     * file (up to the next tensor's data). Valid until bitnet_model_free(). */
+    const char *unrunnable;
 } bitnet_tensor_info;
 
 /* Describe the tensor at `index` (0 <= index < bitnet_model_n_tensors(), in file order) in *out.
@@ -273,6 +293,15 @@ typedef struct bitnet_tensor_info {
 BITNET_API bitnet_status bitnet_model_tensor_info(const bitnet_model *model, int64_t index,
                                                   bitnet_tensor_info *out);
 
+/* Whether the engine can run this model's file: BITNET_OK when a full load (not metadata_only,
+ * not vocab_only) of the same file succeeds, else the status that load fails with, and
+ * bitnet_last_error() says which tensor, key or value stops it and why (e.g. "model: tensor
+ * 'blk.0.ffn_down.weight' ..." or "gguf: tensor '...': type IQ2_XXS (id 16) is not supported").
+ * For a model opened with metadata_only or vocab_only this validates the file as a load would,
+ * without keeping anything (a float model's projections are not repacked); for a fully loaded
+ * model it returns BITNET_OK at once. BITNET_ERR_INVALID_ARGUMENT for a NULL model. */
+BITNET_API bitnet_status bitnet_model_runnable(const bitnet_model *model);
+
 /* ---------------------------------------------------------------------------------------------
  * Contexts: the KV cache, scratch memory and outputs of one or more sequences.
  * ------------------------------------------------------------------------------------------- */
@@ -282,6 +311,11 @@ typedef enum bitnet_kv_type {
     BITNET_KV_F32 = 1
 } bitnet_kv_type;
 
+/* Vulkan keeps a model's weights on the device in their stored types, except projections in the
+ * types llama.cpp's quantizer falls back to (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, IQ4_NL),
+ * which are uploaded dequantized to f32: 4 bytes per weight instead of 0.3 to 0.9 (e.g. 26
+ * ffn_down tensors of 8640 x 3200 in Q5_0 take 2.9 GB of device memory instead of 0.5 GB). The CPU
+ * backend decodes those rows on the fly and keeps no copy. */
 typedef enum bitnet_backend_type {
     BITNET_BACKEND_AUTO   = 0, /* Vulkan if device_index is a real GPU (not CPU-emulated, e.g. lavapipe), else CPU */
     BITNET_BACKEND_CPU    = 1,
@@ -295,10 +329,14 @@ typedef bool (*bitnet_abort_callback)(void *user_data);
 typedef struct bitnet_context_params {
     size_t struct_size;       /* sizeof(bitnet_context_params) */
     uint32_t n_ctx;           /* KV cache cells (tokens) over all sequences; 0 = model's n_ctx_train, at most 4096 */
-    uint32_t n_batch;         /* most tokens one bitnet_decode() call may carry; default 512 */
-    uint32_t n_seq_max;       /* sequence ids are 0 .. n_seq_max-1; at most 64; default 1 */
-    uint32_t n_outputs_max;   /* most batch entries per call that may ask for logits; 0 = n_seq_max */
-    int32_t n_threads;        /* CPU threads; 0 = one per core the process may use */
+    uint32_t n_batch;         /* most tokens one bitnet_decode() call may carry; default 512;
+                                 0 = the default; larger than n_ctx = n_ctx */
+    uint32_t n_seq_max;       /* sequence ids are 0 .. n_seq_max-1; at most 64; default 1; 0 = 1 */
+    uint32_t n_outputs_max;   /* most batch entries per call that may ask for logits; 0 = n_seq_max;
+                                 larger than n_batch = n_batch */
+    int32_t n_threads;        /* CPU threads; 0 = one per CPU the process may use (its affinity
+                                 mask); more than that runs with one per CPU and logs a warning;
+                                 negative fails */
     bitnet_kv_type kv_type;   /* default BITNET_KV_F16 */
     bool quantize_activations;/* true (default): exact BitNet int8 activations. false: float
                                  activations into the same ternary weights, for analysis */
@@ -517,17 +555,17 @@ BITNET_API bitnet_status bitnet_sampler_init_temperature(float temperature, bitn
 BITNET_API bitnet_status bitnet_sampler_init_top_k(int32_t k, bitnet_sampler **out_sampler);
 
 /* Nucleus sampling: keeps the smallest set of most probable candidates whose probabilities sum
- * to at least p, and at least max(min_keep, 1) of them. p >= 1 does nothing. */
+ * to at least p, and at least max(min_keep, 1) of them. p in [0, 1]; p = 1 does nothing. */
 BITNET_API bitnet_status bitnet_sampler_init_top_p(float p, size_t min_keep, bitnet_sampler **out_sampler);
 
 /* Keeps the candidates whose probability is at least p times that of the most probable one,
- * and at least max(min_keep, 1) of them (the most probable). p <= 0 does nothing. */
+ * and at least max(min_keep, 1) of them (the most probable). p in [0, 1]; p = 0 does nothing. */
 BITNET_API bitnet_status bitnet_sampler_init_min_p(float p, size_t min_keep, bitnet_sampler **out_sampler);
 
 /* Locally typical sampling (Meister et al. 2022): orders the candidates by how far their
  * information -log(p) is from the entropy of the distribution, closest first, and keeps the
  * shortest such prefix whose probabilities sum to more than p, and at least max(min_keep, 1).
- * p >= 1 does nothing. The kept candidates are not in logit order. */
+ * p in [0, 1]; p = 1 does nothing. The kept candidates are not in logit order. */
 BITNET_API bitnet_status bitnet_sampler_init_typical(float p, size_t min_keep, bitnet_sampler **out_sampler);
 
 /* Penalties on tokens among the last `last_n` accepted ones (last_n >= 0; 0 disables), with
@@ -546,7 +584,9 @@ typedef struct bitnet_logit_bias {
 } bitnet_logit_bias;
 
 /* Adds each bias to its token's logit (biases of a repeated token add up). Every token must be in
- * [0, n_vocab). The array is copied; `biases` may be NULL when n_biases is 0. */
+ * [0, n_vocab). The array is copied; `biases` may be NULL when n_biases is 0. The sampler (and a
+ * chain holding it) belongs to that vocabulary: sampling logits of another size fails with
+ * BITNET_ERR_INVALID_ARGUMENT, as does adding it to a chain built for another size. */
 BITNET_API bitnet_status bitnet_sampler_init_logit_bias(int32_t n_vocab, const bitnet_logit_bias *biases,
                                                         int32_t n_biases, bitnet_sampler **out_sampler);
 

@@ -53,8 +53,9 @@ struct KernelTable {
 
     // Float-weight rows times float activations: the lm_head, and the projections of llama files
     // with float weights. Row r of the weight starts at weights + r * row_bytes and holds n_cols
-    // values stored as `type` (F32, F16, BF16, Q8_0, Q4_0 or Q6_K, decoded as formats.md §1.6 and
-    // tensor/quantize.h say). For each of n_tokens activation rows x[t] (n_cols floats):
+    // values stored as `type` (F32, F16, BF16, Q8_0, Q4_0 or Q6_K: the types whose traits row has
+    // float_kernel set, decoded as formats.md §1.6 and tensor/quantize.h say; the backends send every
+    // other type through their row-dequantizing path instead). For each of n_tokens activation rows x[t] (n_cols floats):
     //   out[t * out_stride + r] = Σ_i w_ri * x[t][i]
     // in float, in any summation order: within 1e-6 of Σ |w_ri * x_ti| on well-spread data; float
     // summation error grows like sqrt(n_cols) * 2^-24 of that sum when terms span many binades

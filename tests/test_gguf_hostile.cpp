@@ -202,6 +202,27 @@ TEST(GgufHostile, SingleByteCorruptionsNeverCrash) {
 
 // --- Targeted hostile inputs --------------------------------------------------------------
 
+// The parse that keeps unrunnable tensor types (bitnet inspect) is as strict about everything
+// else: it fails with the same message, or, when only a tensor's type was the problem, succeeds
+// with that message recorded on the tensor.
+void expect_same_verdict_keeping_unrunnable_types(const std::vector<uint8_t> &image, const std::string &strict) {
+    bitnet::gguf::ParseOptions options;
+    options.keep_unrunnable_types = true;
+    try {
+        const File file = File::parse(image.data(), image.size(), options);
+        bool recorded = false;
+        unsigned checksum = 0;  // every kept extent is readable (the sanitizers check)
+        for (const TensorInfo &tensor : file.tensors()) {
+            recorded = recorded || tensor.unrunnable == strict;
+            for (uint64_t i = 0; i < tensor.n_bytes; ++i) checksum += tensor.data[i];
+        }
+        (void)checksum;
+        EXPECT_TRUE(recorded) << "kept-types parse accepted a file the strict one refused with: " << strict;
+    } catch (const bitnet::Error &error) {
+        EXPECT_EQ(std::string(error.what()), strict);
+    }
+}
+
 void expect_rejected(const std::vector<uint8_t> &image, bitnet_status status, const std::string &substring) {
     std::string message;
     Outcome outcome = parse_and_use(image, &message);
@@ -209,6 +230,7 @@ void expect_rejected(const std::vector<uint8_t> &image, bitnet_status status, co
     EXPECT_EQ(outcome, expected) << message;
     EXPECT_NE(message.find(substring), std::string::npos) << "message: " << message << "\nexpected: " << substring;
     std::printf("  %s\n", message.c_str());
+    expect_same_verdict_keeping_unrunnable_types(image, message);
 }
 
 void expect_invalid(const std::vector<uint8_t> &image, const std::string &substring) {

@@ -4,6 +4,7 @@
 #include "api/guard.h"
 #include "bitnet.h"
 #include "api/build_info.h"
+#include "util/c_enum.h"
 
 extern "C" {
 
@@ -19,7 +20,8 @@ BITNET_API const char *bitnet_build_info(void) {
 }
 
 BITNET_API const char *bitnet_status_string(bitnet_status status) {
-    switch (status) {
+    // Switch on the integer: a C caller may pass any int (util/c_enum.h).
+    switch (bitnet::c_enum_bits(status)) {
         case BITNET_OK: return "ok";
         case BITNET_ERR_INVALID_ARGUMENT: return "invalid argument";
         case BITNET_ERR_IO: return "i/o error";

@@ -65,6 +65,7 @@ BITNET_API bitnet_status bitnet_context_new(const bitnet_model *model, const bit
     return bitnet::api_guard(__func__, [&, function = __func__] {
         bitnet::require_argument(out_context != nullptr, function, "out_context is NULL");
         const bitnet_context_params read = read_context_params(model, params, function);
+        model->mapping.check_not_truncated();
         const bitnet::ContextConfig config = bitnet::resolve_context_params(*model, read);
         *out_context = bitnet::create_context(*model, config, read.buffer, read.buffer_size).release();
     });
@@ -72,18 +73,18 @@ BITNET_API bitnet_status bitnet_context_new(const bitnet_model *model, const bit
 
 BITNET_API void bitnet_context_free(bitnet_context *context) { delete context; }
 
-BITNET_API uint32_t bitnet_context_n_ctx(const bitnet_context *context) { return context ? context->config.n_ctx : 0; }
+BITNET_API uint32_t bitnet_context_n_ctx(const bitnet_context *context) { return bitnet::non_null(context, __func__, "context") ? context->config.n_ctx : 0; }
 
 BITNET_API uint32_t bitnet_context_n_batch(const bitnet_context *context) {
-    return context ? static_cast<uint32_t>(context->config.n_batch) : 0;
+    return bitnet::non_null(context, __func__, "context") ? static_cast<uint32_t>(context->config.n_batch) : 0;
 }
 
 BITNET_API const bitnet_model *bitnet_context_model(const bitnet_context *context) {
-    return context ? context->model : nullptr;
+    return bitnet::non_null(context, __func__, "context") ? context->model : nullptr;
 }
 
 BITNET_API const char *bitnet_context_backend_name(const bitnet_context *context) {
-    return context ? context->backend_name.c_str() : "";
+    return bitnet::non_null(context, __func__, "context") ? context->backend_name.c_str() : "";
 }
 
 BITNET_API bitnet_status bitnet_batch_new(int32_t capacity, bitnet_batch **out_batch) {
@@ -104,7 +105,7 @@ BITNET_API bitnet_status bitnet_batch_new(int32_t capacity, bitnet_batch **out_b
 }
 
 BITNET_API void bitnet_batch_clear(bitnet_batch *batch) {
-    if (!batch) return;
+    if (!bitnet::non_null(batch, __func__, "batch")) return;
     batch->tokens.clear();
     batch->positions.clear();
     batch->want_logits.clear();
@@ -129,7 +130,7 @@ BITNET_API bitnet_status bitnet_batch_add(bitnet_batch *batch, bitnet_token toke
     });
 }
 
-BITNET_API int32_t bitnet_batch_size(const bitnet_batch *batch) { return batch ? batch->size() : 0; }
+BITNET_API int32_t bitnet_batch_size(const bitnet_batch *batch) { return bitnet::non_null(batch, __func__, "batch") ? batch->size() : 0; }
 
 BITNET_API void bitnet_batch_free(bitnet_batch *batch) { delete batch; }
 
@@ -137,6 +138,7 @@ BITNET_API bitnet_status bitnet_decode(bitnet_context *context, const bitnet_bat
     return bitnet::api_guard(__func__, [&, function = __func__] {
         bitnet::require_argument(context != nullptr, function, "context is NULL");
         bitnet::require_argument(batch != nullptr, function, "batch is NULL");
+        context->model->mapping.check_not_truncated();
         bitnet::decode(*context, *batch);
     });
 }

@@ -7,20 +7,24 @@
 #include "api/params_reader.h"
 #include "bitnet.h"
 #include "model/model.h"
+#include "util/c_enum.h"
 
 namespace {
 
 bitnet::LoadOptions options_from(const bitnet_model_params *given, const char *function) {
     const bitnet_model_params params =
         bitnet::read_params(given, bitnet_model_default_params(), function, "bitnet_model_default_params");
-    bitnet::require_argument(params.head_type >= BITNET_HEAD_AS_STORED && params.head_type <= BITNET_HEAD_Q4_0,
-                             function, "params->head_type is not a bitnet_head_type value");
+    if (!bitnet::c_enum_in_range(params.head_type, BITNET_HEAD_AS_STORED, BITNET_HEAD_Q4_0)) {
+        bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: params->head_type %d is not a bitnet_head_type value", function,
+                     bitnet::c_enum_bits(params.head_type));
+    }
     bitnet::LoadOptions options;
     options.progress_callback = params.progress_callback;
     options.progress_user_data = params.progress_user_data;
     options.head_type = params.head_type;
     options.vocab_only = params.vocab_only;
     options.use_mmap = params.use_mmap;
+    options.metadata_only = params.metadata_only;
     return options;
 }
 
@@ -75,29 +79,29 @@ BITNET_API bitnet_status bitnet_model_load_memory(const void *data, size_t size,
 BITNET_API void bitnet_model_free(bitnet_model *model) { delete model; }
 
 BITNET_API const char *bitnet_model_architecture(const bitnet_model *model) {
-    return model ? model->architecture_name.c_str() : "";
+    return bitnet::non_null(model, __func__, "model") ? model->architecture_name.c_str() : "";
 }
 
-BITNET_API const char *bitnet_model_name(const bitnet_model *model) { return model ? model->name.c_str() : ""; }
+BITNET_API const char *bitnet_model_name(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->name.c_str() : ""; }
 
-BITNET_API uint64_t bitnet_model_n_params(const bitnet_model *model) { return model ? model->n_params : 0; }
+BITNET_API uint64_t bitnet_model_n_params(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->n_params : 0; }
 
-BITNET_API uint64_t bitnet_model_file_size(const bitnet_model *model) { return model ? model->mapping.size() : 0; }
+BITNET_API uint64_t bitnet_model_file_size(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->mapping.size() : 0; }
 
-BITNET_API int32_t bitnet_model_n_layer(const bitnet_model *model) { return model ? model->hparams.n_layer : 0; }
-BITNET_API int32_t bitnet_model_n_embd(const bitnet_model *model) { return model ? model->hparams.n_embd : 0; }
-BITNET_API int32_t bitnet_model_n_head(const bitnet_model *model) { return model ? model->hparams.n_head : 0; }
-BITNET_API int32_t bitnet_model_n_head_kv(const bitnet_model *model) { return model ? model->hparams.n_head_kv : 0; }
-BITNET_API int32_t bitnet_model_n_ff(const bitnet_model *model) { return model ? model->hparams.n_ff : 0; }
-BITNET_API int32_t bitnet_model_n_vocab(const bitnet_model *model) { return model ? model->hparams.n_vocab : 0; }
+BITNET_API int32_t bitnet_model_n_layer(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->hparams.n_layer : 0; }
+BITNET_API int32_t bitnet_model_n_embd(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->hparams.n_embd : 0; }
+BITNET_API int32_t bitnet_model_n_head(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->hparams.n_head : 0; }
+BITNET_API int32_t bitnet_model_n_head_kv(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->hparams.n_head_kv : 0; }
+BITNET_API int32_t bitnet_model_n_ff(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->hparams.n_ff : 0; }
+BITNET_API int32_t bitnet_model_n_vocab(const bitnet_model *model) { return bitnet::non_null(model, __func__, "model") ? model->hparams.n_vocab : 0; }
 BITNET_API int32_t bitnet_model_n_ctx_train(const bitnet_model *model) {
-    return model ? model->hparams.n_ctx_train : 0;
+    return bitnet::non_null(model, __func__, "model") ? model->hparams.n_ctx_train : 0;
 }
 BITNET_API float bitnet_model_rope_freq_base(const bitnet_model *model) {
-    return model ? model->hparams.rope_freq_base : 0.0f;
+    return bitnet::non_null(model, __func__, "model") ? model->hparams.rope_freq_base : 0.0f;
 }
 BITNET_API int64_t bitnet_model_n_tensors(const bitnet_model *model) {
-    return model ? static_cast<int64_t>(model->file.tensors().size()) : 0;
+    return bitnet::non_null(model, __func__, "model") ? static_cast<int64_t>(model->file.tensors().size()) : 0;
 }
 
 BITNET_API int64_t bitnet_model_meta_value(const bitnet_model *model, const char *key, char *buf, size_t capacity) {
@@ -119,12 +123,18 @@ BITNET_API int64_t bitnet_model_meta_value(const bitnet_model *model, const char
 }
 
 BITNET_API int64_t bitnet_model_meta_count(const bitnet_model *model) {
-    return model ? static_cast<int64_t>(model->file.metadata().size()) : 0;
+    return bitnet::non_null(model, __func__, "model") ? static_cast<int64_t>(model->file.metadata().size()) : 0;
 }
 
 BITNET_API const char *bitnet_model_meta_key(const bitnet_model *model, int64_t i) {
-    if (!model || i < 0 || i >= static_cast<int64_t>(model->file.metadata().size())) return nullptr;
-    return model->file.metadata()[static_cast<size_t>(i)].key.c_str();
+    if (!bitnet::non_null(model, __func__, "model")) return nullptr;
+    const auto &metadata = model->file.metadata();
+    if (i < 0 || i >= static_cast<int64_t>(metadata.size())) {
+        bitnet::record_failure(BITNET_ERR_INVALID_ARGUMENT, "%s: index %lld is outside 0..%lld", __func__,
+                               static_cast<long long>(i), static_cast<long long>(metadata.size()) - 1);
+        return nullptr;
+    }
+    return metadata[static_cast<size_t>(i)].key.c_str();
 }
 
 }  // extern "C"

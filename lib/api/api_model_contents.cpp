@@ -53,14 +53,25 @@ BITNET_API bitnet_status bitnet_model_tensor_info(const bitnet_model *model, int
                          function, index, tensors.size());
         }
         const bitnet::gguf::TensorInfo &tensor = tensors[static_cast<size_t>(index)];
-        // Only the first version's fields exist so far; fields appended later are written only
-        // when out->struct_size covers them.
+        // The first version's fields; fields appended later are written only when out->struct_size
+        // covers them.
         out->name = tensor.name.c_str();
-        out->type_name = bitnet::tensor_type_name(tensor.type);
+        out->type_name = tensor.type_label;
         out->n_dims = static_cast<int32_t>(tensor.n_dims);
         for (int d = 0; d < 4; ++d) out->dims[d] = static_cast<int64_t>(tensor.dims[d]);
         out->data_offset = model->file.data_offset() + tensor.offset;
         out->n_bytes = tensor.n_bytes;
+        if (out->struct_size >= offsetof(bitnet_tensor_info, unrunnable) + sizeof(out->unrunnable)) {
+            out->file_type_id = tensor.raw_type;
+            out->unrunnable = tensor.unrunnable.empty() ? nullptr : tensor.unrunnable.c_str();
+        }
+    });
+}
+
+BITNET_API bitnet_status bitnet_model_runnable(const bitnet_model *model) {
+    return bitnet::api_guard(__func__, [&, function = __func__] {
+        bitnet::require_argument(model != nullptr, function, "model is NULL");
+        bitnet::check_runnable(*model);
     });
 }
 

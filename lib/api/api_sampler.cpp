@@ -30,8 +30,20 @@ bitnet_status construct(const char *function, bitnet_sampler **out_sampler, Make
     });
 }
 
+// top-p, min-p and typical take a probability: NaN or a value outside [0, 1] is a caller's
+// mistake (a percentage, a swapped argument), refused rather than clamped.
 void require_probability(float p, const char *function) {
-    require_argument(!std::isnan(p), function, "p is NaN");
+    if (!(p >= 0.0f && p <= 1.0f)) bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: p %g is not a probability in [0, 1]", function, p);
+}
+
+// The chain behind `chain`, or NULL with the failure recorded (NULL, or a sampler that is no chain).
+const bitnet::sampling::SamplerChain *chain_or_record(const bitnet_sampler *chain, const char *function) {
+    if (!bitnet::non_null(chain, function, "chain")) return nullptr;
+    const bitnet::sampling::SamplerChain *target = bitnet::sampling::as_chain(chain);
+    if (!target) {
+        bitnet::record_failure(BITNET_ERR_INVALID_ARGUMENT, "%s: the sampler '%s' is not a chain", function, chain->name());
+    }
+    return target;
 }
 
 void require_sampler(const bitnet_sampler *sampler, const char *function) {
@@ -90,13 +102,18 @@ BITNET_API bitnet_status bitnet_sampler_chain_add(bitnet_sampler *chain, bitnet_
 }
 
 BITNET_API int32_t bitnet_sampler_chain_n(const bitnet_sampler *chain) {
-    const bitnet::sampling::SamplerChain *target = chain ? bitnet::sampling::as_chain(chain) : nullptr;
+    const bitnet::sampling::SamplerChain *target = chain_or_record(chain, __func__);
     return target ? static_cast<int32_t>(target->size()) : 0;
 }
 
 BITNET_API bitnet_sampler *bitnet_sampler_chain_get(const bitnet_sampler *chain, int32_t i) {
-    const bitnet::sampling::SamplerChain *target = chain ? bitnet::sampling::as_chain(chain) : nullptr;
-    if (!target || i < 0 || static_cast<size_t>(i) >= target->size()) return nullptr;
+    const bitnet::sampling::SamplerChain *target = chain_or_record(chain, __func__);
+    if (!target) return nullptr;
+    if (i < 0 || static_cast<size_t>(i) >= target->size()) {
+        bitnet::record_failure(BITNET_ERR_INVALID_ARGUMENT, "%s: index %d is outside the chain's %zu members", __func__, i,
+                               target->size());
+        return nullptr;
+    }
     return target->member(static_cast<size_t>(i));
 }
 
@@ -167,7 +184,7 @@ BITNET_API bitnet_status bitnet_sampler_init_logit_bias(int32_t n_vocab, const b
                 bitnet::fail(BITNET_ERR_INVALID_ARGUMENT, "%s: biases[%zu].bias must be finite or -INFINITY", function, i);
             }
         }
-        return bitnet::sampling::make_logit_bias(list);
+        return bitnet::sampling::make_logit_bias(n_vocab, list);
     });
 }
 
@@ -219,24 +236,24 @@ BITNET_API bitnet_status bitnet_sampler_accept(bitnet_sampler *sampler, bitnet_t
 }
 
 BITNET_API void bitnet_sampler_reset(bitnet_sampler *sampler) {
-    if (!sampler) return;
+    if (!bitnet::non_null(sampler, __func__, "sampler")) return;
     bitnet::api_guard(__func__, [&] { sampler->reset(); });
 }
 
 BITNET_API const char *bitnet_sampler_name(const bitnet_sampler *sampler) {
     const char *name = "";
-    if (sampler) bitnet::api_guard(__func__, [&] { name = sampler->name(); });
+    if (bitnet::non_null(sampler, __func__, "sampler")) bitnet::api_guard(__func__, [&] { name = sampler->name(); });
     return name;
 }
 
 BITNET_API uint32_t bitnet_sampler_get_seed(const bitnet_sampler *sampler) {
-    if (!sampler) return BITNET_DEFAULT_SEED;
+    if (!bitnet::non_null(sampler, __func__, "sampler")) return BITNET_DEFAULT_SEED;
     return sampler->seed().value_or(BITNET_DEFAULT_SEED);
 }
 
 BITNET_API bitnet_sampler_perf_data bitnet_sampler_perf(const bitnet_sampler *chain) {
     bitnet_sampler_perf_data data{0.0, 0};
-    if (chain && bitnet::sampling::as_chain(chain)) {
+    if (chain_or_record(chain, __func__)) {
         data.t_sample_ms = chain->t_sample_ms;
         data.n_sample = chain->n_sample;
     }
@@ -244,7 +261,7 @@ BITNET_API bitnet_sampler_perf_data bitnet_sampler_perf(const bitnet_sampler *ch
 }
 
 BITNET_API void bitnet_sampler_perf_reset(bitnet_sampler *chain) {
-    if (!chain) return;
+    if (!chain_or_record(chain, __func__)) return;
     chain->t_sample_ms = 0.0;
     chain->n_sample = 0;
 }

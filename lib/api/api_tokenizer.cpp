@@ -29,7 +29,26 @@ int32_t count_guard(const char *function, Body &&body) noexcept {
     return status == BITNET_OK ? result : BITNET_COUNT_ERROR;
 }
 
-const bitnet::Vocabulary *vocab_or_null(const bitnet_model *model) { return model ? model->vocab.get() : nullptr; }
+// The model's vocabulary, or NULL with the failure recorded (for queries answering with a neutral value).
+const bitnet::Vocabulary *vocab_or_record(const bitnet_model *model, const char *function) {
+    if (!bitnet::non_null(model, function, "model")) return nullptr;
+    if (!model->vocab) {
+        bitnet::record_failure(BITNET_ERR_INVALID_ARGUMENT, "%s: the model has no vocabulary (its file has no tokenizer metadata)",
+                               function);
+    }
+    return model->vocab.get();
+}
+
+// As vocab_or_record, and `token` must be in the vocabulary.
+const bitnet::Vocabulary *vocab_with_token_or_record(const bitnet_model *model, bitnet_token token, const char *function) {
+    const bitnet::Vocabulary *vocab = vocab_or_record(model, function);
+    if (vocab && !vocab->valid(token)) {
+        bitnet::record_failure(BITNET_ERR_INVALID_INPUT, "%s: token id %d is outside the vocabulary (0..%d)", function, token,
+                               vocab->n_tokens() - 1);
+        return nullptr;
+    }
+    return vocab;
+}
 
 const bitnet::Vocabulary &require_vocab(const bitnet_model *model, const char *function) {
     require_argument(model != nullptr, function, "model is NULL");
@@ -108,38 +127,38 @@ BITNET_API int32_t bitnet_detokenize(const bitnet_model *model, const bitnet_tok
 }
 
 BITNET_API int32_t bitnet_vocab_n_tokens(const bitnet_model *model) {
-    const bitnet::Vocabulary *vocab = vocab_or_null(model);
+    const bitnet::Vocabulary *vocab = vocab_or_record(model, __func__);
     return vocab ? vocab->n_tokens() : 0;
 }
 
 BITNET_API bitnet_token bitnet_vocab_bos(const bitnet_model *model) {
-    const bitnet::Vocabulary *vocab = vocab_or_null(model);
+    const bitnet::Vocabulary *vocab = vocab_or_record(model, __func__);
     return vocab ? vocab->bos() : BITNET_TOKEN_NULL;
 }
 
 BITNET_API bitnet_token bitnet_vocab_eos(const bitnet_model *model) {
-    const bitnet::Vocabulary *vocab = vocab_or_null(model);
+    const bitnet::Vocabulary *vocab = vocab_or_record(model, __func__);
     return vocab ? vocab->eos() : BITNET_TOKEN_NULL;
 }
 
 BITNET_API bitnet_token bitnet_vocab_eot(const bitnet_model *model) {
-    const bitnet::Vocabulary *vocab = vocab_or_null(model);
+    const bitnet::Vocabulary *vocab = vocab_or_record(model, __func__);
     return vocab ? vocab->eot() : BITNET_TOKEN_NULL;
 }
 
 BITNET_API bool bitnet_token_is_eog(const bitnet_model *model, bitnet_token token) {
-    const bitnet::Vocabulary *vocab = vocab_or_null(model);
-    return vocab && vocab->valid(token) && vocab->is_eog(token);
+    const bitnet::Vocabulary *vocab = vocab_with_token_or_record(model, token, __func__);
+    return vocab && vocab->is_eog(token);
 }
 
 BITNET_API const char *bitnet_token_text(const bitnet_model *model, bitnet_token token) {
-    const bitnet::Vocabulary *vocab = vocab_or_null(model);
-    return vocab && vocab->valid(token) ? vocab->text_c_str(token) : nullptr;
+    const bitnet::Vocabulary *vocab = vocab_with_token_or_record(model, token, __func__);
+    return vocab ? vocab->text_c_str(token) : nullptr;
 }
 
 BITNET_API bitnet_token_type bitnet_token_get_type(const bitnet_model *model, bitnet_token token) {
-    const bitnet::Vocabulary *vocab = vocab_or_null(model);
-    return vocab && vocab->valid(token) ? vocab->type(token) : BITNET_TOKEN_TYPE_UNDEFINED;
+    const bitnet::Vocabulary *vocab = vocab_with_token_or_record(model, token, __func__);
+    return vocab ? vocab->type(token) : BITNET_TOKEN_TYPE_UNDEFINED;
 }
 
 BITNET_API bitnet_status bitnet_detokenizer_new(const bitnet_model *model, bool render_special, bitnet_detokenizer **out) {

@@ -1,6 +1,7 @@
 #include "gguf/gguf.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cinttypes>
 #include <cstdarg>
@@ -173,43 +174,51 @@ std::string supported_type_names() {
 }
 
 // Ids that ggml (upstream or the BitNet fork) defines for types this engine does not run,
-// excluding the collision range 36-39, which depends on the architecture (formats.md §1.5).
+// excluding the collision range 36-39, which depends on the architecture (formats.md §1.5). Lower
+// case like the type table's names; messages print them upper case, as ggml spells them.
 const char *unsupported_type_name(uint32_t id) {
     switch (id) {
-        case 3: return "Q4_1";
-        case 6: return "Q5_0";
-        case 7: return "Q5_1";
-        case 9: return "Q8_1";
-        case 10: return "Q2_K";
-        case 11: return "Q3_K";
-        case 12: return "Q4_K";
-        case 13: return "Q5_K";
-        case 15: return "Q8_K";
-        case 16: return "IQ2_XXS";
-        case 17: return "IQ2_XS";
-        case 18: return "IQ3_XXS";
-        case 19: return "IQ1_S";
-        case 20: return "IQ4_NL";
-        case 21: return "IQ3_S";
-        case 22: return "IQ2_S";
-        case 23: return "IQ4_XS";
-        case 24: return "I8";
-        case 25: return "I16";
-        case 26: return "I32";
-        case 27: return "I64";
-        case 28: return "F64";
-        case 29: return "IQ1_M";
-        case 31: return "Q4_0_4_4";
-        case 32: return "Q4_0_4_8";
-        case 33: return "Q4_0_8_8";
-        case 40: return "NVFP4";
-        case 41: return "Q1_0";
-        case 42: return "Q2_0";
+        case 9: return "q8_1";
+        case 15: return "q8_k";
+        case 16: return "iq2_xxs";
+        case 17: return "iq2_xs";
+        case 18: return "iq3_xxs";
+        case 19: return "iq1_s";
+        case 21: return "iq3_s";
+        case 22: return "iq2_s";
+        case 23: return "iq4_xs";
+        case 24: return "i8";
+        case 25: return "i16";
+        case 26: return "i32";
+        case 27: return "i64";
+        case 28: return "f64";
+        case 29: return "iq1_m";
+        case 31: return "q4_0_4_4";
+        case 32: return "q4_0_4_8";
+        case 33: return "q4_0_8_8";
+        case 40: return "nvfp4";
+        case 41: return "q1_0";
+        case 42: return "q2_0";
         default: return nullptr;
     }
 }
 
 }  // namespace
+
+const char *foreign_type_name(uint32_t raw_id, bool bitnet_architecture) {
+    if (std::optional<TensorType> type = tensor_type_from_id(raw_id); type && (raw_id < 36 || raw_id > 39)) {
+        return tensor_type_name(*type);
+    }
+    switch (raw_id) {  // the collision range, by architecture (formats.md §1.5)
+        case 36: return bitnet_architecture ? "i2_s" : "iq4_nl_4_4";
+        case 37: return bitnet_architecture ? "i8_s" : "iq4_nl_4_8";
+        case 38: return bitnet_architecture ? "tl1" : "iq4_nl_8_8";
+        case 39: return bitnet_architecture ? "tl2" : "mxfp4";
+        default: break;
+    }
+    const char *name = unsupported_type_name(raw_id);
+    return name ? name : "unknown";
+}
 
 const char *value_type_name(ValueType type) {
     switch (type) {
@@ -235,7 +244,8 @@ const char *value_type_name(ValueType type) {
 // offsets, so a 400k-string tokenizer costs no allocation per string.
 class Parser {
 public:
-    explicit Parser(File &file) : file_(file), image_(file.image_), size_(file.size_) {}
+    Parser(File &file, const ParseOptions &options)
+        : file_(file), options_(options), image_(file.image_), size_(file.size_) {}
 
     void run() {
         uint64_t tensor_count = 0, kv_count = 0;
@@ -528,7 +538,22 @@ private:
         }
         uint64_t available = size_ - begin;
         uint64_t extent = std::min(available, next_offset - tensor.offset);  // next_offset >= offset (sorted)
-        tensor.type = resolve_type(tensor, extent);
+        if (options_.keep_unrunnable_types) {
+            try {
+                tensor.type = resolve_type(tensor, extent);
+            } catch (const Error &error) {
+                // Kept for tools that show a file (bitnet inspect), never bound to a model: its size
+                // is unknown to this engine, so the tensor spans up to the next one or the file's end.
+                tensor.unrunnable = error.what();
+                tensor.type_label = foreign_type_name(tensor.raw_type, file_.architecture_.starts_with("bitnet"));
+                tensor.n_bytes = extent;
+                tensor.data = image_ + begin;
+                return;
+            }
+        } else {
+            tensor.type = resolve_type(tensor, extent);
+        }
+        tensor.type_label = tensor_type_name(tensor.type);
 
         const TensorTypeTraits &traits = tensor_type_traits(tensor.type);
         if (tensor.dims[0] % traits.block_elements != 0) {
@@ -570,7 +595,11 @@ private:
                 unsupported(tensor, "MXFP4");
             default:
                 if (std::optional<TensorType> type = tensor_type_from_id(tensor.raw_type)) return *type;
-                if (const char *name = unsupported_type_name(tensor.raw_type)) unsupported(tensor, name);
+                if (const char *name = unsupported_type_name(tensor.raw_type)) {
+                    std::string upper(name);  // as ggml spells it in messages: "IQ2_XXS"
+                    for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                    unsupported(tensor, upper.c_str());
+                }
                 fail_in(BITNET_ERR_INVALID_MODEL, tensor_subject(tensor), "unknown type id %u", tensor.raw_type);
         }
     }
@@ -608,17 +637,18 @@ private:
     }
 
     File &file_;
+    const ParseOptions options_;
     const uint8_t *image_;
     uint64_t size_;
     uint64_t position_ = 0;
 };
 
-File File::parse(const uint8_t *image, uint64_t size) {
+File File::parse(const uint8_t *image, uint64_t size, const ParseOptions &options) {
     if (image == nullptr && size != 0) fail(BITNET_ERR_INVALID_ARGUMENT, "gguf: null image of %" PRIu64 " bytes", size);
     File file;
     file.image_ = image;
     file.size_ = size;
-    Parser(file).run();
+    Parser(file, options).run();
     return file;
 }
 

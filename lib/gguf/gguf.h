@@ -55,9 +55,26 @@ struct TensorInfo {
     uint64_t n_bytes = 0;
     uint64_t info_offset = 0;                // file offset of this tensor's info record
     const uint8_t *data = nullptr;           // == image + data_offset + offset
+    const char *type_label = "";             // the type's lower-case name (a static string), also for
+                                             // types the engine cannot run ("iq2_xxs", "unknown")
+    // Only with ParseOptions::keep_unrunnable_types: why the engine cannot run this tensor's type
+    // (the error a strict parse gives); `type` is then meaningless and n_bytes is the tensor's extent
+    // (up to the next tensor's data or the end of the file). Empty for every runnable tensor.
+    std::string unrunnable;
 
     uint64_t rows() const { return dims[1] * dims[2] * dims[3]; }
 };
+
+struct ParseOptions {
+    // false (loading a model): a tensor type the engine cannot run fails the parse. true (tools
+    // that show any valid GGUF, bitnet inspect): such tensors are kept with TensorInfo::unrunnable
+    // set; everything else is validated as strictly.
+    bool keep_unrunnable_types = false;
+};
+
+// The lower-case ggml name of a file type id ("q4_k", "iq2_xxs", "tl1" in a bitnet architecture, ...),
+// or "unknown" for an id no ggml defines. A static string.
+const char *foreign_type_name(uint32_t raw_id, bool bitnet_architecture);
 
 class File {
 public:
@@ -67,7 +84,7 @@ public:
     // cannot run (e.g. TL1/TL2, MXFP4). Tensors must be aligned, inside the file and must not
     // overlap; unlike upstream they need not be packed in info order. A file without tensors
     // (vocab-only) is valid and need not pad its empty data section.
-    static File parse(const uint8_t *image, uint64_t size);
+    static File parse(const uint8_t *image, uint64_t size, const ParseOptions &options = {});
 
     uint32_t version() const { return version_; }
     uint64_t alignment() const { return alignment_; }

@@ -134,16 +134,40 @@ bool report_progress(const LoadOptions &options, float progress) {
     return options.progress_callback(progress, options.progress_user_data);
 }
 
+// A metadata-only open: the file's tables, and whatever of the architecture and hyperparameters
+// reads cleanly (zeros otherwise): bitnet_model_runnable() reports what stops a real load.
+void read_what_metadata_allows(bitnet_model &model) {
+    const gguf::File &file = model.file;
+    try {
+        model.arch = parse_architecture(model.architecture_name);
+        model.hparams = read_hyperparams(file, model.arch, /*vocab_only=*/true);
+    } catch (const Error &) {
+        model.hparams = HyperParams{};
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<bitnet_model> load_model(MappedFile mapping, const LoadOptions &options) {
     auto model = std::make_unique<bitnet_model>();
     model->load_id = next_model_load_id();
     model->mapping = std::move(mapping);
-    model->file = gguf::File::parse(model->mapping.data(), model->mapping.size());
+    gguf::ParseOptions parse_options;
+    parse_options.keep_unrunnable_types = options.metadata_only;
+    model->file = gguf::File::parse(model->mapping.data(), model->mapping.size(), parse_options);
     const gguf::File &file = model->file;
     model->fingerprint = fingerprint(model->mapping.data(), model->mapping.size(), file.data_offset());
     if (!report_progress(options, 0.1f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
+
+    if (options.metadata_only) {
+        model->metadata_only = true;
+        model->architecture_name = file.architecture();
+        if (std::optional<std::string_view> name = file.get_string("general.name"); name) model->name = std::string(*name);
+        for (const gguf::TensorInfo &tensor : file.tensors()) model->n_params += tensor.n_elements;
+        read_what_metadata_allows(*model);
+        if (!report_progress(options, 1.0f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
+        return model;
+    }
 
     model->architecture_name = file.architecture();
     model->arch = parse_architecture(model->architecture_name);
@@ -166,6 +190,13 @@ std::unique_ptr<bitnet_model> load_model(MappedFile mapping, const LoadOptions &
              model->mapping.owns_mapping() ? "" : " (caller memory)", model->owned_bytes / 1048576.0);
     if (!report_progress(options, 1.0f)) fail(BITNET_ERR_CANCELLED, "model load cancelled by the progress callback");
     return model;
+}
+
+void check_runnable(const bitnet_model &model) {
+    if (!model.metadata_only && !model.weights.layers.empty()) return;  // it was loaded fully
+    LoadOptions options;
+    options.validate_only = true;
+    load_model(MappedFile::borrow(model.mapping.data(), model.mapping.size()), options);
 }
 
 }  // namespace bitnet

@@ -90,6 +90,11 @@ struct LoadOptions {
     bitnet_head_type head_type = BITNET_HEAD_AS_STORED;
     bool vocab_only = false;
     bool use_mmap = true;
+    // Header, metadata and tensor table only (bitnet_model_params.metadata_only): the GGUF is parsed
+    // keeping unrunnable tensor types, hyperparameters are read where possible, nothing else.
+    bool metadata_only = false;
+    // Check everything a load checks, but do not repack weights (check_runnable below).
+    bool validate_only = false;
 };
 
 }  // namespace bitnet
@@ -110,10 +115,13 @@ struct bitnet_model {
     // Unique in the process, never reused (model/model_lifetime.h): what caches kept outside the
     // model, such as the Vulkan backend's uploaded weights, key on instead of the model's address.
     uint64_t load_id = 0;
+    bool metadata_only = false;  // opened with LoadOptions::metadata_only: no vocabulary, no weights
 
     ~bitnet_model();
 };
 
 namespace bitnet {
 std::unique_ptr<bitnet_model> load_model(MappedFile mapping, const LoadOptions &options);
+// Throws the Error a full load of the model's file would throw, if any (bitnet_model_runnable).
+void check_runnable(const bitnet_model &model);
 }

@@ -33,12 +33,15 @@ bool is_float_type(TensorType type) { return tensor_type_traits(type).scale_rule
 enum class Role { Norm, Projection, Embedding };
 
 // What each role accepts, read from the type table so that a new type needs no edit here: norms
-// are f32 (read as floats); projections are plain floats or ternary (BitLinear); embeddings and the
-// lm_head any non-ternary type (looked up and multiplied through its row decoder / gemm_float).
+// are f32 (read as floats); projections any type: ternary ones run as BitLinear, plain floats too
+// in the BitNet graphs (packed to I2_S below), and the quantized non-ternary types (Q8_0, Q4_0 and
+// the quantizer fallback types Q5_0, Q4_K, ...) as float projections, through gemm_float or the
+// row-dequantizing path (formats.md §2.10); embeddings and the lm_head any non-ternary type (looked
+// up and multiplied through its row decoder / gemm_float).
 bool role_accepts(Role role, const TensorTypeTraits &traits) {
     switch (role) {
         case Role::Norm: return traits.type == TensorType::F32;
-        case Role::Projection: return traits.scale_rule == ScaleRule::None || traits.ternary;
+        case Role::Projection: return true;
         case Role::Embedding: return !traits.ternary;
     }
     return false;
@@ -150,7 +153,7 @@ void bind_weights(bitnet_model &model, const LoadOptions &options) {
     // A tied lm_head (no output.weight) is normal: the 2B-4T file has none (formats.md §2.9).
     weights.output = bind_tensor(file, "output.weight", n_embd, n_vocab, Role::Embedding, /*required=*/false);
     if (!weights.output.present()) weights.output = weights.token_embd;
-    if (options.head_type != BITNET_HEAD_AS_STORED) {
+    if (options.head_type != BITNET_HEAD_AS_STORED && !options.validate_only) {
         static const TensorType head_types[] = {TensorType::F16, TensorType::F16, TensorType::Q8_0, TensorType::Q6_K,
                                                 TensorType::Q4_0};
         requantize_output(model, head_types[options.head_type]);
@@ -169,7 +172,7 @@ void bind_weights(bitnet_model &model, const LoadOptions &options) {
         lw.ffn_gate = bind_projection(file, prefix + "ffn_gate", n_embd, n_ff);
         lw.ffn_up = bind_projection(file, prefix + "ffn_up", n_embd, n_ff);
         lw.ffn_down = bind_projection(file, prefix + "ffn_down", n_ff, n_embd);
-        if (model.arch != Architecture::Llama) {
+        if (model.arch != Architecture::Llama && !options.validate_only) {
             // BitNet graphs run every projection as BitLinear, so float weights become I2_S here.
             for (Weight *w : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.ffn_gate, &lw.ffn_up, &lw.ffn_down}) {
                 if (is_float_type(w->type)) pack_float_projection(model, *w);

@@ -8,6 +8,7 @@
 
 #include "backend/backend_registry.h"
 #include "runtime/forward.h"
+#include "util/c_enum.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -24,7 +25,7 @@ int32_t available_cpus() {
 
 ContextConfig resolve_context_params(const bitnet_model &model, const bitnet_context_params &params) {
     if (model.weights.layers.empty()) {
-        fail(BITNET_ERR_INVALID_ARGUMENT, "context: the model was loaded with vocab_only and has no weights");
+        fail(BITNET_ERR_INVALID_ARGUMENT, "context: the model was loaded with vocab_only or metadata_only and has no weights");
     }
     ContextConfig config;
     constexpr uint32_t kDefaultMaxContext = 4096;
@@ -46,18 +47,24 @@ ContextConfig resolve_context_params(const bitnet_model &model, const bitnet_con
     uint32_t n_outputs = params.n_outputs_max == 0 ? n_seq_max : params.n_outputs_max;
     config.n_outputs_max = static_cast<int32_t>(std::min<uint32_t>(n_outputs, static_cast<uint32_t>(config.n_batch)));
     if (params.n_threads < 0) fail(BITNET_ERR_INVALID_ARGUMENT, "context: n_threads %d is negative", params.n_threads);
-    config.n_threads = params.n_threads == 0 ? available_cpus() : std::min(params.n_threads, 1024);
-    if (params.kv_type != BITNET_KV_F16 && params.kv_type != BITNET_KV_F32) {
-        fail(BITNET_ERR_INVALID_ARGUMENT, "context: kv_type %d is not a bitnet_kv_type", static_cast<int>(params.kv_type));
+    // More threads than the CPUs the process may use only adds contention (each kernel splits its
+    // rows over the threads and waits for the slowest), so a larger request runs with one per CPU.
+    const int32_t cpus = available_cpus();
+    config.n_threads = params.n_threads == 0 ? cpus : std::min(params.n_threads, cpus);
+    if (params.n_threads > cpus) {
+        LOG_WARN("context: n_threads %d exceeds the %d CPUs this process may use; using %d", params.n_threads, cpus, cpus);
+    }
+    // Enum fields from C are checked as integers first (util/c_enum.h).
+    if (!c_enum_in_range(params.kv_type, BITNET_KV_F16, BITNET_KV_F32)) {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "context: kv_type %d is not a bitnet_kv_type", c_enum_bits(params.kv_type));
     }
     config.kv_type = params.kv_type;
     config.quantize_activations = params.quantize_activations;
     config.embeddings = params.embeddings;
     config.abort_callback = params.abort_callback;
     config.abort_user_data = params.abort_user_data;
-    if (params.backend != BITNET_BACKEND_AUTO && params.backend != BITNET_BACKEND_CPU &&
-        params.backend != BITNET_BACKEND_VULKAN) {
-        fail(BITNET_ERR_INVALID_ARGUMENT, "context: backend %d is not a bitnet_backend_type", params.backend);
+    if (!c_enum_in_range(params.backend, BITNET_BACKEND_AUTO, BITNET_BACKEND_VULKAN)) {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "context: backend %d is not a bitnet_backend_type", c_enum_bits(params.backend));
     }
     if (params.device_index < 0) fail(BITNET_ERR_INVALID_ARGUMENT, "context: device_index %d is negative", params.device_index);
     config.device_index = params.device_index;

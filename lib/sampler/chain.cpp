@@ -25,6 +25,13 @@ std::optional<uint32_t> SamplerChain::seed() const {
     return std::nullopt;
 }
 
+int32_t SamplerChain::vocab_size() const {
+    for (const auto &member : members_) {
+        if (const int32_t n = member->vocab_size()) return n;
+    }
+    return 0;
+}
+
 bool SamplerChain::contains(const bitnet_sampler *other) const {
     for (const auto &member : members_) {
         if (member.get() == other || member->contains(other)) return true;
@@ -36,6 +43,11 @@ void SamplerChain::add(std::unique_ptr<bitnet_sampler> &member) {
     if (member->owned_by_chain) fail(BITNET_ERR_INVALID_ARGUMENT, "the sampler '%s' already belongs to a chain", member->name());
     if (member.get() == this || member->contains(this)) {
         fail(BITNET_ERR_INVALID_ARGUMENT, "adding the sampler would put the chain inside itself");
+    }
+    const int32_t chain_vocab = vocab_size(), member_vocab = member->vocab_size();
+    if (chain_vocab != 0 && member_vocab != 0 && chain_vocab != member_vocab) {
+        fail(BITNET_ERR_INVALID_ARGUMENT, "the sampler '%s' was built for a vocabulary of %d tokens, the chain's members for %d",
+             member->name(), member_vocab, chain_vocab);
     }
     members_.reserve(members_.size() + 1);
     member->owned_by_chain = true;

@@ -18,6 +18,7 @@ public:
     void reset() override;
     std::optional<uint32_t> seed() const override;
     bool contains(const bitnet_sampler *other) const override;
+    int32_t vocab_size() const override;
 
     // Takes ownership. Throws (leaving ownership with the caller) when `member` already belongs
     // to a chain or would put this chain inside itself.

@@ -10,7 +10,7 @@ namespace {
 
 class LogitBiasSampler final : public bitnet_sampler {
 public:
-    explicit LogitBiasSampler(std::span<const bitnet_logit_bias> biases) {
+    LogitBiasSampler(int32_t n_vocab, std::span<const bitnet_logit_bias> biases) : n_vocab_(n_vocab) {
         // One entry per token, the biases of a repeated token summed.
         std::vector<bitnet_logit_bias> sorted(biases.begin(), biases.end());
         std::stable_sort(sorted.begin(), sorted.end(),
@@ -26,6 +26,7 @@ public:
     }
 
     const char *name() const override { return "logit-bias"; }
+    int32_t vocab_size() const override { return n_vocab_; }
 
     void apply(bitnet_token_data_array &candidates) override {
         if (biases_.empty()) return;
@@ -35,14 +36,15 @@ public:
     }
 
 private:
+    int32_t n_vocab_;
     std::vector<bitnet_logit_bias> biases_;
     std::vector<bitnet_logit_bias> misses_;
 };
 
 }  // namespace
 
-std::unique_ptr<bitnet_sampler> make_logit_bias(std::span<const bitnet_logit_bias> biases) {
-    return std::make_unique<LogitBiasSampler>(biases);
+std::unique_ptr<bitnet_sampler> make_logit_bias(int32_t n_vocab, std::span<const bitnet_logit_bias> biases) {
+    return std::make_unique<LogitBiasSampler>(n_vocab, biases);
 }
 
 }  // namespace bitnet::sampling

@@ -8,6 +8,12 @@
 namespace bitnet::sampling {
 
 bitnet_token sample_logits(bitnet_sampler &sampler, const float *logits, int32_t n_vocab, const char *function) {
+    const int32_t built_for = sampler.vocab_size();
+    if (built_for != 0 && built_for != n_vocab) {
+        fail(BITNET_ERR_INVALID_ARGUMENT,
+             "%s: the sampler '%s' was built for a vocabulary of %d tokens, these logits have %d (another model?)",
+             function, sampler.name(), built_for, n_vocab);
+    }
     const auto start = sampler.measure_time ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     const size_t n = static_cast<size_t>(n_vocab);
     // resize keeps the capacity: only the first call for a vocabulary size allocates.

@@ -25,6 +25,9 @@ struct bitnet_sampler {
         (void)other;
         return false;
     }
+    // The vocabulary size the sampler was built for (a logit bias names token ids), or 0 when it
+    // works on any: sampling logits of another size is refused rather than silently misapplied.
+    virtual int32_t vocab_size() const { return 0; }
 
     // Set when a chain owns this sampler; it then may not be freed or added again.
     bool owned_by_chain = false;

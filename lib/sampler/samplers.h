@@ -19,7 +19,7 @@ std::unique_ptr<bitnet_sampler> make_top_p(float p, size_t min_keep);
 std::unique_ptr<bitnet_sampler> make_min_p(float p, size_t min_keep);
 std::unique_ptr<bitnet_sampler> make_typical(float p, size_t min_keep);
 std::unique_ptr<bitnet_sampler> make_penalties(int32_t last_n, float repeat, float frequency, float presence);
-std::unique_ptr<bitnet_sampler> make_logit_bias(std::span<const bitnet_logit_bias> biases);
+std::unique_ptr<bitnet_sampler> make_logit_bias(int32_t n_vocab, std::span<const bitnet_logit_bias> biases);
 std::unique_ptr<bitnet_sampler> make_custom(const bitnet_sampler_callbacks &callbacks);
 
 }  // namespace bitnet::sampling

@@ -22,6 +22,15 @@ void decode_q4_0(const uint8_t *block, float *y);
 void encode_q4_0(const float *x, uint8_t *block);
 void decode_q6_k(const uint8_t *block, float *y);
 void encode_q6_k(const float *x, uint8_t *block);
+// Decode-only: the types llama.cpp's quantizer falls back to (formats.md §1.6, "fallback types").
+void decode_q4_1(const uint8_t *block, float *y);
+void decode_q5_0(const uint8_t *block, float *y);
+void decode_q5_1(const uint8_t *block, float *y);
+void decode_q2_k(const uint8_t *block, float *y);
+void decode_q3_k(const uint8_t *block, float *y);
+void decode_q4_k(const uint8_t *block, float *y);
+void decode_q5_k(const uint8_t *block, float *y);
+void decode_iq4_nl(const uint8_t *block, float *y);
 void decode_tq2_0(const uint8_t *block, float *y);
 void encode_tq2_0(const float *x, uint8_t *block);
 void decode_tq1_0(const uint8_t *block, float *y);

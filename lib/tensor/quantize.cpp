@@ -41,6 +41,10 @@ void quantize_row(TensorType type, const float *values, uint64_t row_elements, v
     check_row_elements(type, row_elements, "quantize_row");
     auto *dst = static_cast<uint8_t *>(out_row);
     const TensorTypeTraits &traits = tensor_type_traits(type);
+    if (!traits.encode_block) {
+        fail(BITNET_ERR_UNSUPPORTED, "quantize_row: %s is decode-only (a quantizer fallback type read from files; "
+             "the engine does not write it)", traits.name);
+    }
     const uint64_t blocks = row_elements / traits.block_elements;
     for (uint64_t b = 0; b < blocks; ++b) {
         traits.encode_block(values + b * traits.block_elements, dst + b * traits.block_bytes);

@@ -17,7 +17,8 @@ void dequantize_rows(TensorType type, const void *tensor_data, uint64_t row_elem
 
 // Encode a whole tensor of `n_rows` rows of `row_elements` floats into `out`, which must hold
 // tensor_total_bytes() bytes. Float types round to nearest even. Q-types use the ggml reference
-// quantizers' rules (formats.md §1.6). Ternary types expect values that are already ternary times a
+// quantizers' rules (formats.md §1.6). Decode-only types (the fallback types, encode_block null)
+// throw Error(BITNET_ERR_UNSUPPORTED). Ternary types expect values that are already ternary times a
 // scale: TQ1_0/TQ2_0 store per-block absmax scales; I2_S stores max|w| over the tensor as its one
 // scale and writes zeros into the rest of the 32-byte tail.
 void quantize_tensor(TensorType type, const float *values, uint64_t row_elements, uint64_t n_rows, void *out);

@@ -15,16 +15,26 @@ constexpr TernaryLayout kNotTernary = TernaryLayout::Count;
 // only bytewise (its tail scale is read once, bytewise, at load).
 // clang-format off
 constexpr TensorTypeTraits kTypes[] = {
-//   type               name     block bytes tail align scale rule           ternary layout               shader  codec
-    {TensorType::F32,   "f32",   1,    4,    0,   4,   ScaleRule::None,      false, kNotTernary,          1, 4,   decode_f32,   encode_f32},
-    {TensorType::F16,   "f16",   1,    2,    0,   2,   ScaleRule::None,      false, kNotTernary,          1, 4,   decode_f16,   encode_f16},
-    {TensorType::BF16,  "bf16",  1,    2,    0,   2,   ScaleRule::None,      false, kNotTernary,          1, 4,   decode_bf16,  encode_bf16},
-    {TensorType::Q4_0,  "q4_0",  32,   18,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,          1, 8,   decode_q4_0,  encode_q4_0},
-    {TensorType::Q8_0,  "q8_0",  32,   34,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,          1, 4,   decode_q8_0,  encode_q8_0},
-    {TensorType::Q6_K,  "q6_k",  256,  210,  0,   2,   ScaleRule::PerBlock,  false, kNotTernary,          1, 16,  decode_q6_k,  encode_q6_k},
-    {TensorType::TQ1_0, "tq1_0", 256,  54,   0,   2,   ScaleRule::PerBlock,  true,  TernaryLayout::TQ1,   13, 256, decode_tq1_0, encode_tq1_0},
-    {TensorType::TQ2_0, "tq2_0", 256,  66,   0,   2,   ScaleRule::PerBlock,  true,  TernaryLayout::TQ2,   1, 16,  decode_tq2_0, encode_tq2_0},
-    {TensorType::I2_S,  "i2_s",  128,  32,   32,  1,   ScaleRule::PerTensor, true,  TernaryLayout::I2S,   1, 16,  decode_i2s,   encode_i2s},
+//   type                name      block bytes tail align scale rule           ternary layout              kernel shader   codec
+    {TensorType::F32,    "f32",    1,    4,    0,   4,   ScaleRule::None,      false, kNotTernary,         true,  1, 4,   decode_f32,    encode_f32},
+    {TensorType::F16,    "f16",    1,    2,    0,   2,   ScaleRule::None,      false, kNotTernary,         true,  1, 4,   decode_f16,    encode_f16},
+    {TensorType::BF16,   "bf16",   1,    2,    0,   2,   ScaleRule::None,      false, kNotTernary,         true,  1, 4,   decode_bf16,   encode_bf16},
+    {TensorType::Q4_0,   "q4_0",   32,   18,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         true,  1, 8,   decode_q4_0,   encode_q4_0},
+    {TensorType::Q8_0,   "q8_0",   32,   34,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         true,  1, 4,   decode_q8_0,   encode_q8_0},
+    {TensorType::Q6_K,   "q6_k",   256,  210,  0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         true,  1, 16,  decode_q6_k,   encode_q6_k},
+    // The quantizer fallback types: decode-only, run through the row-dequantizing path (float_kernel
+    // false; on Vulkan they are uploaded as f32, so their shader walk is F32's).
+    {TensorType::Q4_1,   "q4_1",   32,   20,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_q4_1,   nullptr},
+    {TensorType::Q5_0,   "q5_0",   32,   22,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_q5_0,   nullptr},
+    {TensorType::Q5_1,   "q5_1",   32,   24,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_q5_1,   nullptr},
+    {TensorType::Q2_K,   "q2_k",   256,  84,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_q2_k,   nullptr},
+    {TensorType::Q3_K,   "q3_k",   256,  110,  0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_q3_k,   nullptr},
+    {TensorType::Q4_K,   "q4_k",   256,  144,  0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_q4_k,   nullptr},
+    {TensorType::Q5_K,   "q5_k",   256,  176,  0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_q5_k,   nullptr},
+    {TensorType::IQ4_NL, "iq4_nl", 32,   18,   0,   2,   ScaleRule::PerBlock,  false, kNotTernary,         false, 1, 4,   decode_iq4_nl, nullptr},
+    {TensorType::TQ1_0,  "tq1_0",  256,  54,   0,   2,   ScaleRule::PerBlock,  true,  TernaryLayout::TQ1,  false, 13, 256, decode_tq1_0, encode_tq1_0},
+    {TensorType::TQ2_0,  "tq2_0",  256,  66,   0,   2,   ScaleRule::PerBlock,  true,  TernaryLayout::TQ2,  false, 1, 16,  decode_tq2_0,  encode_tq2_0},
+    {TensorType::I2_S,   "i2_s",   128,  32,   32,  1,   ScaleRule::PerTensor, true,  TernaryLayout::I2S,  false, 1, 16,  decode_i2s,    encode_i2s},
 };
 // clang-format on
 

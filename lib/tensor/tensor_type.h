@@ -18,8 +18,16 @@ enum class TensorType : uint32_t {
     F32 = 0,
     F16 = 1,
     Q4_0 = 2,
+    Q4_1 = 3,
+    Q5_0 = 6,
+    Q5_1 = 7,
     Q8_0 = 8,
+    Q2_K = 10,
+    Q3_K = 11,
+    Q4_K = 12,
+    Q5_K = 13,
     Q6_K = 14,
+    IQ4_NL = 20,
     BF16 = 30,
     TQ1_0 = 34,
     TQ2_0 = 35,
@@ -35,8 +43,8 @@ inline constexpr size_t kTernaryLayoutCount = static_cast<size_t>(TernaryLayout:
 // Where a type keeps the scale its stored codes are multiplied by.
 enum class ScaleRule : uint8_t {
     None,       // plain floats: the stored values are the weights
-    PerBlock,   // an f16 scale d inside every block (Q4_0, Q8_0, Q6_K, TQ1_0, TQ2_0; §1.6), applied
-                // by the decoder and inside the kernels' block loops
+    PerBlock,   // f16 scales (and mins) inside every block (Q*, K-quants, IQ4_NL, TQ1_0, TQ2_0;
+                // §1.6), applied by the decoder and inside the kernels' block loops
     PerTensor,  // one f32 for the whole tensor in a tail after the last row (I2_S, §2.1, §2.3):
                 // read once at load and folded into Weight::scale, so kernels see bare codes
 };
@@ -53,11 +61,19 @@ struct TensorTypeTraits {
     ScaleRule scale_rule;
     bool ternary;                   // codes are {-1, 0, +1} (times a scale): runs as BitLinear
     TernaryLayout ternary_layout;   // the kernel layout of a ternary type (Count for the others)
+    // Float-activation products with this type: true when gemm_float (kernels/) and the float
+    // matmul shader decode its blocks themselves (the plain floats, Q8_0, Q4_0, Q6_K); false for
+    // the types llama.cpp's quantizer falls back to (Q4_1, Q5_*, K-quants, IQ4_NL), which go through
+    // the one row-dequantizing path: decode_block into f32 rows on the CPU, f32 at upload on Vulkan.
+    // Ternary types run their own kernels (false here; their float-activation mode decodes rows too).
+    bool float_kernel;
     // How the Vulkan shaders walk a row: units per row = ceil(cols * shader_units / shader_span)
     // (words of codes or runs of elements; shaders/weights.glsl, shaders/ternary.glsl).
     uint32_t shader_units;
     uint32_t shader_span;
     // The scalar codec of one block (tensor/block_codecs.h), the specification of every kernel.
+    // encode_block is null for the decode-only fallback types: the engine reads them from files
+    // but never writes them (tensor/quantize.h refuses with an error).
     void (*decode_block)(const uint8_t *block, float *out);
     void (*encode_block)(const float *values, uint8_t *block);
 };

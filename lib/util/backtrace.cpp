@@ -2,48 +2,57 @@
 
 #include "util/error.h"
 
-#if defined(BITNET_HAVE_LIBUNWIND)
-#define UNW_LOCAL_ONLY
+#if defined(__GLIBC__)
 #include <cxxabi.h>
-#include <libunwind.h>
+#include <dlfcn.h>
+#include <execinfo.h>
 
+#include <cstdint>
 #include <cstdlib>
 #endif
 
 namespace bitnet {
 
-#if defined(BITNET_HAVE_LIBUNWIND)
+#if defined(__GLIBC__)
+namespace {
+
+std::string demangled(const char *name) {
+    int status = -1;
+    char *text = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    std::string result = status == 0 && text ? text : name;
+    std::free(text);
+    return result;
+}
+
+}  // namespace
+
 std::string capture_backtrace(int skip) {
-    unw_context_t context;
-    unw_cursor_t cursor;
-    if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0) {
-        return "  (backtrace unavailable: libunwind could not read the stack)\n";
-    }
+    constexpr int kMaxFrames = 64;
+    void *frames[kMaxFrames];
+    const int n = ::backtrace(frames, kMaxFrames);
+    if (n <= 0) return "  (backtrace unavailable: the stack could not be walked)\n";
     std::string out;
-    int frame = 0;
-    while (unw_step(&cursor) > 0 && frame < 64) {
-        if (skip > 0) {
-            --skip;
-            continue;
+    int number = 0;
+    for (int i = skip; i < n; ++i) {
+        const auto pc = reinterpret_cast<uintptr_t>(frames[i]);
+        Dl_info info{};
+        std::string where = "??";
+        if (dladdr(frames[i], &info) != 0 && info.dli_fname) {
+            where = format("%s+0x%llx", info.dli_fname,
+                           static_cast<unsigned long long>(pc - reinterpret_cast<uintptr_t>(info.dli_fbase)));
+            // Only exported symbols are known to dladdr; a static function shows its nearest
+            // exported predecessor, so the module offset above is the reliable part.
+            if (info.dli_sname && info.dli_saddr) {
+                where += format(" (%s+0x%llx)", demangled(info.dli_sname).c_str(),
+                                static_cast<unsigned long long>(pc - reinterpret_cast<uintptr_t>(info.dli_saddr)));
+            }
         }
-        unw_word_t pc = 0, offset = 0;
-        unw_get_reg(&cursor, UNW_REG_IP, &pc);
-        char name[512];
-        std::string symbol = "??";
-        if (unw_get_proc_name(&cursor, name, sizeof(name), &offset) == 0) {
-            int demangle_status = -1;
-            char *demangled = abi::__cxa_demangle(name, nullptr, nullptr, &demangle_status);
-            symbol = demangle_status == 0 && demangled ? demangled : name;
-            std::free(demangled);
-        }
-        out += format("  #%d 0x%llx %s+0x%llx\n", frame, static_cast<unsigned long long>(pc),
-                      symbol.c_str(), static_cast<unsigned long long>(offset));
-        ++frame;
+        out += format("  #%d 0x%llx %s\n", number++, static_cast<unsigned long long>(pc), where.c_str());
     }
     return out;
 }
 #else
-std::string capture_backtrace(int) { return "  (backtrace unavailable: built without libunwind)\n"; }
+std::string capture_backtrace(int) { return "  (backtrace unavailable on this platform)\n"; }
 #endif
 
 }  // namespace bitnet

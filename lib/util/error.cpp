@@ -1,5 +1,7 @@
 #include "util/error.h"
 
+#include "util/backtrace.h"
+
 #include <cstdio>
 #include <vector>
 
@@ -29,13 +31,22 @@ void fail(bitnet_status status, const char *fmt, ...) {
     va_start(args, fmt);
     std::string message = vformat(fmt, args);
     va_end(args);
-    throw Error(status, std::move(message));
+    // Skip capture_backtrace's own frame and this one: the trace starts at the failing caller.
+    throw Error(status, std::move(message), status == BITNET_ERR_INTERNAL ? capture_backtrace(2) : std::string());
 }
 
 namespace {
 thread_local std::string thread_last_error;
 thread_local bitnet_status thread_last_status = BITNET_OK;
 }  // namespace
+
+void record_failure(bitnet_status status, const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    std::string message = vformat(fmt, args);
+    va_end(args);
+    set_last_error(status, message);
+}
 
 void set_last_error(bitnet_status status, const std::string &message) {
     thread_last_error = message;

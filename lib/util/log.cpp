@@ -1,11 +1,13 @@
 #include "util/log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
 #include <string>
 
+#include "util/c_enum.h"
 #include "util/error.h"
 
 namespace bitnet {
@@ -43,13 +45,17 @@ BITNET_API void bitnet_set_log_callback(bitnet_log_callback callback, bitnet_log
     std::lock_guard<std::mutex> lock(bitnet::log_mutex);
     bitnet::log_callback = callback;
     bitnet::log_user_data = user_data;
-    bitnet::log_max_level.store(callback ? static_cast<int>(max_level) : -1);
+    // Any int may arrive from C (util/c_enum.h): levels above DEBUG mean "everything", below
+    // ERROR "nothing", so a caller's out-of-range value still means what it says.
+    const int level = std::clamp(bitnet::c_enum_bits(max_level), -1, static_cast<int>(BITNET_LOG_DEBUG));
+    bitnet::log_max_level.store(callback ? level : -1);
 }
 
 BITNET_API void bitnet_log_to_stderr(bitnet_log_level level, const char *message, void *user_data) {
     (void)user_data;
     static const char *const names[] = {"error", "warn", "info", "debug"};
-    const char *name = (level >= BITNET_LOG_ERROR && level <= BITNET_LOG_DEBUG) ? names[level] : "log";
+    const int bits = bitnet::c_enum_bits(level);
+    const char *name = bitnet::c_enum_in_range(level, BITNET_LOG_ERROR, BITNET_LOG_DEBUG) ? names[bits] : "log";
     std::fprintf(stderr, "bitnet: %s: %s\n", name, message ? message : "");
 }
 

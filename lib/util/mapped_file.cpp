@@ -22,6 +22,7 @@ struct InputFile {
     ~InputFile() {
         if (fd >= 0) ::close(fd);
     }
+    int release() { return std::exchange(fd, -1); }
 };
 
 void open_input(const std::string &path, InputFile &file) {
@@ -75,7 +76,22 @@ MappedFile MappedFile::open(const std::string &path) {
         fail(BITNET_ERR_IO, "cannot map '%s' (%zu bytes): %s", path.c_str(), file.size_, std::strerror(errno));
     }
     file.data_ = static_cast<const uint8_t *>(mapping);
+    file.fd_ = input.release();
+    file.path_ = path;
     return file;
+}
+
+void MappedFile::check_not_truncated() const {
+    if (fd_ < 0) return;
+    struct stat info;
+    if (fstat(fd_, &info) != 0) fail(BITNET_ERR_IO, "cannot stat the model file '%s': %s", path_.c_str(), std::strerror(errno));
+    if (static_cast<uint64_t>(info.st_size) < size_) {
+        fail(BITNET_ERR_IO,
+             "the model file '%s' shrank from %zu to %lld bytes since it was mapped: a mapped model's file must not "
+             "be truncated or rewritten in place while it is loaded (replace it by renaming a new file over it, or "
+             "load with use_mmap = false)",
+             path_.c_str(), size_, static_cast<long long>(info.st_size));
+    }
 }
 
 MappedFile MappedFile::borrow(const void *data, size_t size) {
@@ -89,7 +105,9 @@ MappedFile MappedFile::borrow(const void *data, size_t size) {
 MappedFile::MappedFile(MappedFile &&other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
-      owned_(std::exchange(other.owned_, false)) {}
+      owned_(std::exchange(other.owned_, false)),
+      fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)) {}
 
 MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
     if (this != &other) {
@@ -97,12 +115,17 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
         owned_ = std::exchange(other.owned_, false);
+        fd_ = std::exchange(other.fd_, -1);
+        path_ = std::move(other.path_);
     }
     return *this;
 }
 
 MappedFile::~MappedFile() {
     if (owned_ && data_) munmap(const_cast<uint8_t *>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    path_.clear();
     data_ = nullptr;
     size_ = 0;
     owned_ = false;

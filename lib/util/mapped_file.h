@@ -29,10 +29,20 @@ public:
     size_t size() const { return size_; }
     bool owns_mapping() const { return owned_; }
 
+    // For a file mapping (open()): throws Error(BITNET_ERR_IO) when the file has become shorter
+    // than the mapping. Touching a mapped page past the end of a file raises SIGBUS, which would
+    // kill the host program, so callers check before computing on the pages (one fstat, ~1 us).
+    // A file replaced by rename keeps the mapped inode intact and passes. Nothing to check for
+    // read() and borrow(). A truncation racing with a computation already running can still fault:
+    // the check narrows the window, only use_mmap = false closes it.
+    void check_not_truncated() const;
+
 private:
     const uint8_t *data_ = nullptr;
     size_t size_ = 0;
     bool owned_ = false;
+    int fd_ = -1;       // open() only: kept open for check_not_truncated()
+    std::string path_;  // open() only, for messages
 };
 
 }  // namespace bitnet

@@ -5,8 +5,8 @@
 #   cc app.c $(pkg-config --static --cflags --libs bitnet-static)
 # and with find_package, both bitnet::bitnet and bitnet::bitnet_static; each program runs on a tiny
 # synthetic model, and the static ones must not depend on libbitnet.so (readelf: no NEEDED entry).
-# Also checks that the shared library exports only bitnet_* symbols and that tools/' internal
-# library is not installed.
+# Also checks that the shared library exports only bitnet_* symbols, that tools/' internal
+# library is not installed, and that a C++ host's own exceptions are unaffected (host_exceptions.cpp).
 set -euo pipefail
 build=$1
 source=$2
@@ -63,6 +63,13 @@ for program in "$source/tests/install/consumer.c" "$examples/simple.c" "$example
     -o "$work/static/$(basename "$program" .c)"
 done
 for program in consumer simple batched; do expect_static "$work/static/$program"; done
+# A C++ host's own exceptions stay on the toolchain's unwinder, linked either way.
+c++ -std=c++17 -O1 "$source/tests/install/host_exceptions.cpp" $(pkg-config --static --cflags --libs bitnet-static) \
+  -o "$work/static/host_exceptions"
+"$work/static/host_exceptions" "$work/model.gguf" | tail -1 | grep -qx ok
+c++ -std=c++17 -O1 "$source/tests/install/host_exceptions.cpp" $(pkg-config --cflags --libs bitnet) \
+  -o "$work/shared/host_exceptions"
+LD_LIBRARY_PATH=$libdir "$work/shared/host_exceptions" "$work/model.gguf" | tail -1 | grep -qx ok
 "$work/static/consumer" "$work/model.gguf" | tail -1 | grep -qx ok
 run_examples "$work/static"
 # Same library code and a fixed seed: the statically linked example writes the same text.

@@ -61,8 +61,9 @@ struct TernaryTensor {
 // a code that is not ternary (I2_S or TQ2_0 code 3) or a shape the type cannot hold.
 TernaryTensor decode_ternary(bitnet::TensorType type, const uint8_t *data, int rows, int cols);
 
-// Decode any supported type (F32, F16, BF16, Q8_0, Q4_0, Q6_K, TQ1_0, TQ2_0, I2_S) to doubles,
-// row-major, rows * cols values.
+// Decode any supported type (F32, F16, BF16, Q8_0, Q4_0, Q6_K, TQ1_0, TQ2_0, I2_S, and the
+// quantizer fallback types Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, IQ4_NL) to doubles, row-major,
+// rows * cols values.
 std::vector<double> decode_dense(bitnet::TensorType type, const uint8_t *data, int rows, int cols);
 
 // ---------------------------------------------------------------------------------------------

@@ -170,6 +170,101 @@ void decode_q6_k(const uint8_t *data, uint64_t n, double *out) {
     }
 }
 
+// The quantizer fallback types, element by element (formats.md §1.6 "Fallback types"): each
+// function gives element e of one block, so the reference shares no loop structure with the
+// engine's block decoders. Arithmetic in double.
+
+uint32_t load_u32(const uint8_t *bytes) {
+    return static_cast<uint32_t>(bytes[0]) | (static_cast<uint32_t>(bytes[1]) << 8) |
+           (static_cast<uint32_t>(bytes[2]) << 16) | (static_cast<uint32_t>(bytes[3]) << 24);
+}
+
+// Q4_1 (20 bytes): d, m, qs[16]; nibble j % 16 of qs (low for e < 16): code * d + m.
+double q4_1_at(const uint8_t *block, int e) {
+    const int nibble = e < 16 ? (block[4 + e] & 0x0f) : (block[4 + e - 16] >> 4);
+    return nibble * load_half(block) + load_half(block + 2);
+}
+
+// Q5_0 (22 bytes) and Q5_1 (24 bytes): a nibble as Q4_* plus bit e of the u32 qh as bit 4.
+int q5_code(const uint8_t *qh, const uint8_t *qs, int e) {
+    const int nibble = e < 16 ? (qs[e] & 0x0f) : (qs[e - 16] >> 4);
+    return nibble + 16 * static_cast<int>((load_u32(qh) >> e) & 1u);
+}
+double q5_0_at(const uint8_t *block, int e) { return (q5_code(block + 2, block + 6, e) - 16) * load_half(block); }
+double q5_1_at(const uint8_t *block, int e) {
+    return q5_code(block + 4, block + 8, e) * load_half(block) + load_half(block + 2);
+}
+
+// Q2_K (84 bytes): scales[16], qs[64], d, dmin. Element e: half h = e / 128, shift 2 * ((e % 128)
+// / 32), byte qs[32 h + e % 32]; sub-block e / 16 with scale nibble and min nibble.
+double q2_k_at(const uint8_t *block, int e) {
+    const int h = e / 128, shift = 2 * ((e % 128) / 32);
+    const int code = (block[16 + 32 * h + e % 32] >> shift) & 3;
+    const uint8_t sc = block[e / 16];
+    return load_half(block + 80) * (sc & 0x0f) * code - load_half(block + 82) * (sc >> 4);
+}
+
+// Q3_K (110 bytes): hmask[32], qs[64], 12 scale bytes, d. Low bits as Q2_K (qs at 32); bit k =
+// e / 32 of hmask[e % 32] clear subtracts 4. The 6-bit scale of sub-block i: low nibble from byte
+// i % 8 (low half for i < 8, high half after), top 2 bits from byte 8 + i % 4 at 2 * (i / 4); minus 32.
+double q3_k_at(const uint8_t *block, int e) {
+    const int h = e / 128, shift = 2 * ((e % 128) / 32);
+    const int low2 = (block[32 + 32 * h + e % 32] >> shift) & 3;
+    const bool high = (block[e % 32] >> (e / 32)) & 1;
+    const int i = e / 16;
+    const uint8_t *sc = block + 96;
+    const int scale_low = i < 8 ? (sc[i] & 0x0f) : (sc[i - 8] >> 4);
+    const int scale_top = (sc[8 + i % 4] >> (2 * (i / 4))) & 3;
+    return load_half(block + 108) * ((scale_low | (scale_top << 4)) - 32) * (low2 - (high ? 0 : 4));
+}
+
+// Q4_K / Q5_K: the 6-bit (scale, min) of sub-block j (0..7) from the 12 bytes q.
+void k4_scale_min(const uint8_t *q, int j, int *scale, int *min) {
+    if (j < 4) {
+        *scale = q[j] & 63;
+        *min = q[j + 4] & 63;
+    } else {
+        *scale = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// Q4_K (144 bytes): d, dmin, 12 scale bytes, qs[128]. Sub-block j = e / 32 (32 elements); chunk
+// c = e / 64 uses qs[32 c .. 32 c + 31], low nibbles for even j, high for odd.
+double q4_k_at(const uint8_t *block, int e) {
+    const int j = e / 32, c = e / 64;
+    const uint8_t byte = block[16 + 32 * c + e % 32];
+    const int code = (j % 2 == 0) ? (byte & 0x0f) : (byte >> 4);
+    int scale, min;
+    k4_scale_min(block + 4, j, &scale, &min);
+    return load_half(block) * scale * code - load_half(block + 2) * min;
+}
+
+// Q5_K (176 bytes): d, dmin, 12 scale bytes, qh[32], qs[128]; as Q4_K plus bit j of qh[e % 32] as +16.
+double q5_k_at(const uint8_t *block, int e) {
+    const int j = e / 32, c = e / 64;
+    const uint8_t byte = block[48 + 32 * c + e % 32];
+    const int code = ((j % 2 == 0) ? (byte & 0x0f) : (byte >> 4)) + 16 * ((block[16 + e % 32] >> j) & 1);
+    int scale, min;
+    k4_scale_min(block + 4, j, &scale, &min);
+    return load_half(block) * scale * code - load_half(block + 2) * min;
+}
+
+// IQ4_NL (18 bytes): d, qs[16]; nibbles as Q4_0 index the grid kvalues_iq4nl (ggml-common.h).
+double iq4_nl_at(const uint8_t *block, int e) {
+    static const int kGrid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+    const int nibble = e < 16 ? (block[2 + e] & 0x0f) : (block[2 + e - 16] >> 4);
+    return load_half(block) * kGrid[nibble];
+}
+
+using ElementDecoder = double (*)(const uint8_t *block, int e);
+
+void decode_blocks(const uint8_t *data, uint64_t n, int block_elements, int block_bytes, ElementDecoder at,
+                   double *out) {
+    for (uint64_t i = 0; i < n; ++i)
+        out[i] = at(data + (i / block_elements) * block_bytes, static_cast<int>(i % block_elements));
+}
+
 }  // namespace
 
 TernaryTensor decode_ternary(TensorType type, const uint8_t *data, int rows, int cols) {
@@ -197,6 +292,14 @@ std::vector<double> decode_dense(TensorType type, const uint8_t *data, int rows,
         case TensorType::Q8_0: require_multiple(cols, 32, "q8_0"); decode_q8_0(data, n, out.data()); break;
         case TensorType::Q4_0: require_multiple(cols, 32, "q4_0"); decode_q4_0(data, n, out.data()); break;
         case TensorType::Q6_K: require_multiple(cols, 256, "q6_k"); decode_q6_k(data, n, out.data()); break;
+        case TensorType::Q4_1: require_multiple(cols, 32, "q4_1"); decode_blocks(data, n, 32, 20, q4_1_at, out.data()); break;
+        case TensorType::Q5_0: require_multiple(cols, 32, "q5_0"); decode_blocks(data, n, 32, 22, q5_0_at, out.data()); break;
+        case TensorType::Q5_1: require_multiple(cols, 32, "q5_1"); decode_blocks(data, n, 32, 24, q5_1_at, out.data()); break;
+        case TensorType::Q2_K: require_multiple(cols, 256, "q2_k"); decode_blocks(data, n, 256, 84, q2_k_at, out.data()); break;
+        case TensorType::Q3_K: require_multiple(cols, 256, "q3_k"); decode_blocks(data, n, 256, 110, q3_k_at, out.data()); break;
+        case TensorType::Q4_K: require_multiple(cols, 256, "q4_k"); decode_blocks(data, n, 256, 144, q4_k_at, out.data()); break;
+        case TensorType::Q5_K: require_multiple(cols, 256, "q5_k"); decode_blocks(data, n, 256, 176, q5_k_at, out.data()); break;
+        case TensorType::IQ4_NL: require_multiple(cols, 32, "iq4_nl"); decode_blocks(data, n, 32, 18, iq4_nl_at, out.data()); break;
         case TensorType::I2_S:
         case TensorType::TQ1_0:
         case TensorType::TQ2_0: {

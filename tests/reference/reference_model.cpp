@@ -35,6 +35,10 @@ bool is_ternary_type(TensorType type) {
     return type == TensorType::I2_S || type == TensorType::TQ1_0 || type == TensorType::TQ2_0;
 }
 
+bool is_plain_float_type(TensorType type) {
+    return type == TensorType::F32 || type == TensorType::F16 || type == TensorType::BF16;
+}
+
 bool is_bitnet_architecture(const std::string &architecture) {
     return architecture == "bitnet" || architecture == "bitnet-b1.58" || architecture == "bitnet-25";
 }
@@ -92,7 +96,10 @@ public:
         if (is_ternary_type(info->type)) {
             weight.bitlinear = true;
             weight.ternary = decode_ternary(info->type, info->data, rows, cols);
-        } else if (bitnet_graph) {
+        } else if (bitnet_graph && is_plain_float_type(info->type)) {
+            // Float master weights in a bitnet graph run as BitLinear (ternarized at load). The
+            // quantized non-ternary types (Q4_0, Q5_K, ...: what llama.cpp's quantizer writes when a
+            // row does not fit TQ1_0/TQ2_0) are matmuls of their stored values, as llama.cpp runs them.
             weight.bitlinear = true;
             weight.ternary = ternarize(decode_dense(info->type, info->data, rows, cols), rows, cols);
         } else {

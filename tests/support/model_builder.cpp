@@ -1,10 +1,12 @@
 #include "support/model_builder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
 
 #include "gguf/gguf_writer.h"
+#include "support/random_blocks.h"
 #include "support/test_support.h"
 #include "tensor/quantize.h"
 #include "util/half.h"
@@ -137,6 +139,15 @@ std::vector<uint8_t> build_model(const ModelSpec &spec) {
                           : tensor.kind == PlannedTensor::Kind::Embedding  ? spec.embedding_type
                                                                            : spec.projection_type;
         if (auto retyped = spec.retype.find(tensor.name); retyped != spec.retype.end()) type = retyped->second;
+        if (!bitnet::tensor_type_traits(type).encode_block) {
+            // A decode-only type: random valid blocks (support/random_blocks.h), not these values.
+            std::mt19937_64 random = tensor_random(spec.seed, tensor.name);
+            const uint64_t blocks = elements(tensor.dims) / bitnet::tensor_type_traits(type).block_elements;
+            auto bytes = std::make_shared<std::vector<uint8_t>>(random_blocks(type, blocks, random));
+            writer.add_tensor(tensor.name, type, tensor.dims,
+                              [bytes](uint8_t *destination, uint64_t) { std::copy(bytes->begin(), bytes->end(), destination); });
+            continue;
+        }
         writer.add_tensor(tensor.name, type, tensor.dims, filler(type, tensor_values(spec, tensor), tensor.dims[0]));
     }
     for (const ExtraTensor &extra : spec.extra_tensors) {

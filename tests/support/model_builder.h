@@ -46,6 +46,8 @@ struct ModelSpec {
     std::set<std::string> omit_keys;                             // by full key ("bitnet.block_count")
     std::map<std::string, std::vector<uint64_t>> reshape;        // tensor name -> dims written instead
     std::map<std::string, bitnet::TensorType> retype;            // tensor name -> type written instead
+                                                                 // (a decode-only type: random valid
+                                                                 // blocks, support/random_blocks.h)
     std::map<std::string, std::string> string_keys;              // extra or replaced string keys
     std::vector<ExtraTensor> extra_tensors;                      // written after the model's own
 };

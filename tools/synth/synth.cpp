@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "gguf/gguf_writer.h"
+#include "gguf/model_keys.h"
 #include "synth/synth_vocab.h"
 #include "tensor/quantize.h"
 #include "util/error.h"
@@ -132,18 +133,6 @@ void check_shape(const SynthOptions &options) {
     }
 }
 
-// llama_ftype values written as general.file_type (formats.md §1.5: 40 = MOSTLY_I2_S in the fork).
-uint32_t file_type_of(TensorType format) {
-    switch (format) {
-        case TensorType::F32: return 0;
-        case TensorType::F16: return 1;
-        case TensorType::TQ1_0: return 36;
-        case TensorType::TQ2_0: return 37;
-        case TensorType::I2_S: return 40;
-        default: fail(BITNET_ERR_INVALID_ARGUMENT, "synth: %s is not a projection format", tensor_type_name(format));
-    }
-}
-
 gguf::Writer build_writer(const SynthOptions &options, const gguf::File *vocab_file) {
     check_shape(options);
     const SynthShape &s = options.shape;
@@ -154,22 +143,24 @@ gguf::Writer build_writer(const SynthOptions &options, const gguf::File *vocab_f
     SynthVocabulary vocab = make_synth_vocabulary(vocab_file, s.n_vocab);
     const uint64_t n_vocab = vocab.n_tokens;
 
+    gguf::ModelKeys keys;
+    keys.architecture = arch;
+    keys.name = options.name;
+    keys.n_vocab = static_cast<uint32_t>(n_vocab);
+    keys.n_ctx = static_cast<uint32_t>(s.n_ctx);
+    keys.n_embd = static_cast<uint32_t>(s.n_embd);
+    keys.n_layer = static_cast<uint32_t>(s.n_layer);
+    keys.n_ff = static_cast<uint32_t>(s.n_ff);
+    keys.n_head = static_cast<uint32_t>(s.n_head);
+    keys.n_head_kv = static_cast<uint32_t>(s.n_head_kv);
+    keys.rms_eps = 1e-5f;
+    keys.rope_freq_base = s.rope_freq_base;
+    keys.file_type = gguf::llama_file_type(options.format);
+    if (!official) keys.hidden_activation = options.hidden_activation;
     gguf::Writer writer;
-    writer.set_string("general.architecture", arch);
-    writer.set_string("general.name", options.name);
-    writer.set_u32(arch + ".vocab_size", static_cast<uint32_t>(n_vocab));
-    writer.set_u32(arch + ".context_length", static_cast<uint32_t>(s.n_ctx));
-    writer.set_u32(arch + ".embedding_length", static_cast<uint32_t>(s.n_embd));
-    writer.set_u32(arch + ".block_count", static_cast<uint32_t>(s.n_layer));
-    writer.set_u32(arch + ".feed_forward_length", static_cast<uint32_t>(s.n_ff));
-    writer.set_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(s.n_embd / s.n_head));
-    writer.set_u32(arch + ".attention.head_count", static_cast<uint32_t>(s.n_head));
-    writer.set_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
+    gguf::write_model_keys_head(writer, keys);
     write_vocabulary_flag_keys(writer, vocab);
-    writer.set_f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
-    writer.set_f32(arch + ".rope.freq_base", s.rope_freq_base);
-    writer.set_u32("general.file_type", file_type_of(options.format));
-    if (!official) writer.set_string(arch + ".hidden_activation", options.hidden_activation);
+    gguf::write_model_keys_tail(writer, keys);
     write_vocabulary_keys(writer, vocab, /*official_layout=*/official);
     writer.set_u32("general.quantization_version", 2);
 

@@ -96,42 +96,42 @@ void CpuBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
 }
 
 void CpuBackend::project_by_rows(const Weight &weight, Act in, Act out) {
-    const int64_t cols = static_cast<int64_t>(weight.cols);
     const int32_t n_tokens = plan_->n_tokens;
-    if (!tensor_type_traits(weight.type).ternary) {
-        for (int32_t t = 0; t < n_tokens; ++t) token_rows_[t] = row(in, t);
-        multiply_float_rows(weight, token_rows_, n_tokens, row(out, 0), width(out));
-        if (weight.scale != 1.0f) {
-            for (int32_t t = 0; t < n_tokens; ++t) {
-                for (int64_t r = 0; r < width(out); ++r) row(out, t)[r] *= weight.scale;
-            }
-        }
-        return;
-    }
-    // Ternary weights with float activations (the analysis mode): decode a row at a time into the
-    // weights' float values, as the type's decoder defines them, and take float dots.
-    const size_t row_bytes = weight.row_bytes();
-    const ScaledDecode scaling = scaled_decode(weight);
-    parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 16, [&](int64_t begin, int64_t end, int thread) {
-        float *weight_row = row_scratch_ + thread * row_scratch_stride_;
-        for (int64_t r = begin; r < end; ++r) {
-            dequantize_row(weight.type, weight.data + r * row_bytes, weight.stored_cols, scaling.element_scale,
-                           weight_row);
-            for (int32_t t = 0; t < n_tokens; ++t) {
-                row(out, t)[r] = kernels_.dot_f32(weight_row, row(in, t), cols) * scaling.output_scale;
-            }
-        }
-    });
+    for (int32_t t = 0; t < n_tokens; ++t) token_rows_[t] = row(in, t);
+    multiply_float_rows(weight, token_rows_, n_tokens, row(out, 0), width(out));
 }
 
 void CpuBackend::multiply_float_rows(const Weight &weight, const float *const *inputs, int32_t n_inputs, float *out,
                                      int64_t out_stride) {
     const size_t row_bytes = weight.row_bytes();
     const int64_t cols = static_cast<int64_t>(weight.stored_cols);
-    // Row shares in multiples of 64 keep each thread's output in whole cache lines.
-    parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 64, [&](int64_t begin, int64_t end, int) {
-        kernels_.gemm_float(weight.type, weight.data + begin * row_bytes, row_bytes, end - begin, cols, inputs, n_inputs,
-                            out + begin, out_stride);
+    if (tensor_type_traits(weight.type).float_kernel) {
+        // Types gemm_float decodes itself. Row shares in multiples of 64 keep each thread's output
+        // in whole cache lines.
+        parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 64, [&](int64_t begin, int64_t end, int) {
+            kernels_.gemm_float(weight.type, weight.data + begin * row_bytes, row_bytes, end - begin, cols, inputs,
+                                n_inputs, out + begin, out_stride);
+            if (weight.scale == 1.0f) return;
+            for (int32_t t = 0; t < n_inputs; ++t) {
+                for (int64_t r = begin; r < end; ++r) out[t * out_stride + r] *= weight.scale;
+            }
+        });
+        return;
+    }
+    // The row-dequantizing path, one for every other type: ternary weights in the float-activation
+    // (analysis) mode and the quantizer fallback types (Q4_1, Q5_*, K-quants, IQ4_NL). A row is
+    // decoded by its type's block decoder (tensor/quantize.h) into this thread's scratch row, then
+    // dotted with every input, so each row is decoded once per call however many tokens there are.
+    const ScaledDecode scaling = scaled_decode(weight);
+    parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 16, [&](int64_t begin, int64_t end, int thread) {
+        float *weight_row = row_scratch_ + thread * row_scratch_stride_;
+        for (int64_t r = begin; r < end; ++r) {
+            dequantize_row(weight.type, weight.data + r * row_bytes, weight.stored_cols, scaling.element_scale,
+                           weight_row);
+            for (int32_t t = 0; t < n_inputs; ++t) {
+                out[t * out_stride + r] = kernels_.dot_f32(weight_row, inputs[t], cols) * scaling.output_scale;
+            }
+        }
     });
 }
 

@@ -68,7 +68,8 @@ private:
     void quantize_input(Act in, int64_t stored_cols);
     void project_ternary_a8(const Weight &weight, Act in, Act out);
     void project_by_rows(const Weight &weight, Act in, Act out);  // float activations
-    // out[i * out_stride + r] = row r of a float-type weight · inputs[i], threads across rows.
+    // out[i * out_stride + r] = (row r of the weight · inputs[i]) * Weight::scale, threads across
+    // rows: gemm_float for the types it decodes, else the row-dequantizing path.
     void multiply_float_rows(const Weight &weight, const float *const *inputs, int32_t n_inputs, float *out,
                              int64_t out_stride);
     void store_kv(int32_t layer);

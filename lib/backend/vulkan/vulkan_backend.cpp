@@ -160,11 +160,12 @@ void VulkanBackend::create_device_objects() {
     for (const LayerWeights &lw : model_.weights.layers) {
         for (const Weight *w : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.ffn_gate, &lw.ffn_up, &lw.ffn_down}) {
             if (tensor_type_traits(w->type).ternary && config_.quantize_activations) continue;
-            VkPipeline &pipeline = float_pipelines_[static_cast<size_t>(w->type)];
-            if (pipeline == VK_NULL_HANDLE) pipeline = pipelines.get(Shader::MatmulFloat, static_cast<uint32_t>(w->type));
+            const TensorType type = vk::device_type(w->type);
+            VkPipeline &pipeline = float_pipelines_[static_cast<size_t>(type)];
+            if (pipeline == VK_NULL_HANDLE) pipeline = pipelines.get(Shader::MatmulFloat, static_cast<uint32_t>(type));
         }
     }
-    const TensorType head_type = model_.weights.output.type;
+    const TensorType head_type = vk::device_type(model_.weights.output.type);
     lm_head_pipelines_[static_cast<size_t>(head_type)] = pipelines.get(Shader::LmHead, static_cast<uint32_t>(head_type));
     pipeline_layout_ = pipelines.layout();
 
@@ -354,11 +355,12 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
 }
 
 void VulkanBackend::project_float(const Weight &weight, Act in, Act out, bool lm_head) {
+    // The uploaded form decides the shader: fallback types are on the device as F32 (vulkan_weights.h).
     const vk::DeviceTensor &tensor = weights_->find(weight);
-    const uint32_t units = static_cast<uint32_t>(tensor_shader_units(weight.type, weight.stored_cols));
+    const uint32_t units = static_cast<uint32_t>(tensor_shader_units(tensor.type, weight.stored_cols));
     const ScaledDecode scaling = scaled_decode(weight);
-    const VkPipeline pipeline = (lm_head ? lm_head_pipelines_ : float_pipelines_)[static_cast<size_t>(weight.type)];
-    if (pipeline == VK_NULL_HANDLE) fail(BITNET_ERR_INTERNAL, "vulkan: no float pipeline for %s", tensor_type_name(weight.type));
+    const VkPipeline pipeline = (lm_head ? lm_head_pipelines_ : float_pipelines_)[static_cast<size_t>(tensor.type)];
+    if (pipeline == VK_NULL_HANDLE) fail(BITNET_ERR_INTERNAL, "vulkan: no float pipeline for %s", tensor_type_name(tensor.type));
     const uint32_t rows_per_group = kMatmulInvocations / device_->pipelines().matmul_lanes();
     const uint64_t max_rows = uint64_t(device_->limits().max_groups[0]) * rows_per_group;
     const uint32_t n_tokens = static_cast<uint32_t>(lm_head ? plan_->n_outputs : plan_->n_tokens);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "model/model_lifetime.h"
+#include "tensor/quantize.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -36,6 +37,11 @@ std::vector<const Weight *> device_weights(const bitnet_model &model) {
 }
 
 }  // namespace
+
+TensorType device_type(TensorType stored) {
+    const TensorTypeTraits &traits = tensor_type_traits(stored);
+    return traits.float_kernel || traits.ternary ? stored : TensorType::F32;
+}
 
 // The weights of every model on every device, owned here, on the Vulkan side, not by the model.
 //
@@ -144,7 +150,8 @@ void DeviceWeights::upload(const bitnet_model &model) {
     for (const Weight *weight : device_weights(model)) {
         if (tensors_.count(weight->data)) continue;
         DeviceTensor &tensor = tensors_[weight->data];
-        tensor.row_bytes = weight->row_bytes();
+        tensor.type = device_type(weight->type);
+        tensor.row_bytes = tensor.type == weight->type ? weight->row_bytes() : tensor_row_bytes(tensor.type, weight->stored_cols);
         uint64_t row = 0;
         while (row < weight->rows) {
             uint64_t offset = align_up(page_sizes.back(), kAlignment);
@@ -198,7 +205,21 @@ void DeviceWeights::upload(const bitnet_model &model) {
         staged = 0;
     };
     for (const Pending &item : pending) {
-        const uint64_t row_bytes = tensors_[item.weight->data].row_bytes;
+        const DeviceTensor &tensor = tensors_[item.weight->data];
+        if (tensor.type != item.weight->type) {
+            // Decoded on the host, a row at a time, straight into the staging buffer.
+            const Weight &w = *item.weight;
+            for (uint64_t r = 0; r < item.piece.n_rows; ++r) {
+                if (staging.size() - staged < tensor.row_bytes) flush();
+                dequantize_rows(w.type, w.data, w.stored_cols, w.rows, item.piece.first_row + r, 1,
+                                reinterpret_cast<float *>(staging.mapped() + staged));
+                regions.push_back({item.piece.page, VkBufferCopy{staged, item.piece.byte_offset + r * tensor.row_bytes,
+                                                                 tensor.row_bytes}});
+                staged += tensor.row_bytes;
+            }
+            continue;
+        }
+        const uint64_t row_bytes = tensor.row_bytes;
         const uint8_t *source = item.weight->data + item.piece.first_row * row_bytes;
         const uint64_t size = item.piece.n_rows * row_bytes;
         uint64_t done = 0;

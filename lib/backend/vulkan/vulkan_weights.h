@@ -13,7 +13,11 @@
 // F32/F16/BF16 for llama files) and the lm_head in its stored type (F32, F16, BF16, Q8_0, Q6_K or
 // Q4_0), which the shaders decode. The token embedding is not uploaded: its rows are looked up on
 // the host at each decode (when the lm_head is tied to it, the lm_head upload is the same bytes).
-// Device memory used is therefore the model's weight bytes, with no conversion.
+// Device memory used is therefore the model's weight bytes, with no conversion, except for the
+// quantizer fallback types (Q4_1, Q5_0, Q5_1, Q2_K..Q5_K, IQ4_NL: float_kernel false in their traits
+// row), which no shader decodes: their rows are dequantized on the host by the type's block decoder
+// and uploaded as F32, the same decoding as the CPU's row-dequantizing path, at 4 bytes per weight
+// instead of 0.3 to 0.9 (e.g. 26 layers of an 8640 x 3200 Q5_0 ffn_down: 2.9 GB instead of 0.5 GB).
 //
 // Tensors are packed into pages (buffers) no larger than the device lets one descriptor see; a
 // tensor larger than a page (a big lm_head on a device with a small maxStorageBufferRange) is cut
@@ -38,7 +42,11 @@ struct TensorPiece {
     uint64_t n_rows = 0;
 };
 
+// The type a weight has on the device: its stored type, or F32 for a type no shader decodes.
+TensorType device_type(TensorType stored);
+
 struct DeviceTensor {
+    TensorType type = TensorType::F32;  // device_type() of the weight
     uint64_t row_bytes = 0;
     std::vector<TensorPiece> pieces;
 };

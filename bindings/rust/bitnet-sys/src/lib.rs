@@ -82,6 +82,7 @@ pub struct bitnet_model_params {
     pub head_type: bitnet_head_type,
     pub vocab_only: bool,
     pub use_mmap: bool,
+    pub metadata_only: bool,
 }
 
 /// One entry of a model's tensor table (`bitnet_model_tensor_info`); set `struct_size` first.
@@ -95,6 +96,8 @@ pub struct bitnet_tensor_info {
     pub dims: [i64; 4],
     pub data_offset: u64,
     pub n_bytes: u64,
+    pub file_type_id: u32,
+    pub unrunnable: *const c_char,
 }
 
 pub type bitnet_kv_type = c_int;
@@ -264,6 +267,7 @@ extern "C" {
         index: i64,
         out: *mut bitnet_tensor_info,
     ) -> bitnet_status;
+    pub fn bitnet_model_runnable(model: *const bitnet_model) -> bitnet_status;
 
     // Contexts
     pub fn bitnet_context_default_params() -> bitnet_context_params;

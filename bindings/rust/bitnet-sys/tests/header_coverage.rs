@@ -241,7 +241,8 @@ fn parameter_struct_fields_match_the_header_in_order_and_offset() {
                 progress_user_data,
                 head_type,
                 vocab_only,
-                use_mmap
+                use_mmap,
+                metadata_only
             }),
         ),
         (
@@ -277,7 +278,9 @@ fn parameter_struct_fields_match_the_header_in_order_and_offset() {
                 n_dims,
                 dims,
                 data_offset,
-                n_bytes
+                n_bytes,
+                file_type_id,
+                unrunnable
             }),
         ),
     ];
