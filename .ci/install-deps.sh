@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev libsentencepiece-dev          # bitnet convert and serve: JSON; tokenizer.model
   libcpp-httplib-dev                               # bitnet serve: HTTP
   nodejs npm curl haproxy chromium                 # bitnet serve: OpenAI client, scale-out and chat-page tests
+  libopenblas-dev                                  # bitnet train: matrix products (tools only, not libbitnet)
   clang libclang-rt-14-dev                         # fuzz targets (libFuzzer) and the ThreadSanitizer build
 )
 sudo_cmd=()

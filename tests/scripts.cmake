@@ -35,16 +35,16 @@ add_test(NAME layout_public_api_only COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}
 add_test(NAME formats_citations
   COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_formats_citations.sh ${CMAKE_SOURCE_DIR})
 
-# `bitnet serve` driven by the official OpenAI client (npm `openai`, fetched by the test; skipped
-# with exit 77 when node, npm or the registry are not available).
+# `bitnet serve` driven by the official OpenAI client (npm `openai`, installed by .ci/install-deps.sh;
+# skipped with exit 77 when node or the package are not installed).
 if(BITNET_SERVE)
   add_test(NAME serve_openai_client COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_openai_client.sh
     $<TARGET_FILE:bitnet_cli>)
   set_tests_properties(serve_openai_client PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
 if(BITNET_SERVE)
-  # The chat page in headless Chromium (Debian `chromium`, not in .ci/install-deps.sh: it is large);
-  # skipped with exit 77 when the browser is absent. The screenshot lands in test-artifacts/.
+  # The chat page in headless Chromium (Debian `chromium`, in .ci/install-deps.sh); skipped with
+  # exit 77 when the browser is absent. The screenshot lands in test-artifacts/.
   add_test(NAME serve_chat_page COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_chat_page.sh
     $<TARGET_FILE:bitnet_cli> ${CMAKE_BINARY_DIR}/test-artifacts)
   set_tests_properties(serve_chat_page PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
@@ -56,3 +56,7 @@ if(BITNET_SERVE)
     $<TARGET_FILE:bitnet_cli>)
   set_tests_properties(serve_haproxy_scale_out PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
+
+# `bitnet train` (tools/train): micro training, checkpoint refusals, the default model in models/.
+add_test(NAME cli_train COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_train.sh $<TARGET_FILE:bitnet_cli> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_train PROPERTIES TIMEOUT 300)
