@@ -13,10 +13,13 @@ packages=(
   cargo rustc                                      # Rust binding (cargo test --offline)
   nlohmann-json3-dev libsentencepiece-dev          # bitnet convert and serve: JSON; tokenizer.model
   libcpp-httplib-dev                               # bitnet serve: HTTP
-  nodejs npm curl haproxy chromium                 # bitnet serve: OpenAI client, scale-out and chat-page tests
+  nodejs curl haproxy chromium                     # bitnet serve: OpenAI client, scale-out and chat-page tests
   libopenblas-dev                                  # bitnet train: matrix products (tools only, not libbitnet)
   clang libclang-rt-14-dev                         # fuzz targets (libFuzzer) and the ThreadSanitizer build
 )
+# npm: Debian's package, unless the machine's Node.js already brings its own (NodeSource's nodejs
+# includes npm and conflicts with Debian's npm package).
+command -v npm > /dev/null || packages+=(npm)
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 "${sudo_cmd[@]}" apt-get update -qq
