@@ -19,7 +19,8 @@ done
 [[ -f $source_dir/README.md ]] && folders+=("$source_dir/README.md")
 
 # Each citation with where it is: "path:line:§1.1-1.3".
-citations=$(grep -rnoP --exclude="$(basename "$0")" "${section_sign} ?[0-9]+(\\.[0-9]+)?(-${section_sign}?[0-9]+(\\.[0-9]+)?)?" \
+# (node_modules: third-party packages the tests install, with their own § citations.)
+citations=$(grep -rnoP --exclude="$(basename "$0")" --exclude-dir=node_modules "${section_sign} ?[0-9]+(\\.[0-9]+)?(-${section_sign}?[0-9]+(\\.[0-9]+)?)?" \
   "${folders[@]}" || true)
 [[ -n $citations ]] || { echo "FAIL: found no citations at all (is the pattern right?)"; exit 1; }
 

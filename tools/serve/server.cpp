@@ -141,16 +141,17 @@ void install_request_hooks(httplib::Server &server, ServerState &state) {
     });
 }
 
-// Waits for SIGTERM or SIGINT (blocked in every thread, so only this one sees them), then drains.
+// The stop signal received, 0 until then. A handler rather than a blocked mask and sigwait: threads
+// that libraries started before main() (OpenBLAS's pool, linked into the bitnet tool) do not
+// block the signal, and the kernel may hand it to any of them.
+volatile std::sig_atomic_t stop_signal = 0;
+extern "C" void remember_stop_signal(int signal_number) { stop_signal = signal_number; }
+
+// Waits for SIGTERM or SIGINT, then drains.
 void watch_signals(httplib::Server &server, ServerState &state, const std::atomic<bool> &finished) {
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    const timespec poll{0, 200 * 1000 * 1000};
-    int signal_number = -1;
-    while (!finished && signal_number < 0) signal_number = sigtimedwait(&signals, nullptr, &poll);
+    while (!finished && stop_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (finished) return;
+    const int signal_number = stop_signal;
     std::fprintf(stderr, "bitnet serve: %s: finishing %d running requests, accepting no new ones\n",
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT", state.in_flight.load());
     state.draining = true;
@@ -166,12 +167,12 @@ void watch_signals(httplib::Server &server, ServerState &state, const std::atomi
 }  // namespace
 
 int run_server(const ServeOptions &options) {
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so all inherit it
-    std::signal(SIGPIPE, SIG_IGN);                  // a client that hung up is a failed write, not a death
+    struct sigaction on_stop {};
+    on_stop.sa_handler = remember_stop_signal;
+    sigemptyset(&on_stop.sa_mask);
+    sigaction(SIGTERM, &on_stop, nullptr);
+    sigaction(SIGINT, &on_stop, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);  // a client that hung up is a failed write, not a death
 
     ServerState state(options);
     state.model_id = options.alias.empty() ? file_name_stem(options.model_path) : options.alias;
