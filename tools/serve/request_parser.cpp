@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -170,18 +171,24 @@ bool common_field(const std::string &key, const json &value, const ParseLimits &
     return true;
 }
 
+// The body as a JSON object into *document, or the 400 that says why it is not one.
+std::optional<ApiError> parse_json_object(std::string_view body, json *document) {
+    try {
+        *document = json::parse(body.begin(), body.end());
+    } catch (const json::exception &error) {
+        return bad_request(std::string("the body is not valid JSON: ") + error.what(), "invalid_json");
+    }
+    if (!document->is_object()) return bad_request("the body must be a JSON object", "invalid_type");
+    return std::nullopt;
+}
+
 using FieldParser = bool (*)(const std::string &, const json &, const ParseLimits &, GenerationRequest *);
 
 ParseResult parse_request(std::string_view body, const ParseLimits &limits, FieldParser endpoint_field,
                           const char *required_field) {
     try {
         json document;
-        try {
-            document = json::parse(body.begin(), body.end());
-        } catch (const json::exception &error) {
-            return bad_request(std::string("the body is not valid JSON: ") + error.what(), "invalid_json");
-        }
-        if (!document.is_object()) return bad_request("the body must be a JSON object", "invalid_type");
+        if (std::optional<ApiError> error = parse_json_object(body, &document)) return *error;
         GenerationRequest request;
         for (const auto &[key, value] : document.items()) {
             if (value.is_null() && key != required_field) continue;  // null means "the default"
@@ -274,12 +281,7 @@ EmbeddingRequest embedding_request(const json &document, const ParseLimits &limi
 EmbeddingParseResult parse_embedding_request(std::string_view body, const ParseLimits &limits) {
     try {
         json document;
-        try {
-            document = json::parse(body.begin(), body.end());
-        } catch (const json::exception &error) {
-            return bad_request(std::string("the body is not valid JSON: ") + error.what(), "invalid_json");
-        }
-        if (!document.is_object()) return bad_request("the body must be a JSON object", "invalid_type");
+        if (std::optional<ApiError> error = parse_json_object(body, &document)) return *error;
         return embedding_request(document, limits);
     } catch (const Invalid &invalid) {
         return invalid.error;
