@@ -660,6 +660,101 @@ BITNET_API uint32_t bitnet_sampler_get_seed(const bitnet_sampler *sampler);
 BITNET_API void bitnet_sampler_free(bitnet_sampler *sampler);
 
 /* ---------------------------------------------------------------------------------------------
+ * Speculative decoding
+ *
+ * A helper that generates several tokens of one sequence per pass over the target model's
+ * weights: it drafts up to `draft_max` tokens cheaply, verifies them all in ONE bitnet_decode()
+ * of the target (one logits row per drafted position), keeps the longest accepted prefix plus one
+ * token of the target's own, and removes the rejected positions from the KV caches (target and
+ * draft) with bitnet_seq_rm(). Two draft sources:
+ *   - prompt lookup (draft_context NULL): the last `lookup_ngram` tokens of the sequence are
+ *     searched for earlier in it (most recent match first); the tokens that followed the match
+ *     are the draft. Pays off where the output repeats its input (editing, summarising, code).
+ *   - a draft model: a second context (`draft_context`) over a smaller model with the same
+ *     vocabulary proposes the tokens, one bitnet_decode() each.
+ *
+ * Exactness. The target's sampler defines the distribution p at every position (its members up
+ * to the final greedy or dist, with their history: penalties see the tokens accepted so far). A
+ * drafted token x drawn from the draft distribution q is accepted with probability
+ * min(1, p(x)/q(x)); at the first rejection the token is drawn from normalize(max(0, p - q)), and
+ * after K accepted drafts one more from p (Leviathan et al. 2023, "Fast Inference from
+ * Transformers via Speculative Decoding"; Chen et al. 2023). Prompt lookup's q is a point mass:
+ * x is accepted with probability p(x), else the token comes from p without x, renormalised. So
+ * every token has exactly the distribution plain sampling gives, and with a greedy sampler the
+ * output is token for token the output of plain greedy decoding (up to logits that differ in the
+ * last bits between a batch of one and a batch of K + 1, see bitnet_decode()). The accept/reject
+ * draws come from the helper's own random stream (`seed`), so the tokens of a seeded run differ
+ * from a plain run with the same seed while following the same distribution.
+ *
+ * Protocol. The caller keeps the sequence's tokens. Before each bitnet_speculative_generate()
+ * the target context's sequence `seq` holds (at positions 0 .. n_tokens-2) every token but the
+ * last, which is decoded by the call (after a prompt: decode all of it but its last token). The
+ * call returns m >= 1 new tokens; the target then holds the old tokens and the first m - 1 new
+ * ones, the last new token again waiting to be decoded by the next call. The sampler is told of
+ * each new token (bitnet_sampler_accept), as bitnet_sampler_sample() would. The draft context's
+ * sequence `seq` is the helper's: it re-decodes whatever differs from the tokens given (so the
+ * caller may edit the sequence between calls, e.g. drop old turns), and nothing else may use it.
+ *
+ * The target context needs n_outputs_max and n_batch >= draft_max + 1. A helper, like its
+ * contexts, belongs to one thread at a time; it refers to both contexts, which must outlive it.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct bitnet_speculative bitnet_speculative;
+
+typedef struct bitnet_speculative_params {
+    size_t struct_size;             /* sizeof(bitnet_speculative_params) */
+    bitnet_context *draft_context;  /* a draft model's context, or NULL for prompt lookup (default) */
+    int32_t draft_max;              /* most tokens drafted per call, 1 .. 64; default 8 */
+    int32_t lookup_ngram;           /* prompt lookup: tokens matched, 1 .. 16; default 3 (ignored
+                                       with a draft context) */
+    uint32_t seed;                  /* the accept/reject random stream; default BITNET_DEFAULT_SEED
+                                       (drawn from the operating system) */
+    bool stop_at_eog;               /* default true: a call's output ends at the first
+                                       end-of-generation token (bitnet_token_is_eog) */
+} bitnet_speculative_params;
+
+BITNET_API bitnet_speculative_params bitnet_speculative_default_params(void);
+
+/* A helper over `target`. Fails with BITNET_ERR_INVALID_ARGUMENT for a NULL target or out, a
+ * draft_max or lookup_ngram out of range, a target whose n_outputs_max or n_batch is below
+ * draft_max + 1, a draft context that is the target itself, or a draft model whose vocabulary
+ * differs from the target's (token count or any token's text; the message names the first
+ * difference). */
+BITNET_API bitnet_status bitnet_speculative_new(bitnet_context *target, const bitnet_speculative_params *params,
+                                                bitnet_speculative **out_speculative);
+
+/* Generate the next tokens of sequence `seq`, whose tokens so far are tokens[0 .. n_tokens) (see
+ * the protocol above), with `sampler`, a chain ending with greedy or dist (or one of those
+ * alone). Writes 1 .. min(capacity, draft_max + 1) tokens to `out` and returns their count, or
+ * BITNET_COUNT_ERROR with bitnet_last_error() set: NULL arguments, n_tokens or capacity below 1,
+ * a seq outside either context's n_seq_max, a target sequence that does not hold exactly
+ * tokens[0 .. n_tokens-1) (BITNET_ERR_INVALID_INPUT, naming its last position), a sampler of
+ * another shape (BITNET_ERR_UNSUPPORTED), or a failing decode (its status). After a failure the
+ * target's sequence holds what it held before the call. When the KV cache has no room for the
+ * drafts the call verifies none and generates one token. */
+BITNET_API int32_t bitnet_speculative_generate(bitnet_speculative *speculative, bitnet_sampler *sampler, int32_t seq,
+                                               const bitnet_token *tokens, int32_t n_tokens, bitnet_token *out,
+                                               int32_t capacity);
+
+/* Counts since the helper was made. The library writes this struct: set struct_size to
+ * sizeof(bitnet_speculative_stats) before the call; only the fields that fit are written. */
+typedef struct bitnet_speculative_stats {
+    size_t struct_size;
+    int64_t n_calls;      /* successful bitnet_speculative_generate() calls (target decodes) */
+    int64_t n_generated;  /* tokens they returned */
+    int64_t n_drafted;    /* tokens drafted and verified */
+    int64_t n_accepted;   /* drafted tokens accepted (acceptance rate = n_accepted / n_drafted) */
+} bitnet_speculative_stats;
+
+/* BITNET_ERR_INVALID_ARGUMENT for a NULL helper or out, or an out->struct_size below
+ * sizeof(size_t) + sizeof(int64_t). */
+BITNET_API bitnet_status bitnet_speculative_get_stats(const bitnet_speculative *speculative,
+                                                      bitnet_speculative_stats *out);
+
+/* Free the helper (not its contexts). NULL is a no-op. */
+BITNET_API void bitnet_speculative_free(bitnet_speculative *speculative);
+
+/* ---------------------------------------------------------------------------------------------
  * Vocabulary and tokenizer
  *
  * The tokenizer is loaded from the model file's tokenizer metadata: byte-level BPE

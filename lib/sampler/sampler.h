@@ -28,6 +28,11 @@ struct bitnet_sampler {
     // The vocabulary size the sampler was built for (a logit bias names token ids), or 0 when it
     // works on any: sampling logits of another size is refused rather than silently misapplied.
     virtual int32_t vocab_size() const { return 0; }
+    // How a selecting member picks (the built-in greedy and dist say so; every other sampler,
+    // custom ones included, is opaque): speculative decoding needs the distribution a chain
+    // samples from, which is the candidates before such a final member (lib/speculative/).
+    enum class Selection { opaque, highest_logit, softmax };
+    virtual Selection selection() const { return Selection::opaque; }
 
     // Set when a chain owns this sampler; it then may not be freed or added again.
     bool owned_by_chain = false;

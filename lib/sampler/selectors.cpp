@@ -11,6 +11,7 @@ namespace {
 class GreedySampler final : public bitnet_sampler {
 public:
     const char *name() const override { return "greedy"; }
+    Selection selection() const override { return Selection::highest_logit; }
     void apply(bitnet_token_data_array &candidates) override {
         if (candidates.size == 0) fail(BITNET_ERR_INVALID_INPUT, "sampler 'greedy': there are no candidates");
         candidates.selected = static_cast<int64_t>(best_index(candidates));
@@ -30,6 +31,7 @@ public:
     explicit DistSampler(uint32_t seed) : requested_seed_(seed) { reset(); }
 
     const char *name() const override { return "dist"; }
+    Selection selection() const override { return Selection::softmax; }
 
     void apply(bitnet_token_data_array &candidates) override {
         if (candidates.size == 0) fail(BITNET_ERR_INVALID_INPUT, "sampler 'dist': there are no candidates");
