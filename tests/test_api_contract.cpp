@@ -80,6 +80,8 @@ std::vector<ContractRow> ApiContract::rows() {
     static bitnet_batch *batch_out;
     static bitnet_sampler *sampler_out;
     static bitnet_detokenizer *detokenizer_out;
+    static bitnet_speculative *speculative_out;
+    speculative_out = reinterpret_cast<bitnet_speculative *>(&token);
     static char buf[16];
     static bitnet_tensor_info info;
     static size_t written;
@@ -112,6 +114,8 @@ std::vector<ContractRow> ApiContract::rows() {
         cannot_fail("bitnet_batch_free", "NULL is a no-op, as for free()"),
         cannot_fail("bitnet_sampler_free", "NULL is a no-op, as for free()"),
         cannot_fail("bitnet_detokenizer_free", "NULL is a no-op, as for free()"),
+        cannot_fail("bitnet_speculative_free", "NULL is a no-op, as for free()"),
+        cannot_fail("bitnet_speculative_default_params", "returns defaults"),
 
         {"bitnet_model_load_file", bad_arg, [=] { return status_is(bitnet_model_load_file(nullptr, nullptr, &model_out), bad_arg) && !model_out; }},
         {"bitnet_model_load_memory", bad_arg, [=] { return status_is(bitnet_model_load_memory(nullptr, 64, nullptr, &model_out), bad_arg) && !model_out; }},
@@ -183,6 +187,9 @@ std::vector<ContractRow> ApiContract::rows() {
         {"bitnet_sampler_init_penalties", bad_arg, [=] { return status_is(bitnet_sampler_init_penalties(-1, 1.1f, 0, 0, &sampler_out), bad_arg) && !sampler_out; }},
         {"bitnet_sampler_init_logit_bias", bad_arg, [=] { return status_is(bitnet_sampler_init_logit_bias(0, nullptr, 0, &sampler_out), bad_arg) && !sampler_out; }},
         {"bitnet_sampler_init_custom", bad_arg, [=] { return status_is(bitnet_sampler_init_custom(nullptr, &sampler_out), bad_arg) && !sampler_out; }},
+        {"bitnet_speculative_new", bad_arg, [=] { return status_is(bitnet_speculative_new(nullptr, nullptr, &speculative_out), bad_arg) && !speculative_out; }},
+        {"bitnet_speculative_generate", bad_arg, [=] { return bitnet_speculative_generate(nullptr, chain, 0, &token, 1, &token, 1) == BITNET_COUNT_ERROR; }},
+        {"bitnet_speculative_get_stats", bad_arg, [=] { return status_is(bitnet_speculative_get_stats(nullptr, nullptr), bad_arg); }},
         {"bitnet_sampler_sample", bad_arg, [=] { return bitnet_sampler_sample(nullptr, c, 0) == BITNET_TOKEN_NULL; }},
         {"bitnet_sampler_sample_logits", bad_arg, [=] { return bitnet_sampler_sample_logits(chain, logits, 0) == BITNET_TOKEN_NULL; }},
         {"bitnet_sampler_apply", bad_arg, [=] { return status_is(bitnet_sampler_apply(nullptr, nullptr), bad_arg); }},

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "command.h"
 #include "generation.h"
 #include "model_options.h"
+#include "speculative_options.h"
 
 namespace {
 
@@ -254,13 +256,15 @@ bool load_prompt_cache(Chat &chat, const std::string &path) {
 int run_chat(int argc, char **argv) {
     bitnet_cli::ModelOptions options;
     bitnet_cli::SamplingOptions sampling;
+    bitnet_cli::SpeculativeOptions speculative_options;
     std::string system_prompt, cache_path;
     Chat chat;
     long n_predict = 256;
     for (int i = 1; i < argc; ++i) {
         std::string error;
         if (bitnet_cli::parse_model_option(argc, argv, &i, &options, &error) ||
-            bitnet_cli::parse_sampling_option(argc, argv, &i, &sampling, &error)) {
+            bitnet_cli::parse_sampling_option(argc, argv, &i, &sampling, &error) ||
+            bitnet_cli::parse_speculative_option(argc, argv, &i, &speculative_options, &error)) {
             if (!error.empty()) {
                 std::fprintf(stderr, "bitnet chat: %s\n", error.c_str());
                 return 2;
@@ -274,7 +278,8 @@ int run_chat(int argc, char **argv) {
         else if ((arg == "-n" || arg == "--n-predict") && i + 1 < argc) n_predict = std::strtol(argv[++i], nullptr, 10);
         else if (arg == "--no-context-shift") chat.context_shift = false;
         else {
-            std::fprintf(stderr, "%s%s%s", kUsage, bitnet_cli::kSamplingOptionsHelp, bitnet_cli::kModelOptionsHelp);
+            std::fprintf(stderr, "%s%s%s%s", kUsage, bitnet_cli::kSamplingOptionsHelp, bitnet_cli::kSpeculativeOptionsHelp,
+                         bitnet_cli::kModelOptionsHelp);
             return arg == "-h" || arg == "--help" ? 0 : 2;
         }
     }
@@ -286,10 +291,17 @@ int run_chat(int argc, char **argv) {
     if (!model) return 1;
     chat.model = model;
     bitnet_context_params params = bitnet_cli::context_params(options);
+    bitnet_cli::prepare_target_params(speculative_options, &params);
     bitnet_status status = bitnet_context_new(model, &params, &chat.context);
     if (status == BITNET_OK) status = bitnet_batch_new(static_cast<int32_t>(bitnet_context_n_batch(chat.context)), &chat.batch);
     if (status == BITNET_OK && !(chat.sampler = bitnet_cli::make_sampler(sampling))) status = BITNET_ERR_INTERNAL;
     int exit_code = status == BITNET_OK ? 0 : bitnet_cli::report_failure("chat", status);
+    auto speculative = std::make_unique<bitnet_cli::Speculative>();
+    if (exit_code == 0 && speculative_options.enabled() &&
+        !bitnet_cli::setup_speculative(speculative_options, options, chat.context, 1,
+                                       bitnet_sampler_get_seed(chat.sampler), true, speculative.get(), "chat")) {
+        exit_code = 1;
+    }
 
     if (exit_code == 0 && !cache_path.empty() && load_prompt_cache(chat, cache_path)) {
         std::fprintf(stderr, "[chat] resumed %zu messages, %zu cached tokens from %s\n", chat.messages.size(),
@@ -326,8 +338,16 @@ int run_chat(int argc, char **argv) {
             break;
         }
         int32_t pos = static_cast<int32_t>(chat.cached.size());
-        bitnet_cli::GenerationResult reply =
-            bitnet_cli::generate(chat.context, chat.batch, chat.sampler, &pos, static_cast<int32_t>(n_predict), {}, false);
+        bitnet_cli::GenerationResult reply;
+        if (speculative->helper) {
+            // The helper verifies the prompt's last token together with the first drafts.
+            bitnet_seq_rm(chat.context, 0, pos - 1, -1);
+            reply = bitnet_cli::generate_speculative(chat.context, speculative->helper, chat.sampler, chat.cached, &pos,
+                                                     static_cast<int32_t>(n_predict), {}, false);
+        } else {
+            reply = bitnet_cli::generate(chat.context, chat.batch, chat.sampler, &pos, static_cast<int32_t>(n_predict),
+                                         {}, false);
+        }
         std::printf("\n");
         std::fflush(stdout);
         if (reply.status != BITNET_OK) {
@@ -342,8 +362,10 @@ int run_chat(int argc, char **argv) {
                      "(%.2f tok/s), closed with %d\n",
                      turn, reused, processed, reply.tokens.size(),
                      reply.seconds > 0 ? reply.tokens.size() / reply.seconds : 0.0, closing);
+        if (speculative->helper) std::fprintf(stderr, "[chat] %s\n", bitnet_cli::describe_acceptance(speculative->helper).c_str());
         if (closing < 0 || (!cache_path.empty() && !save_prompt_cache(chat, cache_path))) exit_code = report(chat);
     }
+    speculative.reset();  // before the context it refers to
     bitnet_sampler_free(chat.sampler);
     bitnet_batch_free(chat.batch);
     bitnet_context_free(chat.context);

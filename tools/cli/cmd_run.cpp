@@ -9,6 +9,7 @@
 #include "command.h"
 #include "generation.h"
 #include "model_options.h"
+#include "speculative_options.h"
 
 namespace {
 
@@ -21,12 +22,14 @@ const char *const kUsage =
     "  --ignore-eos          keep generating after an end-of-generation token\n";
 
 void print_usage(FILE *out) {
-    std::fprintf(out, "%s%s%s", kUsage, bitnet_cli::kSamplingOptionsHelp, bitnet_cli::kModelOptionsHelp);
+    std::fprintf(out, "%s%s%s%s", kUsage, bitnet_cli::kSamplingOptionsHelp, bitnet_cli::kSpeculativeOptionsHelp,
+                 bitnet_cli::kModelOptionsHelp);
 }
 
 int run_generate(int argc, char **argv) {
     bitnet_cli::ModelOptions options;
     bitnet_cli::SamplingOptions sampling;
+    bitnet_cli::SpeculativeOptions speculative_options;
     std::string prompt, token_text;
     std::vector<std::string> stop;
     bool have_prompt = false, have_tokens = false, ignore_eos = false;
@@ -34,7 +37,8 @@ int run_generate(int argc, char **argv) {
     for (int i = 1; i < argc; ++i) {
         std::string error;
         if (bitnet_cli::parse_model_option(argc, argv, &i, &options, &error) ||
-            bitnet_cli::parse_sampling_option(argc, argv, &i, &sampling, &error)) {
+            bitnet_cli::parse_sampling_option(argc, argv, &i, &sampling, &error) ||
+            bitnet_cli::parse_speculative_option(argc, argv, &i, &speculative_options, &error)) {
             if (!error.empty()) {
                 std::fprintf(stderr, "bitnet run: %s\n", error.c_str());
                 return 2;
@@ -83,17 +87,31 @@ int run_generate(int argc, char **argv) {
     bitnet_sampler *sampler = nullptr;
     if (exit_code == 0) {
         bitnet_context_params params = bitnet_cli::context_params(options);
+        bitnet_cli::prepare_target_params(speculative_options, &params);
         bitnet_status status = bitnet_context_new(model, &params, &context);
         if (status == BITNET_OK) status = bitnet_batch_new(static_cast<int32_t>(bitnet_context_n_batch(context)), &batch);
         if (status == BITNET_OK && !(sampler = bitnet_cli::make_sampler(sampling))) status = BITNET_ERR_INTERNAL;
+        bitnet_cli::Speculative speculative;
+        const bool speculate = speculative_options.enabled();
+        if (status == BITNET_OK && speculate &&
+            !bitnet_cli::setup_speculative(speculative_options, options, context, 1, bitnet_sampler_get_seed(sampler), !ignore_eos,
+                                           &speculative, "run")) {
+            exit_code = 1;
+            status = BITNET_ERR_INVALID_ARGUMENT;
+        }
         int32_t pos = 0;
         const auto start = std::chrono::steady_clock::now();
-        if (status == BITNET_OK) status = bitnet_cli::decode_prompt(context, batch, tokens, &pos);
+        // Speculative decoding verifies the prompt's last token with the first drafts.
+        const std::vector<bitnet_token> prefill(tokens.begin(), tokens.end() - (speculate ? 1 : 0));
+        if (status == BITNET_OK) status = bitnet_cli::decode_prompt(context, batch, prefill, &pos);
         const double prompt_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (status == BITNET_OK) {
             if (have_prompt) std::fputs(prompt.c_str(), stdout);
-            bitnet_cli::GenerationResult result = bitnet_cli::generate(context, batch, sampler, &pos,
-                                                                      static_cast<int32_t>(n_predict), stop, ignore_eos);
+            bitnet_cli::GenerationResult result =
+                speculate ? bitnet_cli::generate_speculative(context, speculative.helper, sampler, tokens, &pos,
+                                                             static_cast<int32_t>(n_predict), stop, ignore_eos)
+                          : bitnet_cli::generate(context, batch, sampler, &pos, static_cast<int32_t>(n_predict), stop,
+                                                 ignore_eos);
             std::printf("\n");
             status = result.status;
             if (status == BITNET_OK) {
@@ -104,9 +122,10 @@ int run_generate(int argc, char **argv) {
                              tokens.size(), prompt_seconds, tokens.size() / prompt_seconds, result.tokens.size(),
                              result.seconds, generated > 0 ? generated / result.seconds : 0.0,
                              bitnet_cli::describe_sampler(sampling, sampler).c_str(), bitnet_context_backend_name(context));
+                if (speculate) std::fprintf(stderr, "%s\n", bitnet_cli::describe_acceptance(speculative.helper).c_str());
             }
         }
-        if (status != BITNET_OK) exit_code = bitnet_cli::report_failure("run", status);
+        if (status != BITNET_OK && exit_code == 0) exit_code = bitnet_cli::report_failure("run", status);
     }
     bitnet_sampler_free(sampler);
     bitnet_batch_free(batch);

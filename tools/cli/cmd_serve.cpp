@@ -27,7 +27,12 @@ const char *const kUsage =
     "  --max-body BYTES      largest request body (default 1048576)\n"
     "  --max-tokens N        largest max_tokens a client may ask for (default 4096)\n"
     "  -t, --threads N       CPU threads (default: all available)\n"
-    "  --backend NAME        auto, cpu or vulkan (default auto)\n";
+    "  --backend NAME        auto, cpu or vulkan (default auto)\n"
+    "  --draft-model FILE    speculative decoding: a smaller model with the same vocabulary drafts tokens\n"
+    "  --lookup N            speculative decoding by prompt lookup: N = the n-gram size, the last N tokens\n"
+    "                        are matched earlier in the request's context and what followed is the draft\n"
+    "  --draft-max N         most tokens drafted per step, verified in one decode (default 8, 1..64)\n"
+    "                        (responses then carry timings.draft_n and timings.draft_n_accepted)\n";
 
 bool parse_number(const char *text, double low, double high, double *out) {
     char *end = nullptr;
@@ -68,6 +73,9 @@ int serve(int argc, char **argv) {
         else if (arg == "--max-body" && (ok = parse_number(value, 1, 1e10, &number))) options.max_body_bytes = static_cast<size_t>(number);
         else if (arg == "--max-tokens" && (ok = parse_number(value, 1, 1 << 24, &number))) options.max_tokens = static_cast<int32_t>(number);
         else if ((arg == "-t" || arg == "--threads") && (ok = parse_number(value, 0, 1024, &number))) options.n_threads = static_cast<int32_t>(number);
+        else if (arg == "--draft-model") options.draft_model_path = value;
+        else if (arg == "--lookup" && (ok = parse_number(value, 1, 16, &number))) options.lookup = static_cast<int32_t>(number);
+        else if (arg == "--draft-max" && (ok = parse_number(value, 1, 64, &number))) options.draft_max = static_cast<int32_t>(number);
         else if (arg == "--backend") {
             if (!std::strcmp(value, "auto")) options.backend = BITNET_BACKEND_AUTO;
             else if (!std::strcmp(value, "cpu")) options.backend = BITNET_BACKEND_CPU;
@@ -84,6 +92,10 @@ int serve(int argc, char **argv) {
     }
     if (options.model_path.empty()) {
         std::fprintf(stderr, "bitnet serve: -m MODEL is required\n%s", kUsage);
+        return 2;
+    }
+    if (!options.draft_model_path.empty() && options.lookup > 0) {
+        std::fprintf(stderr, "bitnet serve: --draft-model and --lookup are two draft sources: choose one\n");
         return 2;
     }
     return bitnet_serve::run_server(options);

@@ -19,7 +19,7 @@
 namespace {
 
 const char *const kUsage =
-    "usage: bitnet train --data TEXT [--val TEXT] --preset nano|micro|small [--vocab-size N]\n"
+    "usage: bitnet train --data TEXT [--val TEXT] --preset pico|nano|micro|small [--vocab-size N]\n"
     "                    [--steps N | --epochs E] [--lr LR] [--warmup N] [--weight-decay W] [--batch N]\n"
     "                    [--ctx N] [--threads N] [--seed N] [--log-every N] [--val-every N]\n"
     "                    [--checkpoint CKPT] [--checkpoint-every N] [--resume CKPT] [--json-log FILE]\n"

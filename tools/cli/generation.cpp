@@ -1,5 +1,7 @@
 #include "generation.h"
 
+#include "speculative_options.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -191,6 +193,65 @@ GenerationResult generate(bitnet_context *context, bitnet_batch *batch, bitnet_s
         if (n > 0) stopped = filter.push(std::string(piece, static_cast<size_t>(n)), &result.text);
         if (!stopped) filter.flush(&result.text);
     }
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bitnet_detokenizer_free(detokenizer);
+    return result;
+}
+
+GenerationResult generate_speculative(bitnet_context *context, bitnet_speculative *helper, bitnet_sampler *sampler,
+                                      const std::vector<bitnet_token> &history, int32_t *pos, int32_t n_predict,
+                                      const std::vector<std::string> &stop, bool ignore_eos) {
+    GenerationResult result;
+    const bitnet_model *model = bitnet_context_model(context);
+    bitnet_detokenizer *detokenizer = nullptr;
+    result.status = bitnet_detokenizer_new(model, false, &detokenizer);
+    if (result.status != BITNET_OK) return result;
+    StopStringFilter filter(stop);
+    const auto start = std::chrono::steady_clock::now();
+    // `sequence` is what the helper has produced; the context holds all of it but the last token.
+    std::vector<bitnet_token> sequence = history;
+    char piece[512];
+    bool stopped = false;
+    while (static_cast<int32_t>(result.tokens.size()) < n_predict && !stopped && !result.ended_by_eog) {
+        bitnet_token out[65];
+        const int32_t room = std::min<int32_t>(65, n_predict - static_cast<int32_t>(result.tokens.size()));
+        const int32_t n = bitnet_speculative_generate(helper, sampler, 0, sequence.data(),
+                                                      static_cast<int32_t>(sequence.size()), out, room);
+        if (n < 1) {
+            result.status = bitnet_last_status();
+            break;
+        }
+        sequence.insert(sequence.end(), out, out + n);
+        for (int32_t j = 0; j < n && !stopped; ++j) {
+            if (!ignore_eos && bitnet_token_is_eog(model, out[j])) {
+                result.ended_by_eog = true;
+                result.end_token = out[j];
+                break;
+            }
+            result.tokens.push_back(out[j]);
+            const int32_t length = bitnet_detokenizer_push(detokenizer, out[j], piece, sizeof piece);
+            if (length > 0) stopped = filter.push(std::string(piece, static_cast<size_t>(length)), &result.text);
+        }
+    }
+    if (!stopped) {
+        const int32_t n = bitnet_detokenizer_flush(detokenizer, piece, sizeof piece);
+        if (n > 0) stopped = filter.push(std::string(piece, static_cast<size_t>(n)), &result.text);
+        if (!stopped) filter.flush(&result.text);
+    }
+    // Leave the cache as generate() does: history and the returned tokens. The helper may have
+    // kept tokens past a stop string (remove them) or left the last one waiting (decode it).
+    const int32_t wanted = static_cast<int32_t>(history.size() + result.tokens.size());
+    const int32_t held = static_cast<int32_t>(sequence.size()) - 1;
+    if (result.status == BITNET_OK && held > wanted) result.status = bitnet_seq_rm(context, 0, wanted, -1);
+    if (result.status == BITNET_OK && held < wanted) {
+        std::vector<bitnet_token> last = {sequence[static_cast<size_t>(wanted) - 1]};
+        int32_t at = wanted - 1;
+        bitnet_batch *batch = nullptr;
+        result.status = bitnet_batch_new(1, &batch);
+        if (result.status == BITNET_OK) result.status = decode_prompt(context, batch, last, &at);
+        bitnet_batch_free(batch);
+    }
+    *pos = wanted;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bitnet_detokenizer_free(detokenizer);
     return result;

@@ -85,6 +85,11 @@ std::optional<ApiError> make_job(const ServerState &state, Endpoint endpoint, co
     return std::nullopt;
 }
 
+// llama-server's `timings` extension, with its speculative decoding counts.
+json timings_json(const JobOutcome &outcome) {
+    return {{"draft_n", outcome.draft_n}, {"draft_n_accepted", outcome.draft_n_accepted}};
+}
+
 json usage_json(const JobOutcome &outcome) {
     return {{"prompt_tokens", outcome.prompt_tokens},
             {"completion_tokens", outcome.completion_tokens},
@@ -169,6 +174,7 @@ void stream_response(ServerState &state, const httplib::Request &http_request, h
                 if (ok && include_usage) {
                     json usage = header.with(json::array());
                     usage["usage"] = usage_json(outcome);
+                    if (outcome.speculative) usage["timings"] = timings_json(outcome);
                     ok = send(dump(usage));
                 }
             }
@@ -200,6 +206,7 @@ void handle_generation(ServerState &state, Endpoint endpoint, const httplib::Req
     const ResponseHeader header = response_header(state, endpoint, false);
     json body = header.with(json::array({choice_json(endpoint, false, text, outcome.finish_reason, true)}));
     body["usage"] = usage_json(outcome);
+    if (outcome.speculative) body["timings"] = timings_json(outcome);
     response.set_content(dump(body), "application/json");
 }
 

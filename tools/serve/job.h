@@ -25,6 +25,11 @@ struct JobOutcome {
     int32_t cached_tokens = 0;     // prompt tokens found in the slot's KV cache (not reprocessed)
     int32_t completion_tokens = 0;
     double time_to_first_token_s = 0.0;
+    // Speculative decoding (--draft-model or --lookup): tokens drafted for this request and how
+    // many of them the target accepted; `speculative` false when the server does not draft.
+    bool speculative = false;
+    int64_t draft_n = 0;
+    int64_t draft_n_accepted = 0;
     std::optional<ApiError> error; // set when the job failed (timeout, decode failure, shutdown)
 };
 

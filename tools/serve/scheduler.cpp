@@ -32,10 +32,11 @@ struct Scheduler::Slot {
     bool reading_prompt() const { return busy() && prompt_next < job->prompt.size(); }
 };
 
-Scheduler::Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue, FinishedCallback on_finished)
+Scheduler::Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue, FinishedCallback on_finished,
+                     SpeculativeSetup speculative)
     : context_(context), model_(bitnet_context_model(context)),
       slot_context_(static_cast<int32_t>(bitnet_context_n_ctx(context)) / n_slots), max_queue_(max_queue),
-      on_finished_(std::move(on_finished)) {
+      on_finished_(std::move(on_finished)), speculative_(speculative) {
     bitnet_batch_new(static_cast<int32_t>(bitnet_context_n_batch(context)), &batch_);
     for (int32_t seq = 0; seq < n_slots; ++seq) {
         slots_.push_back(std::make_unique<Slot>());
@@ -62,6 +63,9 @@ Scheduler::~Scheduler() {
     }
     slots_.clear();
     bitnet_batch_free(batch_);
+    bitnet_speculative_free(speculative_.helper);
+    bitnet_context_free(speculative_.draft_context);
+    bitnet_model_free(speculative_.draft_model);
     bitnet_context_free(context_);
 }
 
@@ -152,6 +156,13 @@ void Scheduler::step(std::unique_lock<std::mutex> &lock) {
         else if (now > slot->job->deadline) end_job(*slot, ApiError{408, "the request timed out", "timeout_error", "timeout"});
     }
 
+    // With speculative decoding each generating slot verifies its own drafts in its own decode.
+    if (speculative_.helper) {
+        for (auto &slot : slots_) {
+            if (slot->busy() && slot->next_token != BITNET_TOKEN_NULL) speculate(*slot);
+        }
+    }
+
     // One batch: every generating slot's next token first (one each), then prompt chunks.
     bitnet_batch_clear(batch_);
     int32_t budget = static_cast<int32_t>(bitnet_context_n_batch(context_));
@@ -159,7 +170,7 @@ void Scheduler::step(std::unique_lock<std::mutex> &lock) {
     for (auto &slot : slots_) {
         slot->logits_index = -1;
         slot->tokens_in_batch = 0;
-        if (!slot->busy() || slot->next_token == BITNET_TOKEN_NULL) continue;
+        if (!slot->busy() || slot->next_token == BITNET_TOKEN_NULL || speculative_.helper) continue;
         bitnet_batch_add(batch_, slot->next_token, static_cast<int32_t>(slot->cached.size()), &slot->seq, 1, true);
         slot->logits_index = entries++;
         slot->tokens_in_batch = 1;
@@ -225,6 +236,7 @@ void Scheduler::start_job(Slot &slot, std::shared_ptr<Job> job) {
     slot.outcome = JobOutcome{};
     slot.outcome.prompt_tokens = static_cast<int32_t>(job->prompt.size());
     slot.outcome.cached_tokens = static_cast<int32_t>(keep);
+    slot.outcome.speculative = speculative_.helper != nullptr;
     bitnet_sampler_free(slot.sampler);
     slot.sampler = make_sampler_chain(job->sampling, bitnet_model_n_vocab(model_));
     bitnet_detokenizer_free(slot.detokenizer);
@@ -266,6 +278,12 @@ bool Scheduler::sample_next(Slot &slot, int32_t batch_index) {
                                "sampling_failed"});
         return false;
     }
+    return take_token(slot, token);
+}
+
+// A generated token: sent as text, or the end of the job (end-of-generation token, stop string,
+// max_tokens). true when the job goes on, with `token` as the slot's next token.
+bool Scheduler::take_token(Slot &slot, bitnet_token token) {
     if (slot.generated == 0) {
         slot.outcome.time_to_first_token_s = std::chrono::duration<double>(Clock::now() - slot.job->created).count();
     }
@@ -295,6 +313,36 @@ bool Scheduler::sample_next(Slot &slot, int32_t batch_index) {
     }
     slot.next_token = token;
     return true;
+}
+
+// The slot's pending token and up to draft_max drafted ones go through the target in one decode;
+// the tokens the helper returns are taken one by one as if sampled one per step.
+void Scheduler::speculate(Slot &slot) {
+    std::vector<bitnet_token> sequence = slot.cached;
+    sequence.push_back(slot.next_token);
+    const int32_t room = std::min(speculative_.draft_max + 1, slot.job->max_tokens - slot.generated);
+    bitnet_speculative_stats before{}, after{};
+    before.struct_size = after.struct_size = sizeof before;
+    bitnet_speculative_get_stats(speculative_.helper, &before);
+    std::vector<bitnet_token> out(static_cast<size_t>(std::max(room, 1)));
+    const int32_t n = bitnet_speculative_generate(speculative_.helper, slot.sampler, slot.seq, sequence.data(),
+                                                  static_cast<int32_t>(sequence.size()), out.data(), std::max(room, 1));
+    if (n < 1) {
+        // The helper left the target as it was: every token but the pending one.
+        end_job(slot, ApiError{500, std::string("speculative decoding failed: ") + bitnet_last_error(), "server_error",
+                               "decode_failed"});
+        return;
+    }
+    bitnet_speculative_get_stats(speculative_.helper, &after);
+    slot.outcome.draft_n += after.n_drafted - before.n_drafted;
+    slot.outcome.draft_n_accepted += after.n_accepted - before.n_accepted;
+    // The cache now holds the sequence and every returned token but the last, which is pending.
+    slot.cached = std::move(sequence);
+    slot.cached.insert(slot.cached.end(), out.begin(), out.begin() + (n - 1));
+    slot.next_token = BITNET_TOKEN_NULL;
+    for (int32_t i = 0; i < n; ++i) {
+        if (!take_token(slot, out[static_cast<size_t>(i)])) return;
+    }
 }
 
 }  // namespace bitnet_serve

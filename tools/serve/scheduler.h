@@ -19,6 +19,17 @@
 
 namespace bitnet_serve {
 
+// Speculative decoding of the generating slots (--draft-model, --lookup): the helper over the
+// scheduler's context and the draft model and context it drafts with (null for prompt lookup).
+// The scheduler owns them. With a helper each generating slot takes its own decode per step (the
+// verification of its drafts); prompts are still read together in one batch.
+struct SpeculativeSetup {
+    bitnet_speculative *helper = nullptr;
+    bitnet_context *draft_context = nullptr;
+    bitnet_model *draft_model = nullptr;
+    int32_t draft_max = 0;
+};
+
 struct SchedulerStats {
     int32_t busy_slots = 0;
     int32_t queued = 0;
@@ -32,7 +43,8 @@ public:
 
     // The scheduler owns the context (made with n_seq_max = n_slots) from now on; the model must
     // outlive it.
-    Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue, FinishedCallback on_finished);
+    Scheduler(bitnet_context *context, int32_t n_slots, size_t max_queue, FinishedCallback on_finished,
+              SpeculativeSetup speculative = {});
     ~Scheduler();  // stops the thread; unfinished jobs end with a 503 error
     Scheduler(const Scheduler &) = delete;
     Scheduler &operator=(const Scheduler &) = delete;
@@ -51,12 +63,15 @@ private:
     void end_job(Slot &slot, std::optional<ApiError> error);
     void finish(Job &job, const JobOutcome &outcome);
     bool sample_next(Slot &slot, int32_t batch_index);
+    bool take_token(Slot &slot, bitnet_token token);
+    void speculate(Slot &slot);
 
     bitnet_context *context_;
     const bitnet_model *model_;
     int32_t slot_context_;
     size_t max_queue_;
     FinishedCallback on_finished_;
+    SpeculativeSetup speculative_;
     bitnet_batch *batch_ = nullptr;
     std::vector<std::unique_ptr<Slot>> slots_;
 

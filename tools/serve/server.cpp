@@ -40,6 +40,38 @@ std::string file_name_stem(const std::string &path) {
     return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
+// --draft-model / --lookup: the draft model and context (one sequence per slot) and the helper.
+// false (after printing why, with everything made here freed) on failure.
+bool set_up_speculative(const ServeOptions &options, bitnet_context *context, const bitnet_context_params &params,
+                        SpeculativeSetup *out) {
+    SpeculativeSetup setup;
+    setup.draft_max = options.draft_max;
+    bool ok = true;
+    if (!options.draft_model_path.empty()) {
+        bitnet_model_params model_params = bitnet_model_default_params();
+        bitnet_context_params draft_params = params;
+        draft_params.n_ctx = bitnet_context_n_ctx(context);
+        draft_params.n_outputs_max = 0;
+        ok = bitnet_model_load_file(options.draft_model_path.c_str(), &model_params, &setup.draft_model) == BITNET_OK &&
+             bitnet_context_new(setup.draft_model, &draft_params, &setup.draft_context) == BITNET_OK;
+    }
+    if (ok) {
+        bitnet_speculative_params speculative = bitnet_speculative_default_params();
+        speculative.draft_context = setup.draft_context;
+        speculative.draft_max = options.draft_max;
+        if (options.lookup > 0) speculative.lookup_ngram = options.lookup;
+        ok = bitnet_speculative_new(context, &speculative, &setup.helper) == BITNET_OK;
+    }
+    if (!ok) {
+        std::fprintf(stderr, "bitnet serve: cannot set up speculative decoding: %s\n", bitnet_last_error());
+        bitnet_context_free(setup.draft_context);
+        bitnet_model_free(setup.draft_model);
+        return false;
+    }
+    *out = setup;
+    return true;
+}
+
 // Loads the model and starts the scheduler; false (after printing why) on failure.
 bool load(ServerState &state) {
     const ServeOptions &options = state.options;
@@ -53,9 +85,17 @@ bool load(ServerState &state) {
     params.n_seq_max = static_cast<uint32_t>(options.parallel);
     params.n_threads = options.n_threads;
     params.backend = options.backend;
+    const bool speculate = !options.draft_model_path.empty() || options.lookup > 0;
+    // The verification of draft_max drafts asks for draft_max + 1 logits in one decode.
+    if (speculate) params.n_outputs_max = std::max<uint32_t>(params.n_seq_max, static_cast<uint32_t>(options.draft_max) + 1);
     bitnet_context *context = nullptr;
     if (bitnet_context_new(state.model, &params, &context) != BITNET_OK) {
         std::fprintf(stderr, "bitnet serve: cannot create the context: %s\n", bitnet_last_error());
+        return false;
+    }
+    SpeculativeSetup speculative;
+    if (speculate && !set_up_speculative(options, context, params, &speculative)) {
+        bitnet_context_free(context);
         return false;
     }
     Metrics &metrics = state.metrics;
@@ -64,7 +104,7 @@ bool load(ServerState &state) {
         metrics.record_generation(outcome.prompt_tokens, outcome.cached_tokens, outcome.completion_tokens,
                                   outcome.time_to_first_token_s, seconds, job.cancelled);
     };
-    state.scheduler = std::make_unique<Scheduler>(context, options.parallel, options.max_queue, on_finished);
+    state.scheduler = std::make_unique<Scheduler>(context, options.parallel, options.max_queue, on_finished, speculative);
     state.embedder = std::make_unique<Embedder>(state.model, params,
                                                 static_cast<uint32_t>(state.scheduler->slot_context()));
     state.limits.n_vocab = bitnet_model_n_vocab(state.model);

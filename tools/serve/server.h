@@ -23,6 +23,11 @@ struct ServeOptions {
     double timeout_s = 600;          // longest a request may take, queue included
     size_t max_body_bytes = 1 << 20;
     int32_t max_tokens = 4096;       // the largest max_tokens a client may ask for
+    // Speculative decoding: a draft model with the model's vocabulary, or prompt lookup matching
+    // the last `lookup` tokens (0: off); up to draft_max drafted tokens verified per decode.
+    std::string draft_model_path;
+    int32_t lookup = 0;
+    int32_t draft_max = 8;
 };
 
 // Loads the model (while /health answers 503 "loading"), serves until SIGTERM or SIGINT, then

@@ -7,14 +7,18 @@ namespace bitnet::train {
 ModelShape preset_shape(const std::string &name, int32_t n_vocab) {
     ModelShape shape;
     shape.n_vocab = n_vocab;
-    if (name == "nano") {
+    if (name == "pico") {
+        // A draft model for speculative decoding with nano's vocabulary (bench/RESULTS.md): half of
+        // nano's layers and FFN; n_embd stays at the 128 the I2_S export needs.
+        shape.n_embd = 128, shape.n_layer = 1, shape.n_head = 2, shape.n_head_kv = 1, shape.n_ff = 128, shape.n_ctx = 64;
+    } else if (name == "nano") {
         shape.n_embd = 128, shape.n_layer = 2, shape.n_head = 4, shape.n_head_kv = 2, shape.n_ff = 256, shape.n_ctx = 64;
     } else if (name == "micro") {
         shape.n_embd = 256, shape.n_layer = 4, shape.n_head = 4, shape.n_head_kv = 2, shape.n_ff = 640, shape.n_ctx = 128;
     } else if (name == "small") {
         shape.n_embd = 384, shape.n_layer = 6, shape.n_head = 6, shape.n_head_kv = 2, shape.n_ff = 1024, shape.n_ctx = 256;
     } else {
-        fail(BITNET_ERR_INVALID_ARGUMENT, "train: unknown preset '%s' (nano, micro, small)", name.c_str());
+        fail(BITNET_ERR_INVALID_ARGUMENT, "train: unknown preset '%s' (pico, nano, micro, small)", name.c_str());
     }
     return shape;
 }

@@ -24,7 +24,7 @@ struct ModelShape {
     int32_t kv_dim() const { return head_dim() * n_head_kv; }
 };
 
-// nano, micro or small: n_embd and n_ff multiples of 128 so that the I2_S export (blocks of 128
+// pico, nano, micro or small: n_embd and n_ff multiples of 128 so that the I2_S export (blocks of 128
 // along a row, formats.md §2.1) holds every projection. Throws Error on an unknown name.
 ModelShape preset_shape(const std::string &name, int32_t n_vocab);
 
