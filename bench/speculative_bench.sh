@@ -2,7 +2,8 @@
 # Speculative decoding on the default model (bench/RESULTS.md, "Speculative decoding"): generation
 # tokens/s of plain decoding, prompt lookup and a draft model, interleaved run by run so that the
 # machine's load hits every mode alike; prints each run and the medians with the acceptance rates.
-# usage: bench/speculative_bench.sh BITNET_BINARY TARGET.gguf DRAFT.gguf [RUNS] [extra run options...]
+# usage: bench/speculative_bench.sh BITNET_BINARY TARGET.gguf DRAFT.gguf|- [RUNS] [extra run options...]
+# (DRAFT - : prompt lookup only)
 set -euo pipefail
 bitnet=${1:?bitnet binary}
 target=${2:?target model}
@@ -11,19 +12,14 @@ runs=${4:-5}
 shift $(( $# < 4 ? $# : 4 ))
 extra=("$@")
 
-# (1) a repetitive task: the prompt holds a passage and asks for it again, as an edit would;
-# (2) free writing.
-passage='A man who has never gone to school may steal from a freight car, but if he has a university education he may steal the whole railroad.'
-repeat_prompt="Quote: $passage
-		-- Theodore Roosevelt
-
-Again: $passage
-		-- Theodore Roosevelt
-
-Again: A man who"
+# (1) a repetitive task: the prompt repeats a passage three times and starts it a fourth time
+# (the 128-token context of the default model leaves no room for a longer text to edit); (2) free
+# writing.
+repeat_prompt='Whatever you do, do it well. Whatever you do, do it well. Whatever you do, do it well. Whatever you do,'
 free_prompt='The secret of life is'
 
-modes=(plain "lookup:--lookup 2 --draft-max 8" "draft:--draft-model $draft --draft-max 4")
+modes=(plain "lookup:--lookup 2 --draft-max 8")
+[ "$draft" != - ] && modes+=("draft:--draft-model $draft --draft-max 4")
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 for task in repeat free; do

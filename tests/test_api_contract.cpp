@@ -81,7 +81,6 @@ std::vector<ContractRow> ApiContract::rows() {
     static bitnet_sampler *sampler_out;
     static bitnet_detokenizer *detokenizer_out;
     static bitnet_speculative *speculative_out;
-    speculative_out = reinterpret_cast<bitnet_speculative *>(&token);
     static char buf[16];
     static bitnet_tensor_info info;
     static size_t written;
@@ -187,7 +186,7 @@ std::vector<ContractRow> ApiContract::rows() {
         {"bitnet_sampler_init_penalties", bad_arg, [=] { return status_is(bitnet_sampler_init_penalties(-1, 1.1f, 0, 0, &sampler_out), bad_arg) && !sampler_out; }},
         {"bitnet_sampler_init_logit_bias", bad_arg, [=] { return status_is(bitnet_sampler_init_logit_bias(0, nullptr, 0, &sampler_out), bad_arg) && !sampler_out; }},
         {"bitnet_sampler_init_custom", bad_arg, [=] { return status_is(bitnet_sampler_init_custom(nullptr, &sampler_out), bad_arg) && !sampler_out; }},
-        {"bitnet_speculative_new", bad_arg, [=] { return status_is(bitnet_speculative_new(nullptr, nullptr, &speculative_out), bad_arg) && !speculative_out; }},
+        {"bitnet_speculative_new", bad_arg, [=] { speculative_out = reinterpret_cast<bitnet_speculative *>(&token); return status_is(bitnet_speculative_new(nullptr, nullptr, &speculative_out), bad_arg) && !speculative_out; }},
         {"bitnet_speculative_generate", bad_arg, [=] { return bitnet_speculative_generate(nullptr, chain, 0, &token, 1, &token, 1) == BITNET_COUNT_ERROR; }},
         {"bitnet_speculative_get_stats", bad_arg, [=] { return status_is(bitnet_speculative_get_stats(nullptr, nullptr), bad_arg); }},
         {"bitnet_sampler_sample", bad_arg, [=] { return bitnet_sampler_sample(nullptr, c, 0) == BITNET_TOKEN_NULL; }},
