@@ -20,6 +20,8 @@ endif()
 set_tests_properties(cli_vulkan PROPERTIES TIMEOUT 300)
 add_test(NAME cli_generation COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_generation.sh $<TARGET_FILE:bitnet_cli>)
 set_tests_properties(cli_generation PROPERTIES TIMEOUT 300)
+add_test(NAME cli_speculative COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_speculative_cli.sh $<TARGET_FILE:bitnet_cli>)
+set_tests_properties(cli_speculative PROPERTIES TIMEOUT 300)
 add_test(NAME cli_chat_context COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_chat_context.sh $<TARGET_FILE:bitnet_cli>)
 set_tests_properties(cli_chat_context PROPERTIES TIMEOUT 300)
 
