@@ -194,6 +194,35 @@ INSTANTIATE_TEST_SUITE_P(Paths, VulkanMatmulPath,
                          });
 
 // ---------------------------------------------------------------------------------------------
+// The lm_head re-encoded at load (bitnet_model_params.head_type, the CLI's --head-type)
+// ---------------------------------------------------------------------------------------------
+
+TEST(VulkanHeadType, EveryHeadTypeMatchesCpu) {
+    REQUIRE_VULKAN();
+    const std::string path = bitnet_test::synthetic_model("tiny", "tq2_0");
+    for (bitnet_head_type head : {BITNET_HEAD_F16, BITNET_HEAD_Q8_0, BITNET_HEAD_Q6_K, BITNET_HEAD_Q4_0}) {
+        bitnet_model_params params = bitnet_model_default_params();
+        params.head_type = head;
+        bitnet_model *raw = nullptr;
+        ASSERT_EQ(bitnet_model_load_file(path.c_str(), &params, &raw), BITNET_OK) << bitnet_last_error();
+        bitnet_test::ModelPtr model(raw);
+        const std::vector<int> tokens = random_tokens(10, bitnet_model_n_vocab(model.get()), 29);
+        for (bool quantize : {false, true}) {
+            RunOptions options;
+            options.quantize_activations = quantize;
+            options.backend = BITNET_BACKEND_VULKAN;
+            auto vulkan = bitnet_test::engine_logits(model.get(), tokens, options);
+            options.backend = BITNET_BACKEND_CPU;
+            auto cpu = bitnet_test::engine_logits(model.get(), tokens, options);
+            const double worst = worst_rel_rms(vulkan, cpu), limit = quantize ? 0.04 : 1e-3;
+            std::printf("[ head type %d, %s activations ] vulkan vs cpu: worst rel_rms %.3g (limit %g)\n",
+                        static_cast<int>(head), quantize ? "int8" : "float", worst, limit);
+            EXPECT_LE(worst, limit) << "head type " << head;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Host traffic per decode step
 // ---------------------------------------------------------------------------------------------
 
