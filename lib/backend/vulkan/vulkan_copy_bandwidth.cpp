@@ -12,7 +12,11 @@ namespace bitnet {
 double vulkan_copy_bandwidth(int32_t device_index, uint64_t bytes, int repetitions, std::string *problem) {
     constexpr uint32_t kCopiesPerSubmit = 8;  // long enough that the submit's own cost is small
     try {
+        using vk::DeviceLimits;
         std::shared_ptr<vk::Device> device = vk::Device::acquire(device_index);
+        // Within what one buffer may hold on this device (lavapipe: 128 MiB).
+        const DeviceLimits &limits = device->limits();
+        bytes = std::min<uint64_t>({bytes, limits.max_buffer_range, limits.max_allocation});
         bytes = std::max<uint64_t>(bytes, 1 << 20) / 4 * 4;
         vk::Buffer source(*device, bytes, vk::MemoryUse::Device, "copy benchmark (source)");
         vk::Buffer target(*device, bytes, vk::MemoryUse::Device, "copy benchmark (target)");
