@@ -13,6 +13,8 @@
 #   run(command="bash bench/vulkan_device_check.sh", carry=[".gl", "build/bin"], timeout_s=540)
 # (build/bin alone is enough when the programs link libbitnet statically, as the tests and tools
 # do; the script prints `ldd` of each so a missing shared library shows.)
+# A local smoke run of the script itself (lavapipe is far too slow for 2B-4T):
+#   PRESET=small SKIP_TESTS=1 bash bench/vulkan_device_check.sh
 set -u
 out=${OUT:-$PWD/vulkan-device-check}
 build=${BUILD:-build}
@@ -41,6 +43,8 @@ for program in test_vulkan test_vulkan_paths bitnet bitnet-bench; do
 done
 "$bin/bitnet" --help 2>&1 | tail -1 | tee -a "$log"   # the build info line names the Vulkan devices
 
+preset=${PRESET:-2b4t}
+if [ -z "${SKIP_TESTS:-}" ]; then
 say "== Vulkan tests"
 export BITNET_FIXTURES=${BITNET_FIXTURES:-$PWD/../shared/fixtures}
 export BITNET_TEST_TMP=${BITNET_TEST_TMP:-$out/test-tmp}
@@ -55,10 +59,12 @@ for case in $("$bin/test_vulkan_paths" --gtest_list_tests | awk '/^[^ ]/{suite=$
 done
 say "test_vulkan_paths: $([ $paths_status = 0 ] && echo passed || echo FAILED)"
 grep -E "ternary matmul path|worst rel_rms" "$out/test_vulkan_paths.txt" | head -8 | tee -a "$log"
+fi
 
-say "== bitnet-bench, synthetic 2B-4T (i2_s)"
-model=$out/test-tmp/2b4t-i2_s.gguf
-[ -f "$model" ] || "$bin/bitnet" synth --preset 2b4t --format i2_s -o "$model" >/dev/null 2>&1
+say "== bitnet-bench, synthetic $preset (i2_s)"
+mkdir -p "$out/test-tmp"
+model=$out/test-tmp/$preset-i2_s.gguf
+[ -f "$model" ] || "$bin/bitnet" synth --preset "$preset" --format i2_s -o "$model" >/dev/null 2>&1
 bench() {
   local name=$1; shift
   timeout 240 "$bin/bitnet-bench" -m "$model" "$@" >"$out/bench-$name.txt" 2>&1
