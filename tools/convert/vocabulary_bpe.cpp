@@ -109,7 +109,7 @@ Vocabulary read_tokenizer_json(const std::string &path, int64_t n_vocab) {
     };
     for (auto it = vocab_json->begin(); it != vocab_json->end(); ++it) {
         if (!it->is_number_integer()) fail(BITNET_ERR_INVALID_MODEL, "%s: model.vocab[\"%.60s\"] is not an integer id", path.c_str(), it.key().c_str());
-        add(it->get<int64_t>(), it.key(), kNormal, "model.vocab");
+        add(it->get<int64_t>(), it.key(), gguf::kNormal, "model.vocab");
     }
     if (auto added = file.root.find("added_tokens"); added != file.root.end() && !added->is_null()) {
         if (!added->is_array()) fail(BITNET_ERR_INVALID_MODEL, "%s: field 'added_tokens' is not an array", path.c_str());
@@ -119,7 +119,7 @@ Vocabulary read_tokenizer_json(const std::string &path, int64_t n_vocab) {
                 fail(BITNET_ERR_INVALID_MODEL, "%s: an added_tokens entry lacks an integer 'id' or a string 'content'", path.c_str());
             }
             const bool special = token.value("special", false);
-            add(token["id"].get<int64_t>(), token["content"].get<std::string>(), special ? kControl : kUserDefined,
+            add(token["id"].get<int64_t>(), token["content"].get<std::string>(), special ? gguf::kControl : gguf::kUserDefined,
                 "added_tokens");
         }
     }
@@ -139,13 +139,13 @@ Vocabulary read_tokenizer_json(const std::string &path, int64_t n_vocab) {
         auto it = by_id.find(id);
         if (it == by_id.end()) {
             vocab.tokens[id] = "[PAD" + std::to_string(id) + "]";  // llama.cpp's filler for unused ids
-            vocab.token_types[id] = kUnused;
+            vocab.token_types[id] = gguf::kUnused;
         } else {
             vocab.tokens[id] = it->second.first;
             vocab.token_types[id] = it->second.second;
         }
         // The official producer writes 0 for ordinary tokens and -1000 for control ones (§2.9).
-        vocab.scores[id] = vocab.token_types[id] == kControl ? -1000.0f : 0.0f;
+        vocab.scores[id] = vocab.token_types[id] == gguf::kControl ? -1000.0f : 0.0f;
     }
 
     auto merges = model->find("merges");
