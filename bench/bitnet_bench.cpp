@@ -3,6 +3,9 @@
 // pp N: one decode of N prompt tokens into an empty cache. tg N: N single-token decodes from an
 // empty cache. Each test runs -r times after one warm-up; the table reports the median and the
 // range of tokens/s. Also reported: model load time (to the first usable context) and peak RSS.
+// With --backend vulkan, each tg test also reports the decode memory traffic it achieves (bytes a
+// step reads, decode_bytes.h, times tokens/s) and its ratio to the device's bandwidth, measured
+// with a copy on the device (lib/backend/vulkan_measure.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "backend/vulkan_measure.h"
 #include "bitnet.h"
+#include "decode_bytes.h"
 
 namespace {
 
@@ -37,6 +42,7 @@ struct Result {
     std::string test;
     int n_prompt = 0, n_gen = 0;
     double median = 0, min = 0, max = 0;
+    double bytes_per_token = 0;  // tg tests: decode_bytes_per_token
 };
 
 [[noreturn]] void usage(const char *message) {
@@ -167,11 +173,22 @@ int main(int argc, char **argv) {
         for (int r = 0; r < options.repetitions; ++r) {
             rates.push_back((n_prompt + n_gen) / run_once(context, batch, tokens, n_prompt, n_gen));
         }
+        const double bytes = n_gen > 0 && n_prompt == 0
+                                 ? bitnet_bench::decode_bytes_per_token(*model, (n_gen + 1) / 2.0,
+                                                                         params.kv_type == BITNET_KV_F32 ? 4 : 2)
+                                 : 0.0;
         results.push_back({name, n_prompt, n_gen, median(rates), *std::min_element(rates.begin(), rates.end()),
-                           *std::max_element(rates.begin(), rates.end())});
+                           *std::max_element(rates.begin(), rates.end()), bytes});
     };
     for (int p : options.prompts) measure("pp" + std::to_string(p), p, 0);
     for (int n : options.generations) measure("tg" + std::to_string(n), 0, n);
+
+    // The device's bandwidth, on the context's device: a 256 MiB copy, best of 5.
+    const bool on_vulkan = std::strncmp(bitnet_context_backend_name(context), "vulkan", 6) == 0;
+    std::string copy_problem;
+    const double device_bandwidth =
+        on_vulkan ? bitnet::vulkan_copy_bandwidth(params.device_index, uint64_t(256) << 20, 5, &copy_problem) : 0.0;
+    if (on_vulkan && device_bandwidth <= 0) std::fprintf(stderr, "bitnet-bench: no copy bandwidth: %s\n", copy_problem.c_str());
 
     struct rusage usage_info;
     getrusage(RUSAGE_SELF, &usage_info);
@@ -183,11 +200,12 @@ int main(int argc, char **argv) {
             const Result &r = results[i];
             std::printf("  {\"test\": \"%s\", \"n_prompt\": %d, \"n_gen\": %d, \"tok_s_median\": %.3f, \"tok_s_min\": %.3f, "
                         "\"tok_s_max\": %.3f, \"repetitions\": %d, \"threads\": %d, \"head_type\": \"%s\", "
-                        "\"backend\": \"%s\", \"mmap\": %s, \"load_ms\": %.1f, \"peak_rss_mib\": %.1f}%s\n",
+                        "\"backend\": \"%s\", \"mmap\": %s, \"load_ms\": %.1f, \"peak_rss_mib\": %.1f, "
+                        "\"decode_bytes_per_token\": %.0f, \"achieved_gb_s\": %.3f, \"device_copy_gb_s\": %.3f}%s\n",
                         r.test.c_str(), r.n_prompt, r.n_gen, r.median, r.min, r.max, options.repetitions,
                         options.threads, head_names[options.head_type], bitnet_context_backend_name(context),
-                        options.use_mmap ? "true" : "false", load_ms,
-                        peak_rss_mib, i + 1 < results.size() ? "," : "");
+                        options.use_mmap ? "true" : "false", load_ms, peak_rss_mib, r.bytes_per_token,
+                        r.bytes_per_token * r.median / 1e9, device_bandwidth / 1e9, i + 1 < results.size() ? "," : "");
         }
         std::printf("]\n");
     } else {
@@ -202,6 +220,17 @@ int main(int argc, char **argv) {
             char range[64];
             std::snprintf(range, sizeof range, "%.2f-%.2f", r.min, r.max);
             std::printf("| %-8s | %8d | %14.2f | %14s |\n", r.test.c_str(), options.threads, r.median, range);
+        }
+        for (const Result &r : results) {
+            if (r.bytes_per_token <= 0) continue;
+            const double achieved = r.bytes_per_token * r.median;
+            std::printf("\n%s: decode reads %.1f MB per token: %.2f GB/s achieved", r.test.c_str(), r.bytes_per_token / 1e6,
+                        achieved / 1e9);
+            if (device_bandwidth > 0) {
+                std::printf(", %.1f%% of the device's %.2f GB/s (copy benchmark on the device)",
+                            100.0 * achieved / device_bandwidth, device_bandwidth / 1e9);
+            }
+            std::printf("\n");
         }
     }
     bitnet_batch_free(batch);

@@ -52,18 +52,34 @@ if(NOT bitnet_vulkan_mode STREQUAL "OFF")
     set(BITNET_HAVE_VULKAN ON)
     set(spirv_headers "")
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/generated/shaders)
-    foreach(shader ${BITNET_SHADERS})
-      get_filename_component(shader_name ${shader} NAME_WE)
-      set(spirv ${CMAKE_BINARY_DIR}/generated/shaders/${shader_name}.spv)
-      set(header ${CMAKE_BINARY_DIR}/generated/shaders/${shader_name}.spv.h)
+    # One SPIR-V module `output_name` from `shader` (embedded as spirv_<output_name>), for the
+    # target environment `env`, with the remaining arguments as preprocessor definitions.
+    function(bitnet_compile_shader shader output_name env)
+      set(spirv ${CMAKE_BINARY_DIR}/generated/shaders/${output_name}.spv)
+      set(header ${CMAKE_BINARY_DIR}/generated/shaders/${output_name}.spv.h)
+      set(defines "")
+      foreach(define ${ARGN})
+        list(APPEND defines -D${define})
+      endforeach()
       add_custom_command(OUTPUT ${header}
-        # SPIR-V 1.0 (Vulkan 1.0): the shaders need nothing newer, so every Vulkan device runs them.
-        COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.0 -o ${spirv} ${shader}
-        COMMAND ${CMAKE_COMMAND} -DINPUT=${spirv} -DOUTPUT=${header} -DSYMBOL=spirv_${shader_name}
+        COMMAND ${GLSLANG_VALIDATOR} -V --target-env ${env} ${defines} -o ${spirv} ${shader}
+        COMMAND ${CMAKE_COMMAND} -DINPUT=${spirv} -DOUTPUT=${header} -DSYMBOL=spirv_${output_name}
                 -P ${CMAKE_SOURCE_DIR}/cmake/embed_spirv.cmake
         DEPENDS ${shader} ${BITNET_SHADER_INCLUDES} ${CMAKE_SOURCE_DIR}/cmake/embed_spirv.cmake
-        COMMENT "glslang: ${shader_name}.comp")
-      list(APPEND spirv_headers ${header})
+        COMMENT "glslang: ${output_name} (${shader})")
+      set(spirv_headers ${spirv_headers} ${header} PARENT_SCOPE)
+    endfunction()
+    foreach(shader ${BITNET_SHADERS})
+      get_filename_component(shader_name ${shader} NAME_WE)
+      # SPIR-V 1.0 (Vulkan 1.0): the base shaders need nothing newer, so every Vulkan device runs them.
+      bitnet_compile_shader(${shader} ${shader_name} vulkan1.0)
+      # The ternary matmuls also come with integer-dot and subgroup-reduction variants (see
+      # shaders/matmul_a8.glsl), SPIR-V 1.3 (Vulkan 1.1), used only where the device has the features.
+      if(shader_name MATCHES "^matmul_(i2s|tq1|tq2)$")
+        bitnet_compile_shader(${shader} ${shader_name}_dot vulkan1.1 INTEGER_DOT=1)
+        bitnet_compile_shader(${shader} ${shader_name}_subgroup vulkan1.1 SUBGROUP_REDUCE=1)
+        bitnet_compile_shader(${shader} ${shader_name}_dot_subgroup vulkan1.1 INTEGER_DOT=1 SUBGROUP_REDUCE=1)
+      endif()
     endforeach()
     add_custom_target(bitnet_shaders DEPENDS ${spirv_headers})
     target_sources(bitnet_objects PRIVATE ${BITNET_VULKAN_SOURCES})

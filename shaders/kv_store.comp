@@ -6,26 +6,12 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 #include "common.glsl"
+#include "half.glsl"
 layout(set = 1, binding = 0) buffer CacheFloats { float cache_f[]; };
 layout(set = 1, binding = 0) buffer CacheWords { uint cache_u[]; };
 
 #define WANT_KV_STORE_PARAMS
 #include "shader_interface.h"  // the push constants `p`
-
-uint float_to_half(float value) {
-    const uint bits = floatBitsToUint(value);
-    const uint sign = (bits >> 16) & 0x8000u;
-    uint a = bits & 0x7fffffffu;
-    if (a >= 0x7f800000u) return sign | 0x7c00u | (a > 0x7f800000u ? 0x200u : 0u);
-    if (a >= 0x477ff000u) return sign | 0x7c00u;
-    if (a < 0x38800000u) {
-        // Subnormal or zero: adding 0.5 rounds at 2^-24 granularity.
-        const float shifted = uintBitsToFloat(a) + 0.5;
-        return sign | (floatBitsToUint(shifted) - 0x3f000000u);
-    }
-    a += 0xc8000fffu + ((a >> 13) & 1u);
-    return sign | (a >> 13);
-}
 
 void main() {
     const uint index = flat_index(64u);

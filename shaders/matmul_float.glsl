@@ -7,7 +7,11 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x = 128) in;
+#ifdef EMBED
+#define WANT_EMBED_PARAMS
+#else
 #define WANT_MATMUL_FLOAT_PARAMS
+#endif
 #include "shader_interface.h"  // the push constants `p`
 #include "common.glsl"
 #include "weights.glsl"
@@ -92,12 +96,13 @@ void decode_float(uint row_byte, uint u, out FloatUnit unit) {
         decode_ternary(WEIGHT_TYPE, row_byte, u, t);
         const float scale = t.d * p.element_scale;
         [[unroll]] for (uint r = 0u; r < 5u; ++r) {
-            unit.w[r] = vec4(t.codes[r]) * scale;
+            unit.w[r] = vec4(bytes_s(t.codes[r])) * scale;
             unit.x[r] = 4u * t.word[r];
         }
     }
 }
 
+#ifndef EMBED
 // Invocations per row: 32 on GPUs (a row's words read together), 8 on CPU devices, where fewer,
 // longer strides cost less (set at pipeline creation, vulkan_pipelines.cpp). At least TOKENS.
 layout(constant_id = 0) const uint LANES = 32u;
@@ -155,3 +160,27 @@ void main() {
 #endif
     }
 }
+#else
+// EMBED (embed.comp): each token's embedding row, decoded as above (the same values as the CPU's
+// dequantize_rows), into its residual row. One workgroup per token; a table cut into pages is
+// dispatched once per page, and a workgroup whose token lies in another page writes nothing.
+// Only values < cols are written: the rows' zero padding stays zero.
+void main() {
+    const uint token = gl_WorkGroupID.x;
+    if (token >= p.n_tokens) return;
+    const uint id = work_u[p.tokens_word + token];
+    if (id < p.first_row || id - p.first_row >= p.n_rows) return;
+    const uint row_byte = p.weight_byte + (id - p.first_row) * p.row_bytes;
+    const uint out_row = p.out_word + token * p.out_stride;
+    for (uint u = gl_LocalInvocationID.x; u < p.units; u += 128u) {
+        FloatUnit unit;
+        decode_float(row_byte, u, unit);
+        [[unroll]] for (uint r = 0u; r < RUNS; ++r) {
+            [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+                const uint x = unit.x[r] + j;
+                if (x < p.cols) work_f[out_row + x] = unit.w[r][j] * p.output_scale;
+            }
+        }
+    }
+}
+#endif

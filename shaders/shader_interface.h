@@ -90,6 +90,25 @@ PUSH_CONSTANTS(MatmulFloatParams) {
 } PUSH_CONSTANTS_INSTANCE;
 #endif
 
+#if defined(__cplusplus) || defined(WANT_EMBED_PARAMS)
+// embed.comp (matmul_float.glsl with EMBED): token embedding rows into the residual rows. The
+// fields the shared decoder reads (element_scale) keep their names.
+PUSH_CONSTANTS(EmbedParams) {
+    uint weight_byte;     // row first_row of the table in this weight page
+    uint row_bytes;
+    uint first_row;       // the rows of the table in this page: first_row .. first_row + n_rows - 1
+    uint n_rows;
+    uint units;           // units per row
+    uint cols;            // values per row
+    uint tokens_word;     // the batch's token ids
+    uint out_word;        // residual row of token 0
+    uint out_stride;
+    uint n_tokens;
+    float element_scale;  // as in MatmulFloatParams (1 for an embedding)
+    float output_scale;
+} PUSH_CONSTANTS_INSTANCE;
+#endif
+
 #if defined(__cplusplus) || defined(WANT_RMS_NORM_PARAMS)
 // rms_norm.comp
 PUSH_CONSTANTS(RmsNormParams) {
@@ -114,6 +133,22 @@ PUSH_CONSTANTS(RopeParams) {
     uint neox;
     uint table_word;  // [token][pair] (cos, sin)
     uint n_tokens;
+} PUSH_CONSTANTS_INSTANCE;
+#endif
+
+#if defined(__cplusplus) || defined(WANT_ROPE_SHIFT_PARAMS)
+// rope_shift.comp: rotate the cached keys of moved cells (context shift).
+PUSH_CONSTANTS(RopeShiftParams) {
+    uint n_cells;
+    uint n_heads;     // KV heads
+    uint head_dim;
+    uint half_rot;
+    uint neox;
+    uint cells_word;  // the cell of each entry
+    uint table_word;  // [entry][pair] (cos, sin) of the entry's delta
+    uint keys_base;   // element index of the keys of cell 0 in the layer's cache
+    uint n_embd_kv;
+    uint is_f16;
 } PUSH_CONSTANTS_INSTANCE;
 #endif
 

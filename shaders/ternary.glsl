@@ -1,17 +1,22 @@
 // Ternary weight formats, decoded in units of one 32-bit word of codes (formats.md §1.6, §2.2).
 // A unit yields up to five runs of four consecutive elements: their ternary values (-1, 0, +1;
-// a stray code 3 counts +2, as in the CPU kernels) and the index of the int8 activation word
-// (four elements) each run multiplies. `d` is the block scale (TQ) or 1 (I2_S).
+// a stray code 3 counts +2, as in the CPU kernels) packed as four signed bytes in one word (the
+// operand of a packed int8 dot product, SPV_KHR_integer_dot_product), and the index of the int8
+// activation word (four elements) each run multiplies. `d` is the block scale (TQ) or 1 (I2_S).
 // The type ids TYPE_I2S, TYPE_TQ2 and TYPE_TQ1 come from shader_interface.h.
 
 // Runs per unit: TQ1_0 units have five (the qh unit's fifth counts nothing), the others four.
 #define TERNARY_RUNS(type) ((type) == TYPE_TQ1 ? 5u : 4u)
 
 struct TernaryUnit {
-    ivec4 codes[5];
+    uint codes[5];  // four signed bytes each
     uint word[5];
     float d;
 };
+
+// Four stored 2-bit codes c (one per byte, 0..3) to four signed bytes c - 1, without carries
+// between bytes: set each byte's top bit, subtract one, flip the top bit back (0 -> 0xff = -1).
+uint codes_minus_one(uint c) { return ((c | 0x80808080u) - 0x01010101u) ^ 0x80808080u; }
 
 // I2_S: 128-element blocks of 32 bytes; element p of a block sits in byte p % 32, bits
 // 7-2(p/32) : 6-2(p/32). Unit u is word u of the row: bytes 4(u%8) .. +3 of block u/8, whose
@@ -20,7 +25,7 @@ void decode_i2s(uint row_byte, uint u, out TernaryUnit unit) {
     uint w = weight_u[(row_byte >> 2) + u];
     uint block = u >> 3, lane_word = u & 7u;
     [[unroll]] for (uint g = 0u; g < 4u; ++g) {
-        unit.codes[g] = bytes_u((w >> (6u - 2u * g)) & 0x03030303u) - 1;
+        unit.codes[g] = codes_minus_one((w >> (6u - 2u * g)) & 0x03030303u);
         unit.word[g] = block * 32u + g * 8u + lane_word;
     }
     unit.d = 1.0;
@@ -33,7 +38,7 @@ void decode_tq2(uint row_byte, uint u, out TernaryUnit unit) {
     uint base = row_byte + block * 66u;
     uint w = load_u32(base + 4u * qs_word);
     [[unroll]] for (uint l = 0u; l < 4u; ++l) {
-        unit.codes[l] = bytes_u((w >> (2u * l)) & 0x03030303u) - 1;
+        unit.codes[l] = codes_minus_one((w >> (2u * l)) & 0x03030303u);
         unit.word[l] = block * 64u + half_index * 32u + l * 8u + m_word;
     }
     unit.d = load_f16(base + 64u);
@@ -53,12 +58,13 @@ void decode_tq1(uint row_byte, uint u, out TernaryUnit unit) {
     uint base = row_byte + block * 54u;
     ivec4 b = bytes_u(load_u32(base + 4u * k));
     [[unroll]] for (uint n = 0u; n < 5u; ++n) {
-        unit.codes[n] = ivec4(trit(b.x, n), trit(b.y, n), trit(b.z, n), trit(b.w, n)) - 1;
+        const uint trits = trit(b.x, n) | (trit(b.y, n) << 8) | (trit(b.z, n) << 16) | (trit(b.w, n) << 24);
+        unit.codes[n] = codes_minus_one(trits);
         unit.word[n] = block * 64u + (k < 8u ? 8u * n + k : (k < 12u ? 40u + 4u * n + (k - 8u) : 60u + n));
     }
     if (k == 12u) {
         // qh has four trits: the fifth run counts nothing (kept so that every unit has five runs).
-        unit.codes[4] = ivec4(0);
+        unit.codes[4] = 0u;
         unit.word[4] = block * 64u + 60u;
     }
     unit.d = load_f16(base + 52u);

@@ -125,6 +125,8 @@ INSTANTIATE_TEST_SUITE_P(
                       KindCase{"bitnet_2b4t_bf16_sharded", HfKind::MicrosoftMaster, "autobitlinear", 3, true, "bitnet-b1.58"},
                       KindCase{"onebitllm_latent_silu_spm", HfKind::OneBitLlm, "", 1, false, "bitnet"},
                       KindCase{"llama3_1_58_packed", HfKind::TernaryLlama, "bitlinear", 1, false, "llama"},
+                      // The HF1BitLLM / Falcon3-1.58bit config: no linear_class at all (the default divides).
+                      KindCase{"llama3_1_58_packed_no_linear_class", HfKind::TernaryLlama, "", 1, false, "llama"},
                       KindCase{"float_llama", HfKind::FloatLlama, "", 2, false, "llama"}),
     [](const auto &info) { return std::string(info.param.name); });
 

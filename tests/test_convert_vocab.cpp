@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "convert/converter.h"
+#include "convert/json_file.h"
 #include "support/hf_checkpoint.h"
 #include "test_tokenizer_support.h"
 #include "util/error.h"
@@ -52,6 +53,20 @@ void convert_vocab(const std::string &folder, const std::string &out) {
     options.output_path = out;
     options.vocab_only = true;
     ASSERT_NO_THROW(bitnet::convert::convert_checkpoint(options));
+}
+
+// A vocabulary-only conversion of `folder` that must fail: its message ("" if it was accepted).
+std::string vocab_only_error(const std::string &folder) {
+    try {
+        bitnet::convert::ConvertOptions options;
+        options.input_folder = folder;
+        options.output_path = folder + "/out.gguf";
+        options.vocab_only = true;
+        bitnet::convert::convert_checkpoint(options);
+    } catch (const bitnet::Error &error) {
+        return error.what();
+    }
+    return "";
 }
 
 // The tokens of the converted file equal the fixture's, key by key.
@@ -139,6 +154,87 @@ TEST(ConvertVocabulary, MergesAsStringsEqualMergesAsPairs) {
     EXPECT_EQ(file.get_string("tokenizer.ggml.pre"), "gpt-2");
 }
 
+// Falcon 3's tokenizer.json pre_tokenizer (tiiuae/Falcon3-*, and the Falcon3-*-1.58bit checkpoints):
+// Punctuation(Contiguous), ByteLevel with its regex, Digits(individual_digits). Written the way
+// `tokenizers` serializes it.
+const char *kFalcon3PreTokenizer =
+    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Punctuation\",\"behavior\":\"Contiguous\"},"
+    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true},"
+    "{\"type\":\"Digits\",\"individual_digits\":true}]}";
+
+TEST(ConvertVocabulary, Falcon3TokenizerJsonBecomesFalcon3AndTokenizes) {
+    // A small vocabulary in the byte-level alphabet (formats.md §4.4: space is U+0120 "Ġ"), with the
+    // merges that build "Hello", "Ġworld" and "!!" and none that join digits (Falcon 3 splits them).
+    const std::vector<std::string> tokens = {"<|endoftext|>", "H", "e", "l", "o", "\xc4\xa0", "w", "r", "d", "1",
+                                             "2", "3", "!", ",", "He", "ll", "Hell", "Hello", "\xc4\xa0w",
+                                             "\xc4\xa0wo", "\xc4\xa0wor", "\xc4\xa0worl", "\xc4\xa0world", "!!"};
+    std::string vocab;
+    for (size_t id = 1; id < tokens.size(); ++id) {
+        vocab += (vocab.empty() ? "\"" : ",\"") + tokens[id] + "\":" + std::to_string(id);
+    }
+    const std::string merges =
+        "[\"H e\",\"l l\",\"He ll\",\"Hell o\",\"\xc4\xa0 w\",\"\xc4\xa0w o\",\"\xc4\xa0wo r\",\"\xc4\xa0wor l\","
+        "\"\xc4\xa0worl d\",\"! !\"]";
+    const std::string folder = new_folder("hf_vocab_falcon3");
+    write_text(folder + "/tokenizer.json",
+               std::string("{\"added_tokens\":[{\"id\":0,\"content\":\"<|endoftext|>\",\"special\":true}],"
+                           "\"normalizer\":null,\"pre_tokenizer\":") + kFalcon3PreTokenizer +
+                   ",\"model\":{\"type\":\"BPE\",\"vocab\":{" + vocab + "},\"merges\":" + merges + "}}");
+    write_text(folder + "/config.json", config_json("LlamaForCausalLM", tokens.size(), 0, 0));
+    const std::string out = folder + "/vocab.gguf";
+    convert_vocab(folder, out);
+
+    {
+        bitnet::MappedFile mapping = bitnet::MappedFile::open(out);
+        const auto file = bitnet::gguf::File::parse(mapping.data(), mapping.size());
+        EXPECT_EQ(file.get_string("tokenizer.ggml.pre"), "falcon3");
+        EXPECT_EQ(file.get_string("tokenizer.ggml.model"), "gpt2");
+    }
+    auto model = tokenizer_test::load_vocab_file(out);
+    ASSERT_TRUE(model);
+    // "Hello, world 123!!" under the Llama 3 split rules that "falcon3" selects (formats.md §4.3):
+    // "Hello" | "," | " world" | " " | "123" | "!!" (a lone space before a digit is its own piece).
+    // BPE (§4.5) then gives the whole-word tokens, and "123" falls back to its three digits because
+    // no merge joins digits. Falcon 3's own chain (Punctuation, GPT-2 regex, single digits) cuts this
+    // text into the same tokens.
+    const std::vector<bitnet_token> expected = {17, 13, 22, 5, 9, 10, 11, 23};
+    EXPECT_EQ(tokenizer_test::tokenize(model.get(), "Hello, world 123!!"), expected);
+    EXPECT_EQ(tokenizer_test::detokenize(model.get(), expected), "Hello, world 123!!");
+}
+
+TEST(ConvertVocabulary, UnknownPreTokenizerShapesAreRefusedWithTheirText) {
+    const std::string folder = new_folder("hf_vocab_unknown_pre");
+    write_text(folder + "/config.json", config_json("LlamaForCausalLM", 5, 0, 1));
+    const std::string falcon3 = kFalcon3PreTokenizer;
+    auto with_digits = [&](const char *digits) {
+        std::string text = falcon3;
+        text.replace(text.find("{\"type\":\"Digits\",\"individual_digits\":true}"),
+                     std::strlen("{\"type\":\"Digits\",\"individual_digits\":true}"), digits);
+        return text;
+    };
+    const std::string shapes[] = {
+        // Falcon (1) (tiiuae/falcon-7b): contiguous digits, then a Split of three-digit groups.
+        with_digits("{\"type\":\"Digits\",\"individual_digits\":false},{\"type\":\"Split\",\"pattern\":"
+                    "{\"Regex\":\"[0-9][0-9][0-9]\"},\"behavior\":\"Isolated\",\"invert\":false}"),
+        with_digits("{\"type\":\"Digits\",\"individual_digits\":false}"),
+        // Wrong-typed fields and non-object steps: still the message, never a JSON type error.
+        with_digits("{\"type\":\"Digits\",\"individual_digits\":\"yes\"}"),
+        "{\"type\":\"Sequence\",\"pretokenizers\":[1,2,3]}",
+        "{\"type\":\"Sequence\",\"pretokenizers\":{\"a\":1}}",
+        "{\"type\":7}",
+        "[\"ByteLevel\"]",
+        "\"ByteLevel\"",
+    };
+    for (const std::string &pre : shapes) {
+        write_text(folder + "/tokenizer.json", "{\"pre_tokenizer\":" + pre +
+                                                   ",\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}}");
+        const std::string message = vocab_only_error(folder);
+        EXPECT_NE(message.find("tokenizer.json: pre_tokenizer"), std::string::npos) << "pre_tokenizer " << pre << ": " << message;
+        EXPECT_NE(message.find("is not one this converter knows"), std::string::npos) << message;
+        EXPECT_FALSE(bitnet::convert::file_exists(folder + "/out.gguf"));
+    }
+}
+
 TEST(ConvertVocabulary, HostileTokenizerFilesGiveMessages) {
     const std::string folder = new_folder("hf_vocab_hostile");
     write_text(folder + "/config.json", config_json("LlamaForCausalLM", 5, 0, 1));
@@ -157,30 +253,13 @@ TEST(ConvertVocabulary, HostileTokenizerFilesGiveMessages) {
     };
     for (const auto &[text, needle] : cases) {
         write_text(folder + "/tokenizer.json", text);
-        try {
-            bitnet::convert::ConvertOptions options;
-            options.input_folder = folder;
-            options.output_path = folder + "/out.gguf";
-            options.vocab_only = true;
-            bitnet::convert::convert_checkpoint(options);
-            ADD_FAILURE() << "accepted: " << text;
-        } catch (const bitnet::Error &error) {
-            EXPECT_NE(std::string(error.what()).find(needle), std::string::npos) << error.what();
-            EXPECT_NE(std::string(error.what()).find("tokenizer.json"), std::string::npos) << error.what();
-        }
+        const std::string message = vocab_only_error(folder);
+        EXPECT_NE(message.find(needle), std::string::npos) << text << ": " << message;
+        EXPECT_NE(message.find("tokenizer.json"), std::string::npos) << message;
     }
     bitnet_test::write_file(folder + "/tokenizer.model", {1, 2, 3, 4, 5});
-    try {
-        bitnet::convert::ConvertOptions options;
-        options.input_folder = folder;
-        options.output_path = folder + "/out.gguf";
-        options.vocab_only = true;
-        bitnet::convert::convert_checkpoint(options);
-        ADD_FAILURE() << "accepted a corrupt tokenizer.model";
-    } catch (const bitnet::Error &error) {
-        EXPECT_NE(std::string(error.what()).find("tokenizer.model: libsentencepiece cannot load it"), std::string::npos)
-            << error.what();
-    }
+    const std::string message = vocab_only_error(folder);
+    EXPECT_NE(message.find("tokenizer.model: libsentencepiece cannot load it"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -80,7 +80,6 @@ std::vector<BadRequest> bad_requests() {
         {"stop a number", "/v1/chat/completions", chat_with(R"("stop":5)"), 400, "invalid_type"},
         {"stop a list of numbers", "/v1/chat/completions", chat_with(R"("stop":[1,2])"), 400, "invalid_type"},
         {"five stop strings", "/v1/chat/completions", chat_with(R"("stop":["a","b","c","d","e"])"), 400, "invalid_value"},
-        {"empty stop string", "/v1/chat/completions", chat_with(R"("stop":[""])"), 400, "invalid_value"},
         {"n = 2", "/v1/chat/completions", chat_with(R"("n":2)"), 400, "invalid_value"},
         {"n = 0", "/v1/chat/completions", chat_with(R"("n":0)"), 400, "invalid_value"},
         {"stream a string", "/v1/chat/completions", chat_with(R"("stream":"yes")"), 400, "invalid_type"},
@@ -180,6 +179,21 @@ TEST(ServeRequests, BadRequestsGetTheirStatusAndJsonErrorAndTheServerKeepsServin
     ASSERT_EQ(after->status, 200) << after->body;
     EXPECT_EQ(json::parse(after->body)["choices"][0]["message"]["content"], expected_text);
     EXPECT_EQ(server->stop(SIGTERM, 60), 0) << server->log();
+}
+
+TEST(ServeRequests, EmptyStopStringsAreDroppedAsLlamaServerDoes) {
+    bitnet_serve::ParseLimits limits;
+    limits.n_vocab = 1000;
+    auto stop_of = [&](const std::string &stop) {
+        const auto result = bitnet_serve::parse_chat_request(
+            R"({"messages":[{"role":"user","content":"hi"}],"stop":)" + stop + "}", limits);
+        EXPECT_TRUE(std::holds_alternative<bitnet_serve::GenerationRequest>(result)) << stop;
+        return std::holds_alternative<bitnet_serve::GenerationRequest>(result)
+                   ? std::get<bitnet_serve::GenerationRequest>(result).stop
+                   : std::vector<std::string>{"<refused>"};
+    };
+    EXPECT_EQ(stop_of(R"("")"), std::vector<std::string>{});
+    EXPECT_EQ(stop_of(R"(["","END",""])"), std::vector<std::string>{"END"});
 }
 
 TEST(ServeRequests, ParserRejectsEveryTruncationOfAValidBody) {

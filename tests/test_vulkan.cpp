@@ -515,7 +515,7 @@ TEST(VulkanKvCells, ReadWriteAndRotateMatchCpu) {
         vulkan_backend.rotate_keys(cells.data(), deltas.data(), n);
         cpu_backend.read_kv_cells(cells.data(), n, cpu_bytes.data());
         vulkan_backend.read_kv_cells(cells.data(), n, round_trip.data());
-        EXPECT_EQ(round_trip, cpu_bytes) << "rotated keys (same input, same host rotation)";
+        EXPECT_EQ(round_trip, cpu_bytes) << "rotated keys (same input, same cos/sin, rotation in float as on the CPU)";
 
         // The rotated cache is what the next decode reads.
         ASSERT_EQ(bitnet_test::decode_tokens(cpu.get(), {tokens[0]}, 10, 0), BITNET_OK);
@@ -527,8 +527,8 @@ TEST(VulkanKvCells, ReadWriteAndRotateMatchCpu) {
     }
 }
 
-// Through the public API: a context shift (seq_rm + seq_add: the Vulkan backend reads the keys
-// back, rotates them on the host exactly as the CPU backend does, and writes them again), and
+// Through the public API: a context shift (seq_rm + seq_add: the Vulkan backend rotates the cached
+// keys on the device, rope_shift.comp, with the CPU backend's cos/sin and arithmetic), and
 // a state saved from a Vulkan context restored into a Vulkan and into a CPU context.
 TEST(VulkanKvCells, ContextShiftAndStateMatchCpu) {
     REQUIRE_VULKAN();

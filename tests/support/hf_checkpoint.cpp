@@ -216,8 +216,10 @@ std::string config_json(const HfCheckpointOptions &options) {
     }
     if (options.kind == HfKind::OneBitLlm) arch = "BitnetForCausalLM";
     if (options.kind == HfKind::MicrosoftPacked || options.kind == HfKind::TernaryLlama) {
-        quant = ",\"quantization_config\":{\"quant_method\":\"bitnet\",\"linear_class\":" + json_string(options.linear_class) +
-                ",\"quantization_mode\":\"offline\"}";
+        quant = options.linear_class.empty()
+                    ? std::string(",\"quantization_config\":{\"modules_to_not_convert\":null,\"quant_method\":\"bitnet\"}")
+                    : ",\"quantization_config\":{\"quant_method\":\"bitnet\",\"linear_class\":" +
+                          json_string(options.linear_class) + ",\"quantization_mode\":\"offline\"}";
     }
     if (options.kind == HfKind::MicrosoftMaster) {
         quant = ",\"quantization_config\":{\"quant_method\":\"bitnet\",\"linear_class\":\"autobitlinear\","
@@ -460,7 +462,9 @@ HfCheckpoint write_hf_checkpoint(const std::string &folder, const HfCheckpointOp
                 std::vector<float> codes = generator.codes(p.rows * p.cols);
                 tensors.push_back({hf_name, "U8", {p.rows / 4, p.cols}, pack_codes(codes, p.rows, p.cols)});
                 // weight_scale is absmean-like (multiply) or its reciprocal (divide), stored in BF16.
-                const bool divide = options.linear_class == "bitlinear";
+                // An absent linear_class is BitNetQuantConfig's default "bitlinear" (transformers
+                // utils/quantization_config.py), so it divides too.
+                const bool divide = options.linear_class == "bitlinear" || options.linear_class.empty();
                 const float weight_scale = bf16_round(divide ? 1.0f / sigma : sigma);
                 tensors.push_back({hf + p.hf + ".weight_scale", "BF16", {1}, bf16_bytes({weight_scale})});
                 const float scale = divide ? static_cast<float>(1.0 / static_cast<double>(weight_scale)) : weight_scale;

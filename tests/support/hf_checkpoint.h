@@ -64,7 +64,11 @@ struct HfShape {
 struct HfCheckpointOptions {
     HfKind kind = HfKind::MicrosoftPacked;
     HfShape shape;
-    std::string linear_class = "autobitlinear";  // packed kinds: "autobitlinear" (multiply) or "bitlinear" (divide)
+    // Packed kinds: "autobitlinear" (multiply) or "bitlinear" (divide); "" leaves linear_class (and
+    // quantization_mode) out of quantization_config, as the HF1BitLLM Llama3-8B-1.58 and
+    // tiiuae/Falcon3-*-1.58bit configs do: transformers' BitNetQuantConfig then defaults it to
+    // "bitlinear", whose BitLinear.forward divides by weight_scale (integrations/bitnet.py).
+    std::string linear_class = "autobitlinear";
     int n_shards = 1;
     bool tied = true;
     uint32_t seed = 1;

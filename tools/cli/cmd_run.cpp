@@ -18,7 +18,7 @@ const char *const kUsage =
     "  -p, --prompt TEXT     prompt text (tokenized with the model's tokenizer, BOS added as it asks)\n"
     "  --tokens \"IDS\"        prompt as token ids separated by spaces or commas\n"
     "  -n, --n-predict N     most tokens to generate (default 64)\n"
-    "  --stop STRING         stop when the text contains STRING (repeatable; not printed)\n"
+    "  --stop STRING         stop when the text contains STRING (repeatable; not printed; \"\" is ignored)\n"
     "  --ignore-eos          keep generating after an end-of-generation token\n";
 
 void print_usage(FILE *out) {

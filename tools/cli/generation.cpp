@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "../common/stop_filter.h"
+
 namespace bitnet_cli {
 
 const char *const kSamplingOptionsHelp =
@@ -109,50 +111,21 @@ bitnet_status decode_prompt(bitnet_context *context, bitnet_batch *batch, const 
 
 namespace {
 
-// Prints text as it arrives, holding back the longest tail that could still begin a stop string.
-class StopStringFilter {
-public:
-    explicit StopStringFilter(const std::vector<std::string> &stop) : stop_(stop) {}
+// Prints text the stop filter lets through, as it arrives, and keeps it in *printed.
+void print(const std::string &text, std::string *printed) {
+    if (text.empty()) return;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    *printed += text;
+}
 
-    // Returns true when a stop string completed; prints everything before it.
-    bool push(const std::string &text, std::string *printed) {
-        pending_ += text;
-        for (const std::string &s : stop_) {
-            size_t at = s.empty() ? std::string::npos : pending_.find(s);
-            if (at != std::string::npos) {
-                emit(pending_.substr(0, at), printed);
-                pending_.clear();
-                return true;
-            }
-        }
-        size_t keep = 0;
-        for (const std::string &s : stop_) {
-            for (size_t n = std::min(s.size() - 1, pending_.size()); n > keep; --n) {
-                if (pending_.compare(pending_.size() - n, n, s, 0, n) == 0) {
-                    keep = n;
-                    break;
-                }
-            }
-        }
-        emit(pending_.substr(0, pending_.size() - keep), printed);
-        pending_.erase(0, pending_.size() - keep);
-        return false;
-    }
-    void flush(std::string *printed) {
-        emit(pending_, printed);
-        pending_.clear();
-    }
-
-private:
-    static void emit(const std::string &text, std::string *printed) {
-        if (text.empty()) return;
-        std::fwrite(text.data(), 1, text.size(), stdout);
-        std::fflush(stdout);
-        *printed += text;
-    }
-    const std::vector<std::string> &stop_;
-    std::string pending_;
-};
+// One piece through the filter: prints what is safe; true when a stop string completed.
+bool push_and_print(bitnet_tools::StopFilter *filter, const std::string &piece, std::string *printed) {
+    std::string safe;
+    const bool stopped = filter->push(piece, &safe);
+    print(safe, printed);
+    return stopped;
+}
 
 }  // namespace
 
@@ -163,7 +136,7 @@ GenerationResult generate(bitnet_context *context, bitnet_batch *batch, bitnet_s
     bitnet_detokenizer *detokenizer = nullptr;
     result.status = bitnet_detokenizer_new(model, false, &detokenizer);
     if (result.status != BITNET_OK) return result;
-    StopStringFilter filter(stop);
+    bitnet_tools::StopFilter filter(stop);
     const auto start = std::chrono::steady_clock::now();
     const int32_t seq = 0;
     char piece[512];
@@ -186,12 +159,16 @@ GenerationResult generate(bitnet_context *context, bitnet_batch *batch, bitnet_s
         ++*pos;
         result.tokens.push_back(token);
         const int32_t n = bitnet_detokenizer_push(detokenizer, token, piece, sizeof piece);
-        if (n > 0) stopped = filter.push(std::string(piece, static_cast<size_t>(n)), &result.text);
+        if (n > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(n)), &result.text);
     }
     if (!stopped) {
         const int32_t n = bitnet_detokenizer_flush(detokenizer, piece, sizeof piece);
-        if (n > 0) stopped = filter.push(std::string(piece, static_cast<size_t>(n)), &result.text);
-        if (!stopped) filter.flush(&result.text);
+        if (n > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(n)), &result.text);
+        if (!stopped) {
+            std::string rest;
+            filter.flush(&rest);
+            print(rest, &result.text);
+        }
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bitnet_detokenizer_free(detokenizer);

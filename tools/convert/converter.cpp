@@ -112,10 +112,10 @@ void write_metadata(gguf::Writer &writer, const HfConfig &config, Vocabulary voc
     keys.file_type = gguf::llama_file_type(outtype);
     if (arch == "bitnet") keys.hidden_activation = config.activation;
     gguf::write_model_keys_head(writer, keys);
-    write_add_bos_key(writer, vocab);
+    gguf::write_add_bos_key(writer, vocab);
     gguf::write_model_keys_tail(writer, keys);
     if (official) vocab.pre.clear();  // the official file has no tokenizer.ggml.pre (§2.9, §4.1)
-    write_vocabulary_keys(writer, vocab);
+    gguf::write_vocabulary_keys(writer, vocab);
     writer.set_u32("general.quantization_version", 2);
 }
 

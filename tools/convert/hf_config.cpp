@@ -26,9 +26,19 @@ void read_quantization(const JsonFile &config, HfConfig &hf) {
         fail(BITNET_ERR_UNSUPPORTED, "%s: BitnetForCausalLM with a quantization_config is not a known checkpoint",
              config.path.c_str());
     }
+    // The direction of weight_scale (formats.md §3.4, §6.5), from transformers:
+    //  - utils/quantization_config.py BitNetQuantConfig: linear_class defaults to "bitlinear";
+    //  - integrations/bitnet.py: "bitlinear" -> BitLinear, whose forward is
+    //    F.linear(x_q, W_t) / (input_scale * weight_scale), so W = W_t / weight_scale;
+    //    "autobitlinear" offline -> AutoBitLinear, output * weight_scale, so W = W_t * weight_scale.
+    // HF1BitLLM/Llama3-8B-1.58-100B-tokens and tiiuae/Falcon3-*-1.58bit carry only
+    // {"modules_to_not_convert": null, "quant_method": "bitnet"}: the default, so they divide. (Their
+    // model cards load them with transformers PR #33410, the first BitNet integration, whose only
+    // layer was that dividing BitLinear.)
+    // tests/test_convert.cpp llama3_1_58_packed_no_linear_class checks this against the reference.
     auto linear_class = qc->find("linear_class");
     if (linear_class == qc->end() || linear_class->is_null()) {
-        hf.weight_scale_divides = true;  // BitNetQuantConfig's default linear_class is "bitlinear"
+        hf.weight_scale_divides = true;
     } else if (linear_class->is_string() && linear_class->get<std::string>() == "bitlinear") {
         hf.weight_scale_divides = true;
     } else if (linear_class->is_string() && linear_class->get<std::string>() == "autobitlinear") {

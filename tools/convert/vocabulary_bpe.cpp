@@ -12,9 +12,43 @@ namespace {
 constexpr const char *kLlama3Pattern =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-// Choose tokenizer.ggml.pre from the pre_tokenizer: the Llama 3 split regex -> "llama-bpe"; a
-// bare ByteLevel with its own (GPT-2) regex -> "gpt-2". Anything else is refused rather than
-// guessed, since a wrong pre-tokenizer silently changes every tokenization.
+// Fields of a pre_tokenizer node that may be any JSON value (a hostile file must get the "not one this
+// converter knows" message, not a json::type_error): "" / `fallback` unless the field has the right type.
+std::string string_field(const nlohmann::json &node, const char *key) {
+    if (!node.is_object()) return "";
+    auto it = node.find(key);
+    return it != node.end() && it->is_string() ? it->get<std::string>() : "";
+}
+bool bool_field(const nlohmann::json &node, const char *key, bool fallback) {
+    if (!node.is_object()) return fallback;
+    auto it = node.find(key);
+    return it != node.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+// Falcon 3's pre_tokenizer (tiiuae/Falcon3-*, and the Falcon3-*-1.58bit checkpoints that share its
+// tokenizer.json): Sequence[Punctuation(Contiguous), ByteLevel(add_prefix_space false, use_regex true),
+// Digits(individual_digits true)]. llama.cpp identifies this tokenizer by its chkhsh
+// (convert_hf_to_gguf.py, "ref: https://huggingface.co/tiiuae/Falcon3-7B-Base" -> res = "falcon3") and
+// runs "falcon3" with the Llama 3 split rules (src/llama-vocab.cpp: "falcon3" -> LLAMA_VOCAB_PRE_TYPE_LLAMA3,
+// ignore_merges); lib/tokenizer/vocabulary_load.cpp does the same. We follow llama.cpp so a converted
+// file tokenizes as llama.cpp's does. The two rule sets agree on ordinary text (single digits either
+// way, since Falcon 3's vocabulary has no multi-digit tokens; punctuation runs are pieces under both),
+// not on every input (a space before punctuation joins it under the Llama 3 regex).
+// Falcon (1)'s chain differs (Digits individual_digits false, then a Split on [0-9]{3}) and is refused.
+bool is_falcon3_pre_tokenizer(const nlohmann::json &pre) {
+    if (string_field(pre, "type") != "Sequence") return false;
+    auto steps = pre.find("pretokenizers");
+    if (steps == pre.end() || !steps->is_array() || steps->size() != 3) return false;
+    const nlohmann::json &punctuation = (*steps)[0], &byte_level = (*steps)[1], &digits = (*steps)[2];
+    return string_field(punctuation, "type") == "Punctuation" && string_field(punctuation, "behavior") == "Contiguous" &&
+           string_field(byte_level, "type") == "ByteLevel" && !bool_field(byte_level, "add_prefix_space", false) &&
+           bool_field(byte_level, "use_regex", true) && string_field(digits, "type") == "Digits" &&
+           bool_field(digits, "individual_digits", false);
+}
+
+// Choose tokenizer.ggml.pre from the pre_tokenizer: the Llama 3 split regex -> "llama-bpe"; Falcon 3's
+// sequence -> "falcon3"; a bare ByteLevel with its own (GPT-2) regex -> "gpt-2". Anything else is refused
+// rather than guessed, since a wrong pre-tokenizer silently changes every tokenization.
 std::string choose_pre_tokenizer(const JsonFile &file) {
     auto pre = file.root.find("pre_tokenizer");
     if (pre == file.root.end() || pre->is_null()) {
@@ -22,9 +56,10 @@ std::string choose_pre_tokenizer(const JsonFile &file) {
     }
     const std::string text = pre->dump();
     if (text.find(nlohmann::json(kLlama3Pattern).dump()) != std::string::npos) return "llama-bpe";
-    if (pre->value("type", "") == "ByteLevel" && pre->value("use_regex", true)) return "gpt-2";
-    fail(BITNET_ERR_UNSUPPORTED, "%s: pre_tokenizer %.200s is not one this converter knows (Llama 3 split regex or "
-         "GPT-2 ByteLevel)", file.path.c_str(), text.c_str());
+    if (is_falcon3_pre_tokenizer(*pre)) return "falcon3";
+    if (string_field(*pre, "type") == "ByteLevel" && bool_field(*pre, "use_regex", true)) return "gpt-2";
+    fail(BITNET_ERR_UNSUPPORTED, "%s: pre_tokenizer %.200s is not one this converter knows (Llama 3 split regex, "
+         "Falcon 3's Punctuation/ByteLevel/Digits sequence or GPT-2 ByteLevel)", file.path.c_str(), text.c_str());
 }
 
 std::string merge_text(const JsonFile &file, const nlohmann::json &merge, size_t index) {
@@ -74,7 +109,7 @@ Vocabulary read_tokenizer_json(const std::string &path, int64_t n_vocab) {
     };
     for (auto it = vocab_json->begin(); it != vocab_json->end(); ++it) {
         if (!it->is_number_integer()) fail(BITNET_ERR_INVALID_MODEL, "%s: model.vocab[\"%.60s\"] is not an integer id", path.c_str(), it.key().c_str());
-        add(it->get<int64_t>(), it.key(), kNormal, "model.vocab");
+        add(it->get<int64_t>(), it.key(), gguf::kNormal, "model.vocab");
     }
     if (auto added = file.root.find("added_tokens"); added != file.root.end() && !added->is_null()) {
         if (!added->is_array()) fail(BITNET_ERR_INVALID_MODEL, "%s: field 'added_tokens' is not an array", path.c_str());
@@ -84,7 +119,7 @@ Vocabulary read_tokenizer_json(const std::string &path, int64_t n_vocab) {
                 fail(BITNET_ERR_INVALID_MODEL, "%s: an added_tokens entry lacks an integer 'id' or a string 'content'", path.c_str());
             }
             const bool special = token.value("special", false);
-            add(token["id"].get<int64_t>(), token["content"].get<std::string>(), special ? kControl : kUserDefined,
+            add(token["id"].get<int64_t>(), token["content"].get<std::string>(), special ? gguf::kControl : gguf::kUserDefined,
                 "added_tokens");
         }
     }
@@ -104,13 +139,13 @@ Vocabulary read_tokenizer_json(const std::string &path, int64_t n_vocab) {
         auto it = by_id.find(id);
         if (it == by_id.end()) {
             vocab.tokens[id] = "[PAD" + std::to_string(id) + "]";  // llama.cpp's filler for unused ids
-            vocab.token_types[id] = kUnused;
+            vocab.token_types[id] = gguf::kUnused;
         } else {
             vocab.tokens[id] = it->second.first;
             vocab.token_types[id] = it->second.second;
         }
         // The official producer writes 0 for ordinary tokens and -1000 for control ones (§2.9).
-        vocab.scores[id] = vocab.token_types[id] == kControl ? -1000.0f : 0.0f;
+        vocab.scores[id] = vocab.token_types[id] == gguf::kControl ? -1000.0f : 0.0f;
     }
 
     auto merges = model->find("merges");

@@ -67,9 +67,9 @@ std::vector<std::string> stop_strings(const json &value, const ParseLimits &limi
         reject("'stop' must be a string or a list of strings", "invalid_type");
     }
     if (stop.size() > limits.max_stop) reject("'stop' has more than " + std::to_string(limits.max_stop) + " strings");
-    for (const std::string &s : stop) {
-        if (s.empty()) reject("'stop' strings must not be empty");
-    }
+    // Empty strings are dropped, not refused: llama-server skips them (params_from_json_cmpl), and
+    // the stop filter ignores them anyway (tools/common/stop_filter.h).
+    std::erase_if(stop, [](const std::string &s) { return s.empty(); });
     return stop;
 }
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "sampler_chain.h"
-#include "stop_filter.h"
+#include "../common/stop_filter.h"
 
 namespace bitnet_serve {
 
@@ -17,7 +17,7 @@ struct Scheduler::Slot {
     int32_t generated = 0;
     bitnet_sampler *sampler = nullptr;
     bitnet_detokenizer *detokenizer = nullptr;
-    StopFilter filter;
+    bitnet_tools::StopFilter filter;
     JobOutcome outcome;
 
     // This step's part of the batch.
@@ -242,7 +242,7 @@ void Scheduler::start_job(Slot &slot, std::shared_ptr<Job> job) {
     bitnet_detokenizer_free(slot.detokenizer);
     slot.detokenizer = nullptr;
     bitnet_detokenizer_new(model_, false, &slot.detokenizer);
-    slot.filter = StopFilter(job->stop);
+    slot.filter = bitnet_tools::StopFilter(job->stop);
     slot.job = std::move(job);
     if (!slot.sampler || !slot.detokenizer) {
         end_job(slot, ApiError{500, std::string("could not set up sampling: ") + bitnet_last_error(), "server_error",

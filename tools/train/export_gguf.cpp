@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "gguf/gguf_writer.h"
+#include "gguf/vocabulary_keys.h"
 #include "tensor/quantize.h"
 #include "train/atomic_file.h"
 #include "train/quantizers.h"
@@ -26,17 +27,14 @@ std::vector<uint8_t> export_gguf(const ModelShape &s, const std::vector<float> &
     writer.set_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(s.head_dim()));
     writer.set_u32(arch + ".attention.head_count", static_cast<uint32_t>(s.n_head));
     writer.set_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
-    writer.set_bool("tokenizer.ggml.add_bos_token", true);
+    const gguf::Vocabulary vocab = tokenizer.vocabulary();
+    gguf::write_add_bos_key(writer, vocab);
     writer.set_f32(arch + ".attention.layer_norm_rms_epsilon", s.rms_eps);
     writer.set_f32(arch + ".rope.freq_base", s.rope_freq_base);
     writer.set_u32("general.file_type", 40);  // MOSTLY_I2_S (formats.md §2.9 #13)
-    writer.set_string("tokenizer.ggml.model", "llama");
-    writer.set_string_array("tokenizer.ggml.tokens", tokenizer.pieces());
-    writer.set_f32_array("tokenizer.ggml.scores", tokenizer.scores());
-    writer.set_i32_array("tokenizer.ggml.token_type", tokenizer.token_types());
-    writer.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tokenizer.bos()));
-    writer.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(tokenizer.eos()));
-    writer.set_u32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(tokenizer.unknown()));
+    // model, tokens, scores, token_type, BOS, EOS, unknown id: the trainer's tokenizer has no pad id,
+    // pre key or chat template, so nothing else is written.
+    gguf::write_vocabulary_keys(writer, vocab);
     writer.set_u32("general.quantization_version", 2);
 
     auto shared = std::make_shared<const std::vector<float>>(parameters);

@@ -101,33 +101,12 @@ std::string Tokenizer::decode(const std::vector<int32_t> &ids) const {
     return text;
 }
 
-std::vector<std::string> Tokenizer::pieces() const {
-    std::vector<std::string> out;
-    for (int i = 0; i < size(); ++i) out.push_back(processor_->IdToPiece(i));
-    return out;
-}
-
-std::vector<float> Tokenizer::scores() const {
-    std::vector<float> out;
-    for (int i = 0; i < size(); ++i) out.push_back(processor_->GetScore(i));
-    return out;
-}
-
-std::vector<int32_t> Tokenizer::token_types() const {
-    std::vector<int32_t> out;
-    for (int i = 0; i < size(); ++i) {
-        int32_t type = 1;  // normal
-        if (processor_->IsUnknown(i)) type = 2;
-        else if (processor_->IsControl(i)) type = 3;
-        else if (processor_->IsUnused(i)) type = 5;
-        else if (processor_->IsByte(i)) type = 6;
-        out.push_back(type);
-    }
-    return out;
+gguf::Vocabulary Tokenizer::vocabulary() const {
+    gguf::Vocabulary vocab = gguf::sentencepiece_vocabulary(*processor_, size());
+    vocab.add_bos = true;
+    return vocab;
 }
 
 int32_t Tokenizer::bos() const { return processor_->bos_id(); }
-int32_t Tokenizer::eos() const { return processor_->eos_id(); }
-int32_t Tokenizer::unknown() const { return processor_->unk_id(); }
 
 }  // namespace bitnet::train

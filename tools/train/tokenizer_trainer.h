@@ -8,9 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
+#include "gguf/vocabulary_keys.h"
 
 namespace bitnet::train {
 
@@ -28,14 +26,10 @@ public:
     std::vector<int32_t> encode(const std::string &text) const;
     std::string decode(const std::vector<int32_t> &ids) const;
 
-    // The GGUF vocabulary (tokenizer.ggml.tokens / scores / token_type, formats.md §4.1; types
-    // 1 normal, 2 unknown, 3 control, 6 byte as llama.cpp numbers them).
-    std::vector<std::string> pieces() const;
-    std::vector<float> scores() const;
-    std::vector<int32_t> token_types() const;
+    // The GGUF "llama" vocabulary (formats.md §4.1), made by the same function as `bitnet
+    // convert`'s from a tokenizer.model (gguf::sentencepiece_vocabulary): BOS added, no pre key.
+    gguf::Vocabulary vocabulary() const;
     int32_t bos() const;
-    int32_t eos() const;
-    int32_t unknown() const;
 
 private:
     std::string serialized_;

@@ -34,9 +34,11 @@ constexpr bool matches_glsl_block(size_t last_member_offset) {
 static_assert(matches_glsl_block<QuantizeParams>(offsetof(QuantizeParams, scale_word)));
 static_assert(matches_glsl_block<MatmulA8Params>(offsetof(MatmulA8Params, weight_scale)));
 static_assert(matches_glsl_block<MatmulFloatParams>(offsetof(MatmulFloatParams, gather_word)));
+static_assert(matches_glsl_block<EmbedParams>(offsetof(EmbedParams, output_scale)));
 static_assert(matches_glsl_block<RmsNormParams>(offsetof(RmsNormParams, eps)));
 static_assert(matches_glsl_block<RopeParams>(offsetof(RopeParams, n_tokens)));
 static_assert(matches_glsl_block<KvStoreParams>(offsetof(KvStoreParams, is_f16)));
+static_assert(matches_glsl_block<RopeShiftParams>(offsetof(RopeShiftParams, is_f16)));
 static_assert(matches_glsl_block<AttentionParams>(offsetof(AttentionParams, scale)));
 static_assert(matches_glsl_block<GatedParams>(offsetof(GatedParams, relu_squared)));
 static_assert(matches_glsl_block<AddParams>(offsetof(AddParams, n)));

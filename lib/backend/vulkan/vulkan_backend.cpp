@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/vulkan/vulkan_api.h"
+#include "backend/vulkan_traffic.h"
 #include "runtime/activation_layout.h"
 #include "runtime/rope.h"
 #include "shaders/shader_interface.h"
@@ -28,6 +29,7 @@ constexpr uint64_t kRowPadding = 128;   // activation rows: whole I2_S blocks, w
 // Push constants: the structs the shaders declare, from the header both compile.
 using shader::AddParams;
 using shader::AttentionParams;
+using shader::EmbedParams;
 using shader::GatedParams;
 using shader::KvStoreParams;
 using shader::MatmulA8Params;
@@ -89,6 +91,7 @@ void VulkanBackend::compute_layout() {
         meta_words += count;
         return static_cast<uint32_t>(at);
     };
+    l.tokens = meta_place(n_batch);
     l.token_pos = meta_place(n_batch);
     l.token_mask = meta_place(2 * n_batch);
     l.token_cell = meta_place(n_batch);
@@ -108,7 +111,7 @@ void VulkanBackend::compute_layout() {
     l.act_scales = static_cast<uint32_t>(scales);
     l.meta = static_cast<uint32_t>(meta);
     l.meta_words = static_cast<uint32_t>(meta_words);
-    l.upload_embeddings = round_up(meta_words * 4, 64);
+    l.upload_bytes = round_up(meta_words * 4, 64);
     l.readback_embeddings = round_up(static_cast<uint64_t>(config_.n_outputs_max) * hp.n_vocab * 4, 64);
 }
 
@@ -127,9 +130,8 @@ void VulkanBackend::create_device_objects() {
     const uint64_t n_outputs = static_cast<uint64_t>(config_.n_outputs_max);
     const std::string batch_what = format("activations (n_batch %d)", config_.n_batch);
     work_ = vk::Buffer(device, layout_.words * 4, vk::MemoryUse::Device, batch_what.c_str());
-    upload_ = vk::Buffer(device, layout_.upload_embeddings + uint64_t(config_.n_batch) * act_stride(Act::Residual) * 4,
-                         vk::MemoryUse::Upload, "upload");
-    std::memset(upload_.mapped(), 0, upload_.size());  // the rows' padding stays zero
+    upload_ = vk::Buffer(device, layout_.upload_bytes, vk::MemoryUse::Upload, "upload");
+    std::memset(upload_.mapped(), 0, upload_.size());
     const uint64_t readback_bytes =
         layout_.readback_embeddings + (config_.keep_embeddings ? n_outputs * n_embd * 4 : 0);
     const std::string readback_what = format("logits (n_outputs_max %d x n_vocab %d)", config_.n_outputs_max, hp.n_vocab);
@@ -155,7 +157,13 @@ void VulkanBackend::create_device_objects() {
     vk::Pipelines &pipelines = device.pipelines();
     for (size_t i = 0; i < pipelines_.size(); ++i) {
         const Shader shader = static_cast<Shader>(i);
-        if (shader != Shader::MatmulFloat && shader != Shader::LmHead) pipelines_[i] = pipelines.get(shader);
+        if (shader != Shader::MatmulFloat && shader != Shader::LmHead && shader != Shader::Embed) {
+            pipelines_[i] = pipelines.get(shader);
+        }
+    }
+    // The ternary matmuls' mat-vec pipelines (one token per workgroup), for decode steps.
+    for (size_t layout = 0; layout < kTernaryLayoutCount; ++layout) {
+        matvec_pipelines_[layout] = pipelines.get(vk::kTernaryShaders[layout], 0, 1);
     }
     for (const LayerWeights &lw : model_.weights.layers) {
         for (const Weight *w : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.ffn_gate, &lw.ffn_up, &lw.ffn_down}) {
@@ -167,6 +175,7 @@ void VulkanBackend::create_device_objects() {
     }
     const TensorType head_type = vk::device_type(model_.weights.output.type);
     lm_head_pipelines_[static_cast<size_t>(head_type)] = pipelines.get(Shader::LmHead, static_cast<uint32_t>(head_type));
+    embed_pipeline_ = pipelines.get(Shader::Embed, static_cast<uint32_t>(vk::device_type(model_.weights.token_embd.type)));
     pipeline_layout_ = pipelines.layout();
 
     name_ = format("vulkan %s (device %d, %s)", device.name().c_str(), device.index(), vk::device_type_name(device.type()));
@@ -248,6 +257,7 @@ void VulkanBackend::begin(const BatchPlan &plan) {
     float *rope_table = reinterpret_cast<float *>(meta + l.rope);
     const size_t half_rot = rope_inv_freq_.size();
     for (int32_t t = 0; t < n; ++t) {
+        meta[l.tokens + t] = static_cast<uint32_t>(plan.tokens[t]);
         meta[l.token_pos + t] = static_cast<uint32_t>(plan.positions[t]);
         meta[l.token_mask + 2 * t] = static_cast<uint32_t>(plan.token_seq_mask[t]);
         meta[l.token_mask + 2 * t + 1] = static_cast<uint32_t>(plan.token_seq_mask[t] >> 32);
@@ -266,6 +276,7 @@ void VulkanBackend::begin(const BatchPlan &plan) {
         if (words == 0) return;
         copy_regions_[n_regions++] = VkBufferCopy{uint64_t(offset) * 4, (uint64_t(l.meta) + offset) * 4, words * 4};
     };
+    add_region(l.tokens, static_cast<uint64_t>(n));
     add_region(l.token_pos, static_cast<uint64_t>(n));
     add_region(l.token_mask, 2 * static_cast<uint64_t>(n));
     add_region(l.token_cell, static_cast<uint64_t>(n));
@@ -278,18 +289,28 @@ void VulkanBackend::begin(const BatchPlan &plan) {
 }
 
 void VulkanBackend::embed(const Weight &token_embd) {
-    // Rows are looked up on the host: a decode reads n_tokens rows of a table far too large to be
-    // worth a second copy on the device.
-    const int32_t n = plan_->n_tokens;
-    const uint64_t stride = act_stride(Act::Residual);
-    float *rows = reinterpret_cast<float *>(upload_.mapped() + layout_.upload_embeddings);
-    for (int32_t t = 0; t < n; ++t) {
-        dequantize_rows(token_embd.type, token_embd.data, token_embd.stored_cols, token_embd.rows,
-                        static_cast<uint64_t>(plan_->tokens[t]), 1, rows + t * stride);
+    // Looked up on the device (embed.comp) from the uploaded table and the token ids in the
+    // metadata block: the host writes no activation rows.
+    const vk::DeviceTensor &table = weights_->find(token_embd);
+    const ScaledDecode scaling = scaled_decode(token_embd);
+    const uint32_t units = static_cast<uint32_t>(tensor_shader_units(table.type, token_embd.stored_cols));
+    sync(kMeta, region(Act::Residual));
+    for (const vk::TensorPiece &piece : table.pieces) {
+        const EmbedParams params{piece.byte_offset,
+                                 static_cast<uint32_t>(table.row_bytes),
+                                 static_cast<uint32_t>(piece.first_row),
+                                 static_cast<uint32_t>(piece.n_rows),
+                                 units,
+                                 static_cast<uint32_t>(token_embd.cols),
+                                 layout_.meta + layout_.tokens,
+                                 act_word(Act::Residual),
+                                 act_stride(Act::Residual),
+                                 static_cast<uint32_t>(plan_->n_tokens),
+                                 scaling.element_scale,
+                                 scaling.output_scale};
+        dispatch(embed_pipeline_, params, weights_->page_set(piece.page), VK_NULL_HANDLE,
+                 static_cast<uint32_t>(plan_->n_tokens), 1);
     }
-    sync(0, region(Act::Residual));
-    const VkBufferCopy copy{layout_.upload_embeddings, uint64_t(act_word(Act::Residual)) * 4, n * stride * 4};
-    device_->fn().vkCmdCopyBuffer(cmd_, upload_.handle(), work_.handle(), 1, &copy);
     ++versions_[static_cast<size_t>(Act::Residual)];
 }
 
@@ -327,7 +348,12 @@ void VulkanBackend::quantize_input(Act in) {
 void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
     quantize_input(in);
     const vk::DeviceTensor &tensor = weights_->find(weight);
-    const Shader shader = vk::ternary_shader(tensor_type_traits(weight.type).ternary_layout);
+    const TernaryLayout layout = tensor_type_traits(weight.type).ternary_layout;
+    // A batch of one token (a decode step) runs the mat-vec pipeline, larger ones the mat-mat one.
+    const bool matvec = plan_->n_tokens == 1;
+    const VkPipeline pipeline = matvec ? matvec_pipelines_[static_cast<size_t>(layout)]
+                                       : pipelines_[static_cast<size_t>(vk::ternary_shader(layout))];
+    const uint32_t tokens_per_group = matvec ? 1 : kMatmulTokens;
     // Per-block scales are inside the blocks; everything else was folded into weight.scale at load.
     const float weight_scale = weight.scale;
     const uint32_t units = static_cast<uint32_t>(tensor_shader_units(weight.type, weight.stored_cols));
@@ -348,8 +374,8 @@ void VulkanBackend::project_ternary_a8(const Weight &weight, Act in, Act out) {
                                         act_stride(out),
                                         static_cast<uint32_t>(plan_->n_tokens),
                                         weight_scale};
-            dispatch(shader, params, weights_->page_set(piece.page), VK_NULL_HANDLE, ceil_div(rows, rows_per_group),
-                     ceil_div(static_cast<uint64_t>(plan_->n_tokens), kMatmulTokens));
+            dispatch(pipeline, params, weights_->page_set(piece.page), VK_NULL_HANDLE, ceil_div(rows, rows_per_group),
+                     ceil_div(static_cast<uint64_t>(plan_->n_tokens), tokens_per_group));
         }
     }
 }
@@ -483,12 +509,17 @@ void VulkanBackend::end() {
     if (plan.n_outputs == 0) return;
     readback_.invalidate();
     const HyperParams &hp = model_.hparams;
+    count_vulkan_host_read();  // the logits (and the embeddings, when kept: the same buffer)
     std::memcpy(outputs_.logits, readback_.mapped(), static_cast<size_t>(plan.n_outputs) * hp.n_vocab * sizeof(float));
     if (config_.keep_embeddings && outputs_.embeddings) {
         std::memcpy(outputs_.embeddings, readback_.mapped() + layout_.readback_embeddings,
                     static_cast<size_t>(plan.n_outputs) * hp.n_embd * sizeof(float));
     }
 }
+
+// The key rotation of a context shift (vulkan_kv_cells.cpp) records through the same helper.
+template void VulkanBackend::dispatch_flat<shader::RopeShiftParams>(Shader, const shader::RopeShiftParams &,
+                                                                      VkDescriptorSet, uint64_t, uint32_t);
 
 // ---------------------------------------------------------------------------------------------
 // Entry points for the factory

@@ -56,7 +56,7 @@ public:
 
 private:
     // Word offsets of everything in the work buffer. The metadata block is mirrored at the start
-    // of the upload buffer, followed by the batch's embedding rows. Activation rows are padded to
+    // of the upload buffer (token ids, positions, masks, cells, RoPE table). Activation rows are padded to
     // a multiple of 128 values with zeros that no shader ever overwrites (elementwise shaders map
     // zeros to zeros), so the matmul shaders read whole units past a row's end without checks.
     struct Layout {
@@ -66,9 +66,9 @@ private:
         uint32_t codes = 0, codes_stride = 0, act_scales = 0;
         uint32_t meta = 0, meta_words = 0;
         // Within the metadata block.
-        uint32_t token_pos = 0, token_mask = 0, token_cell = 0, outputs = 0, rope = 0, cell_pos = 0, cell_mask = 0;
+        uint32_t tokens = 0, token_pos = 0, token_mask = 0, token_cell = 0, outputs = 0, rope = 0, cell_pos = 0, cell_mask = 0;
         uint64_t words = 0;
-        uint64_t upload_embeddings = 0;  // byte offset in the upload buffer
+        uint64_t upload_bytes = 0;  // the upload buffer: the metadata block
         uint64_t readback_embeddings = 0;  // byte offset in the readback buffer
     };
     // What a dispatch or copy touches, for placing barriers.
@@ -117,6 +117,8 @@ private:
     std::array<VkPipeline, static_cast<size_t>(vk::Shader::Count)> pipelines_{};
     // The float matmul and lm_head pipelines, by weight type id (engine TensorType values < 64).
     std::array<VkPipeline, 64> float_pipelines_{}, lm_head_pipelines_{};
+    std::array<VkPipeline, kTernaryLayoutCount> matvec_pipelines_{};  // by TernaryLayout
+    VkPipeline embed_pipeline_ = VK_NULL_HANDLE;  // for the token embedding's device type
     VkPipelineLayout pipeline_layout_ = VK_NULL_HANDLE;
 
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;

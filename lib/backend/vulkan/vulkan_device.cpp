@@ -6,6 +6,7 @@
 #include <map>
 
 #include "backend/vulkan/vulkan_pipelines.h"
+#include "backend/vulkan_traffic.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -26,6 +27,22 @@ int type_rank(VkPhysicalDeviceType type) {
 std::string version_string(uint32_t version) {
     return format("%u.%u.%u", VK_API_VERSION_MAJOR(version), VK_API_VERSION_MINOR(version),
                   VK_API_VERSION_PATCH(version));
+}
+
+bool env_flag(const char *name) {
+    const char *value = std::getenv(name);
+    return value && *value && std::strcmp(value, "0") != 0;
+}
+
+bool has_device_extension(const InstanceFunctions &fn, VkPhysicalDevice device, const char *name) {
+    uint32_t count = 0;
+    if (fn.vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr) != VK_SUCCESS) return false;
+    std::vector<VkExtensionProperties> extensions(count);
+    if (fn.vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data()) != VK_SUCCESS) return false;
+    for (const VkExtensionProperties &extension : extensions) {
+        if (std::strcmp(extension.extensionName, name) == 0) return true;
+    }
+    return false;
 }
 
 bool has_instance_extension(const Loader &loader, const char *name) {
@@ -200,6 +217,29 @@ void Device::create(const Instance &instance, const Instance::Physical &physical
     info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
     info.queueCreateInfoCount = 1;
     info.pQueueCreateInfos = &queue_info;
+
+    // Packed int8 dot products for the ternary matmuls: the extension (core in Vulkan 1.3, but this
+    // instance asks for 1.1, so it is enabled as the extension) and its one feature.
+    const bool vulkan_1_1 = instance.api_version() >= VK_API_VERSION_1_1 &&
+                            physical.properties.apiVersion >= VK_API_VERSION_1_1;
+    const char *dot_extension = "VK_KHR_shader_integer_dot_product";
+    VkPhysicalDeviceShaderIntegerDotProductFeatures dot_features{};
+    dot_features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES;
+    if (vulkan_1_1 && ifn.vkGetPhysicalDeviceFeatures2 && has_device_extension(ifn, physical.handle, dot_extension)) {
+        VkPhysicalDeviceFeatures2 features2{};
+        features2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+        features2.pNext = &dot_features;
+        ifn.vkGetPhysicalDeviceFeatures2(physical.handle, &features2);
+        dot_features.pNext = nullptr;
+        if (dot_features.shaderIntegerDotProduct && env_flag("BITNET_VULKAN_NO_INTEGER_DOT")) {
+            LOG_INFO("vulkan: device %d: integer dot products turned off (BITNET_VULKAN_NO_INTEGER_DOT)", index_);
+        } else if (dot_features.shaderIntegerDotProduct) {
+            features_.integer_dot = true;
+            info.enabledExtensionCount = 1;
+            info.ppEnabledExtensionNames = &dot_extension;
+            info.pNext = &dot_features;
+        }
+    }
     VkResult result = ifn.vkCreateDevice(physical.handle, &info, nullptr, &device_);
     if (result != VK_SUCCESS) {
         device_ = VK_NULL_HANDLE;
@@ -216,11 +256,30 @@ void Device::create(const Instance &instance, const Instance::Physical &physical
         ifn.vkGetPhysicalDeviceProperties2) {
         VkPhysicalDeviceMaintenance3Properties maintenance3{};
         maintenance3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
+        VkPhysicalDeviceSubgroupProperties subgroup{};
+        subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
+        maintenance3.pNext = &subgroup;
+        VkPhysicalDeviceShaderIntegerDotProductProperties dot_properties{};
+        dot_properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES;
+        if (features_.integer_dot) subgroup.pNext = &dot_properties;  // only where the extension exists
         VkPhysicalDeviceProperties2 properties2{};
         properties2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
         properties2.pNext = &maintenance3;
         ifn.vkGetPhysicalDeviceProperties2(physical.handle, &properties2);
         if (maintenance3.maxMemoryAllocationSize > 0) limits_.max_allocation = maintenance3.maxMemoryAllocationSize;
+        features_.integer_dot_fast = features_.integer_dot && dot_properties.integerDotProduct4x8BitPackedSignedAccelerated;
+        // The matmul shaders' workgroups are 128 invocations: a power-of-two subgroup of at most 128.
+        const bool usable_size = subgroup.subgroupSize >= 1 && subgroup.subgroupSize <= 128 &&
+                                 (subgroup.subgroupSize & (subgroup.subgroupSize - 1)) == 0;
+        if ((subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+            (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) && usable_size) {
+            if (env_flag("BITNET_VULKAN_NO_SUBGROUP")) {
+                LOG_INFO("vulkan: device %d: subgroup reductions turned off (BITNET_VULKAN_NO_SUBGROUP)", index_);
+            } else {
+                features_.subgroup_arithmetic = true;
+                features_.subgroup_size = subgroup.subgroupSize;
+            }
+        }
     }
     for (int i = 0; i < 3; ++i) limits_.max_groups[i] = limits.maxComputeWorkGroupCount[i];
     limits_.non_coherent_atom = std::max<VkDeviceSize>(1, limits.nonCoherentAtomSize);
@@ -238,9 +297,15 @@ void Device::create(const Instance &instance, const Instance::Physical &physical
             device_local = std::max(device_local, memory_.memoryHeaps[i].size);
         }
     }
-    LOG_INFO("vulkan: opened device %d: %s (%s, Vulkan %s, %.0f MiB device memory, buffers up to %.0f MiB)", index_,
-             name_.c_str(), device_type_name(type_), version_string(physical.properties.apiVersion).c_str(),
-             device_local / 1048576.0, limits_.max_buffer_range / 1048576.0);
+    LOG_INFO("vulkan: opened device %d: %s (%s, Vulkan %s, %.0f MiB device memory, buffers up to %.0f MiB; "
+             "integer dot: %s, subgroup reductions: %s)",
+             index_, name_.c_str(), device_type_name(type_), version_string(physical.properties.apiVersion).c_str(),
+             device_local / 1048576.0, limits_.max_buffer_range / 1048576.0,
+             features_.integer_dot ? (features_.integer_dot_fast ? "yes (accelerated)" : "yes (not accelerated)") : "no",
+             features_.subgroup_arithmetic ? "yes" : "no");
+    features_summary_ = format("%s%s", features_.integer_dot ? "integer-dot" : "scalar-dot",
+                               features_.subgroup_arithmetic ? "+subgroup" : "+shared-memory");
+    note_vulkan_matmul_path(features_summary_);
 }
 
 Device::~Device() {
@@ -362,9 +427,11 @@ void Commands::submit_and_wait(const char *what, uint64_t timeout_ns) {
     if (result != VK_SUCCESS) fail(BITNET_ERR_BACKEND, "vulkan: %s: vkEndCommandBuffer failed: %s", what, result_name(result));
     if (device_.lost()) fail(BITNET_ERR_BACKEND, "vulkan: %s: device %d was lost", what, device_.index());
     result = device_.submit(buffer_, fence_);
+    count_vulkan_submit();
     if (result == VK_ERROR_DEVICE_LOST) device_.mark_lost();
     if (result != VK_SUCCESS) fail(BITNET_ERR_BACKEND, "vulkan: %s: vkQueueSubmit failed: %s", what, result_name(result));
     result = fn.vkWaitForFences(device_.handle(), 1, &fence_, VK_TRUE, timeout_ns);
+    count_vulkan_fence_wait();
     if (result == VK_TIMEOUT) {
         device_.mark_hung();
         fail(BITNET_ERR_BACKEND, "vulkan: %s did not finish within %llu s on device %d (%s); the device is no longer used",

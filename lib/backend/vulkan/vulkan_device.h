@@ -86,6 +86,16 @@ struct DeviceLimits {
     VkDeviceSize non_coherent_atom = 1;
 };
 
+// Optional shader features the ternary matmuls use where the device has them (vulkan_pipelines.h
+// picks the SPIR-V variant). The environment can turn each off, so that the portable paths are
+// tested on devices that have the features: BITNET_VULKAN_NO_INTEGER_DOT=1, BITNET_VULKAN_NO_SUBGROUP=1.
+struct DeviceFeatures {
+    bool integer_dot = false;          // VK_KHR_shader_integer_dot_product, enabled on the device
+    bool integer_dot_fast = false;     // ... and 4x8-bit packed signed dot products are accelerated
+    bool subgroup_arithmetic = false;  // subgroup arithmetic in compute shaders (Vulkan 1.1)
+    uint32_t subgroup_size = 0;        // reported (a device may run other sizes; the shaders check)
+};
+
 class Device {
 public:
     // The shared device `index` (bitnet's order). Throws UNSUPPORTED for an index that does not
@@ -101,6 +111,9 @@ public:
     const std::string &name() const { return name_; }
     VkPhysicalDeviceType type() const { return type_; }
     const DeviceLimits &limits() const { return limits_; }
+    const DeviceFeatures &features() const { return features_; }
+    // The ternary matmul path in use, e.g. "integer-dot+subgroup" or "scalar-dot+shared-memory".
+    const std::string &matmul_path() const { return features_summary_; }
     uint32_t queue_family() const { return queue_family_; }
     Pipelines &pipelines() const { return *pipelines_; }
 
@@ -142,6 +155,8 @@ private:
     std::string name_;
     VkPhysicalDeviceType type_ = VK_PHYSICAL_DEVICE_TYPE_OTHER;
     DeviceLimits limits_;
+    DeviceFeatures features_;
+    std::string features_summary_;
     VkPhysicalDeviceMemoryProperties memory_{};
     std::unique_ptr<Pipelines> pipelines_;
     std::atomic<VkDeviceSize> allocated_{0};

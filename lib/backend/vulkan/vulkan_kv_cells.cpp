@@ -1,13 +1,16 @@
 // KV cache cell access for the Vulkan backend (state files, sequence position shifts): cells go
-// through a host-visible staging buffer a few at a time; key rotation reads the keys back, rotates
-// them on the host with the CPU backend's code (runtime/rope.h), and writes them again. These are
-// rare operations, outside decode.
+// through a host-visible staging buffer a few at a time. Key rotation (context shift) runs on the
+// device (rope_shift.comp): the host sends only the moved cells and the cos/sin of their deltas,
+// computed by the CPU backend's code (runtime/rope.h) so both round them alike; no key is read back.
+// These are rare operations, outside decode.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "backend/vulkan/vulkan_backend.h"
+#include "backend/vulkan_traffic.h"
 #include "runtime/rope.h"
+#include "shaders/shader_interface.h"
 #include "util/error.h"
 
 namespace bitnet {
@@ -42,6 +45,7 @@ void VulkanBackend::read_kv_cells(const int32_t *cells, int32_t n_cells, uint8_t
         host_barrier(cmd);
         commands_->submit_and_wait("reading KV cells");
         staging_.invalidate();
+        count_vulkan_host_read();
         std::memcpy(out + first * cell_bytes, staging_.mapped(), count * cell_bytes);
     }
 }
@@ -81,49 +85,48 @@ void VulkanBackend::rotate_keys(const int32_t *cells, const int32_t *deltas, int
         moved_deltas.push_back(deltas[i]);
     }
     const HyperParams &hp = model_.hparams;
-    const int32_t n = kv_.n_embd_kv();
-    const size_t row_bytes = n * kv_.element_bytes();
-    const int32_t n_layer = hp.n_layer;
-    const bool is_f16 = kv_.type() == BITNET_KV_F16;
-    const size_t keys_bytes = n_layer * row_bytes;  // one cell's keys of every layer
-    const int32_t per_chunk = static_cast<int32_t>(staging_.size() / keys_bytes);
-    std::vector<VkBufferCopy> regions;
-    std::vector<float> scratch(static_cast<size_t>(n));
-    std::vector<float> cos_sin(static_cast<size_t>(hp.n_rot));
-    auto copy_keys = [&](int32_t first, int32_t count, bool to_device) {
-        VkCommandBuffer cmd = commands_->begin();
-        for (int32_t layer = 0; layer < n_layer; ++layer) {
-            regions.clear();
-            for (int32_t i = 0; i < count; ++i) {
-                const uint64_t cache_at = static_cast<uint64_t>(moved[first + i]) * row_bytes;
-                const uint64_t staging_at = (static_cast<uint64_t>(i) * n_layer + layer) * row_bytes;
-                regions.push_back(to_device ? VkBufferCopy{staging_at, cache_at, row_bytes}
-                                            : VkBufferCopy{cache_at, staging_at, row_bytes});
-            }
-            device_->fn().vkCmdCopyBuffer(cmd, to_device ? staging_.handle() : cache_[layer].handle(),
-                                          to_device ? cache_[layer].handle() : staging_.handle(),
-                                          static_cast<uint32_t>(regions.size()), regions.data());
-        }
-        if (!to_device) host_barrier(cmd);
-        commands_->submit_and_wait(to_device ? "writing rotated keys" : "reading keys to rotate");
-    };
+    const uint32_t half_rot = static_cast<uint32_t>(rope_inv_freq_.size());
+    // A chunk's cells and cos/sin table go where a decode's cells and RoPE table go in the metadata
+    // block (begin() rewrites both before every decode), so a chunk holds at most n_batch cells.
+    const uint64_t entry_bytes = (1 + 2 * uint64_t(half_rot)) * 4;
+    const int32_t per_chunk = static_cast<int32_t>(
+        std::min<uint64_t>(static_cast<uint64_t>(config_.n_batch), staging_.size() / entry_bytes));
+    const shader::RopeShiftParams base_params{0,
+                                      static_cast<uint32_t>(hp.n_head_kv),
+                                      static_cast<uint32_t>(hp.head_dim),
+                                      half_rot,
+                                      hp.rope_neox ? 1u : 0u,
+                                      layout_.meta + layout_.token_cell,
+                                      layout_.meta + layout_.rope,
+                                      0,
+                                      static_cast<uint32_t>(kv_.n_embd_kv()),
+                                      kv_.type() == BITNET_KV_F16 ? 1u : 0u};
     for (int32_t first = 0; first < static_cast<int32_t>(moved.size()); first += per_chunk) {
         const int32_t count = std::min(per_chunk, static_cast<int32_t>(moved.size()) - first);
-        copy_keys(first, count, /*to_device=*/false);
-        staging_.invalidate();
+        uint32_t *cell_ids = reinterpret_cast<uint32_t *>(staging_.mapped());
+        float *table = reinterpret_cast<float *>(cell_ids + count);
         for (int32_t i = 0; i < count; ++i) {
-            rope_rotation_table(hp, rope_inv_freq_.data(), moved_deltas[first + i], cos_sin.data());
-            for (int32_t layer = 0; layer < n_layer; ++layer) {
-                uint8_t *stored = staging_.mapped() + (static_cast<size_t>(i) * n_layer + layer) * row_bytes;
-                if (is_f16) {
-                    rope_rotate_f16(hp, reinterpret_cast<uint16_t *>(stored), hp.n_head_kv, cos_sin.data(), scratch.data());
-                } else {
-                    rope_rotate(hp, reinterpret_cast<float *>(stored), hp.n_head_kv, cos_sin.data());
-                }
-            }
+            cell_ids[i] = static_cast<uint32_t>(moved[first + i]);
+            rope_rotation_table(hp, rope_inv_freq_.data(), moved_deltas[first + i], table + 2 * half_rot * i);
         }
         staging_.flush();
-        copy_keys(first, count, /*to_device=*/true);
+
+        cmd_ = commands_->begin();
+        bound_pipeline_ = VK_NULL_HANDLE;
+        dirty_reads_ = dirty_writes_ = 0;
+        const VkBufferCopy copies[2] = {
+            {0, (uint64_t(layout_.meta) + layout_.token_cell) * 4, uint64_t(count) * 4},
+            {uint64_t(count) * 4, (uint64_t(layout_.meta) + layout_.rope) * 4, uint64_t(count) * 2 * half_rot * 4}};
+        sync(0, kMeta);
+        device_->fn().vkCmdCopyBuffer(cmd_, staging_.handle(), work_.handle(), half_rot ? 2 : 1, copies);
+        shader::RopeShiftParams params = base_params;
+        params.n_cells = static_cast<uint32_t>(count);
+        for (int32_t layer = 0; layer < hp.n_layer; ++layer) {
+            sync(kMeta, kCache);
+            dispatch_flat(vk::Shader::RopeShift, params, sets_[2 + static_cast<size_t>(layer)],
+                          uint64_t(count) * static_cast<uint64_t>(hp.n_head_kv), 64);
+        }
+        commands_->submit_and_wait("rotating cached keys");
     }
 }
 

@@ -85,6 +85,8 @@ void InstanceFunctions::load(const Loader &loader, VkInstance instance) {
 #undef BITNET_VK_LOAD_INSTANCE
     vkGetPhysicalDeviceProperties2 = reinterpret_cast<PFN_vkGetPhysicalDeviceProperties2>(
         loader.vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceProperties2"));
+    vkGetPhysicalDeviceFeatures2 = reinterpret_cast<PFN_vkGetPhysicalDeviceFeatures2>(
+        loader.vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceFeatures2"));
 }
 
 void DeviceFunctions::load(PFN_vkGetDeviceProcAddr get, VkDevice device) {

@@ -27,6 +27,7 @@ namespace bitnet::vk {
     X(vkGetPhysicalDeviceMemoryProperties)       \
     X(vkGetPhysicalDeviceQueueFamilyProperties)  \
     X(vkCreateDevice)                            \
+    X(vkEnumerateDeviceExtensionProperties)      \
     X(vkGetDeviceProcAddr)
 
 // Functions of a device.
@@ -89,6 +90,7 @@ const Loader *loader(std::string *problem);
 struct InstanceFunctions {
     BITNET_VK_INSTANCE_FUNCTIONS(BITNET_VK_MEMBER)
     PFN_vkGetPhysicalDeviceProperties2 vkGetPhysicalDeviceProperties2 = nullptr;  // Vulkan 1.1 only
+    PFN_vkGetPhysicalDeviceFeatures2 vkGetPhysicalDeviceFeatures2 = nullptr;      // Vulkan 1.1 only
     // Throws Error(BITNET_ERR_BACKEND) naming a missing function.
     void load(const Loader &loader, VkInstance instance);
 };

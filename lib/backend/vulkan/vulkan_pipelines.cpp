@@ -2,16 +2,28 @@
 
 #include "shaders/add.spv.h"
 #include "shaders/attention.spv.h"
+#include "shaders/embed.spv.h"
 #include "shaders/gated_activation.spv.h"
 #include "shaders/kv_store.spv.h"
 #include "shaders/lm_head.spv.h"
 #include "shaders/matmul_float.spv.h"
 #include "shaders/matmul_i2s.spv.h"
+#include "shaders/matmul_i2s_dot.spv.h"
+#include "shaders/matmul_i2s_dot_subgroup.spv.h"
+#include "shaders/matmul_i2s_subgroup.spv.h"
 #include "shaders/matmul_tq1.spv.h"
+#include "shaders/matmul_tq1_dot.spv.h"
+#include "shaders/matmul_tq1_dot_subgroup.spv.h"
+#include "shaders/matmul_tq1_subgroup.spv.h"
 #include "shaders/matmul_tq2.spv.h"
+#include "shaders/matmul_tq2_dot.spv.h"
+#include "shaders/matmul_tq2_dot_subgroup.spv.h"
+#include "shaders/matmul_tq2_subgroup.spv.h"
 #include "shaders/quantize.spv.h"
 #include "shaders/rms_norm.spv.h"
 #include "shaders/rope.spv.h"
+#include "shaders/rope_shift.spv.h"
+#include "shaders/shader_interface.h"
 #include "util/error.h"
 
 namespace bitnet::vk {
@@ -23,16 +35,37 @@ struct Spirv {
     size_t n_words;
 };
 
-Spirv spirv_of(Shader shader) {
+static_assert(Pipelines::kMatmulTokens == shader::MATMUL_TOKENS);
+
+// The four builds of a ternary matmul shader (cmake/vulkan.cmake): [integer dot][subgroup].
+#define BITNET_TERNARY_VARIANTS(name)                                                         \
+    {{{#name, spirv_##name, spirv_##name##_words},                                            \
+      {#name "_subgroup", spirv_##name##_subgroup, spirv_##name##_subgroup_words}},           \
+     {{#name "_dot", spirv_##name##_dot, spirv_##name##_dot_words},                           \
+      {#name "_dot_subgroup", spirv_##name##_dot_subgroup, spirv_##name##_dot_subgroup_words}}}
+
+Spirv spirv_of(Shader shader, const DeviceFeatures &features) {
+    const int dot = features.integer_dot ? 1 : 0, subgroup = features.subgroup_arithmetic ? 1 : 0;
     switch (shader) {
         case Shader::Quantize: return {"quantize", spirv_quantize, spirv_quantize_words};
-        case Shader::MatmulI2S: return {"matmul_i2s", spirv_matmul_i2s, spirv_matmul_i2s_words};
-        case Shader::MatmulTQ2: return {"matmul_tq2", spirv_matmul_tq2, spirv_matmul_tq2_words};
-        case Shader::MatmulTQ1: return {"matmul_tq1", spirv_matmul_tq1, spirv_matmul_tq1_words};
+        case Shader::MatmulI2S: {
+            static const Spirv variants[2][2] = BITNET_TERNARY_VARIANTS(matmul_i2s);
+            return variants[dot][subgroup];
+        }
+        case Shader::MatmulTQ2: {
+            static const Spirv variants[2][2] = BITNET_TERNARY_VARIANTS(matmul_tq2);
+            return variants[dot][subgroup];
+        }
+        case Shader::MatmulTQ1: {
+            static const Spirv variants[2][2] = BITNET_TERNARY_VARIANTS(matmul_tq1);
+            return variants[dot][subgroup];
+        }
         case Shader::MatmulFloat: return {"matmul_float", spirv_matmul_float, spirv_matmul_float_words};
         case Shader::LmHead: return {"lm_head", spirv_lm_head, spirv_lm_head_words};
+        case Shader::Embed: return {"embed", spirv_embed, spirv_embed_words};
         case Shader::RmsNorm: return {"rms_norm", spirv_rms_norm, spirv_rms_norm_words};
         case Shader::Rope: return {"rope", spirv_rope, spirv_rope_words};
+        case Shader::RopeShift: return {"rope_shift", spirv_rope_shift, spirv_rope_shift_words};
         case Shader::KvStore: return {"kv_store", spirv_kv_store, spirv_kv_store_words};
         case Shader::Attention: return {"attention", spirv_attention, spirv_attention_words};
         case Shader::GatedActivation: return {"gated_activation", spirv_gated_activation, spirv_gated_activation_words};
@@ -80,14 +113,17 @@ Pipelines::~Pipelines() {
     fn.vkDestroyDescriptorSetLayout(device_.handle(), set_layout_, nullptr);
 }
 
-VkPipeline Pipelines::get(Shader shader, uint32_t weight_type) {
+VkPipeline Pipelines::get(Shader shader, uint32_t weight_type, uint32_t tokens) {
+    if (tokens < 1 || tokens > kMatmulTokens || tokens > matmul_lanes_) {
+        fail(BITNET_ERR_INTERNAL, "vulkan: %u tokens per matmul workgroup (1 to %u)", tokens, kMatmulTokens);
+    }
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto key = std::make_pair(shader, weight_type);
+    const auto key = std::make_tuple(shader, weight_type, tokens);
     auto found = pipelines_.find(key);
     if (found != pipelines_.end()) return found->second;
 
     const DeviceFunctions &fn = device_.fn();
-    const Spirv spirv = spirv_of(shader);
+    const Spirv spirv = spirv_of(shader, device_.features());
     VkShaderModuleCreateInfo module_info{};
     module_info.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
     module_info.codeSize = spirv.n_words * sizeof(uint32_t);
@@ -101,10 +137,11 @@ VkPipeline Pipelines::get(Shader shader, uint32_t weight_type) {
     info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     info.stage.module = module;
     info.stage.pName = "main";
-    // Constant 0: matmul lanes; 1: weight type. Shaders without them ignore them.
-    const uint32_t constants[2] = {matmul_lanes_, weight_type};
-    const VkSpecializationMapEntry entries[2] = {{0, 0, sizeof(uint32_t)}, {1, sizeof(uint32_t), sizeof(uint32_t)}};
-    VkSpecializationInfo specialization{2, entries, sizeof(constants), constants};
+    // Constant 0: matmul lanes; 1: weight type; 2: tokens per workgroup. Shaders without them ignore them.
+    const uint32_t constants[3] = {matmul_lanes_, weight_type, tokens};
+    const VkSpecializationMapEntry entries[3] = {
+        {0, 0, sizeof(uint32_t)}, {1, sizeof(uint32_t), sizeof(uint32_t)}, {2, 2 * sizeof(uint32_t), sizeof(uint32_t)}};
+    VkSpecializationInfo specialization{3, entries, sizeof(constants), constants};
     info.stage.pSpecializationInfo = &specialization;
     info.layout = layout_;
     VkPipeline pipeline = VK_NULL_HANDLE;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <utility>
 
@@ -20,9 +21,11 @@ enum class Shader : int {
     MatmulTQ1,
     MatmulFloat,      // any weight type x float activations
     LmHead,           // the same into the readback buffer, for the batch's output entries
+    Embed,            // token embedding rows (any embedding type), per weight type like MatmulFloat
     RmsNorm,
     Rope,
     KvStore,
+    RopeShift,        // rotate cached keys by position deltas (context shift)
     Attention,
     GatedActivation,
     Add,
@@ -52,8 +55,12 @@ public:
     // GPUs; 8 on CPU implementations, where each workgroup costs more and wide rows less.
     uint32_t matmul_lanes() const { return matmul_lanes_; }
     // The pipeline of `shader`, compiled on first use (thread-safe). Throws on failure. The float
-    // matmul shaders are compiled per weight type (their specialization constant 1).
-    VkPipeline get(Shader shader, uint32_t weight_type = 0);
+    // matmul shaders are compiled per weight type (their specialization constant 1); the ternary
+    // matmuls per tokens per workgroup (constant 2: 1 for the mat-vec pipeline of a decode step,
+    // MATMUL_TOKENS for the mat-mat one), from the SPIR-V variant the device's features allow
+    // (integer dot products, subgroup reductions; Device::features()).
+    VkPipeline get(Shader shader, uint32_t weight_type = 0, uint32_t tokens = kMatmulTokens);
+    static constexpr uint32_t kMatmulTokens = 8;  // shader::MATMUL_TOKENS (checked in the .cpp)
 
 private:
     Device &device_;
@@ -61,7 +68,7 @@ private:
     VkPipelineLayout layout_ = VK_NULL_HANDLE;
     uint32_t matmul_lanes_ = 32;
     std::mutex mutex_;
-    std::map<std::pair<Shader, uint32_t>, VkPipeline> pipelines_;
+    std::map<std::tuple<Shader, uint32_t, uint32_t>, VkPipeline> pipelines_;
 };
 
 }  // namespace bitnet::vk

@@ -22,7 +22,8 @@ constexpr uint64_t kStagingBytes = uint64_t(64) << 20;
 
 uint64_t align_up(uint64_t value, uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
 
-// Every weight the shaders read, each distinct tensor once (a tied lm_head is the embedding).
+// Every weight the shaders read, each distinct tensor once (a tied lm_head is the embedding, which
+// embed.comp also reads: a decode looks its tokens' rows up on the device).
 std::vector<const Weight *> device_weights(const bitnet_model &model) {
     std::vector<const Weight *> weights;
     for (const LayerWeights &lw : model.weights.layers) {
@@ -33,6 +34,7 @@ std::vector<const Weight *> device_weights(const bitnet_model &model) {
     }
     weights.push_back(&model.weights.output_norm);
     weights.push_back(&model.weights.output);
+    weights.push_back(&model.weights.token_embd);
     return weights;
 }
 

@@ -11,8 +11,8 @@
 // What is uploaded, byte for byte as the model holds it: every norm vector (F32), every projection
 // (I2_S codes without the scale tail, whose scale travels in push constants; TQ2_0 and TQ1_0 blocks;
 // F32/F16/BF16 for llama files) and the lm_head in its stored type (F32, F16, BF16, Q8_0, Q6_K or
-// Q4_0), which the shaders decode. The token embedding is not uploaded: its rows are looked up on
-// the host at each decode (when the lm_head is tied to it, the lm_head upload is the same bytes).
+// Q4_0), which the shaders decode, and the token embedding, whose rows embed.comp looks up on the
+// device (when the lm_head is tied to it, as in BitNet b1.58 2B-4T, both are the same upload).
 // Device memory used is therefore the model's weight bytes, with no conversion, except for the
 // quantizer fallback types (Q4_1, Q5_0, Q5_1, Q2_K..Q5_K, IQ4_NL: float_kernel false in their traits
 // row), which no shader decodes: their rows are dequantized on the host by the type's block decoder

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
-namespace bitnet_serve {
+namespace bitnet_tools {
+
+StopFilter::StopFilter(std::vector<std::string> stop) : stop_(std::move(stop)) {
+    std::erase_if(stop_, [](const std::string &s) { return s.empty(); });
+}
 
 bool StopFilter::push(const std::string &piece, std::string *out) {
     pending_ += piece;
@@ -13,7 +17,8 @@ bool StopFilter::push(const std::string &piece, std::string *out) {
         pending_.clear();
         return true;
     }
-    // The longest tail of pending_ that is a proper prefix of some stop string.
+    // Hold back the longest tail of pending_ that is a proper prefix of some stop string (no
+    // stop string is whole in pending_, so a longer tail cannot match).
     size_t keep = 0;
     for (const std::string &s : stop_) {
         for (size_t n = std::min(s.size() - 1, pending_.size()); n > keep; --n) {
@@ -33,4 +38,4 @@ void StopFilter::flush(std::string *out) {
     pending_.clear();
 }
 
-}  // namespace bitnet_serve
+}  // namespace bitnet_tools
