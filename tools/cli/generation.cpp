@@ -183,7 +183,7 @@ GenerationResult generate_speculative(bitnet_context *context, bitnet_speculativ
     bitnet_detokenizer *detokenizer = nullptr;
     result.status = bitnet_detokenizer_new(model, false, &detokenizer);
     if (result.status != BITNET_OK) return result;
-    StopStringFilter filter(stop);
+    bitnet_tools::StopFilter filter(stop);
     const auto start = std::chrono::steady_clock::now();
     // `sequence` is what the helper has produced; the context holds all of it but the last token.
     std::vector<bitnet_token> sequence = history;
@@ -207,13 +207,17 @@ GenerationResult generate_speculative(bitnet_context *context, bitnet_speculativ
             }
             result.tokens.push_back(out[j]);
             const int32_t length = bitnet_detokenizer_push(detokenizer, out[j], piece, sizeof piece);
-            if (length > 0) stopped = filter.push(std::string(piece, static_cast<size_t>(length)), &result.text);
+            if (length > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(length)), &result.text);
         }
     }
     if (!stopped) {
         const int32_t n = bitnet_detokenizer_flush(detokenizer, piece, sizeof piece);
-        if (n > 0) stopped = filter.push(std::string(piece, static_cast<size_t>(n)), &result.text);
-        if (!stopped) filter.flush(&result.text);
+        if (n > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(n)), &result.text);
+        if (!stopped) {
+            std::string rest;
+            filter.flush(&rest);
+            print(rest, &result.text);
+        }
     }
     // Leave the cache as generate() does: history and the returned tokens. The helper may have
     // kept tokens past a stop string (remove them) or left the last one waiting (decode it).
