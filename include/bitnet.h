@@ -202,6 +202,9 @@ typedef struct bitnet_model_params {
      * (`bitnet inspect`); bitnet_model_runnable() says whether and why not the engine could run it.
      * Contexts cannot be made from such a model. Default false. */
     bool metadata_only;
+    /* bitnet_model_load_file only. Pin the model's bytes in physical memory (mlock; VirtualLock
+     * on Windows) so that the operating system never reclaims them: TODO document measurement. */
+    bool use_mlock;
 } bitnet_model_params;
 
 BITNET_API bitnet_model_params bitnet_model_default_params(void);
