@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
-#include "support/random_blocks.h"
+#include "util/half.h"  // float_to_half only, to build inputs
 
 using bitnet::HeadActivations;
 using bitnet::KernelTable;
@@ -121,7 +121,17 @@ Case make_case(const HeadType &t, int64_t n_rows, int64_t n_blocks, int64_t n_to
     Case c;
     c.n_rows = n_rows, c.n_cols = n_blocks * t.block_elements, c.n_tokens = n_tokens;
     c.row_bytes = static_cast<size_t>(n_blocks * t.block_bytes);
-    c.weights = bitnet_test::random_blocks(t.type, static_cast<uint64_t>(n_rows * n_blocks), random);
+    // Random code bytes (every bit pattern is a valid code, Q8_0's -128 included) and a random f16
+    // d per block (Q6_K: its int8 sub-block scales are random bytes too).
+    c.weights.resize(static_cast<size_t>(n_rows * n_blocks * t.block_bytes));
+    for (auto &byte : c.weights) byte = static_cast<uint8_t>(random());
+    std::uniform_real_distribution<float> scale(-0.01f, 0.01f);
+    const int64_t d_offset = t.type == TensorType::Q6_K ? 208 : 0;
+    for (int64_t b = 0; b < n_rows * n_blocks; ++b) {
+        const uint16_t d = bitnet::float_to_half(scale(random));
+        c.weights[static_cast<size_t>(b * t.block_bytes + d_offset)] = static_cast<uint8_t>(d & 0xff);
+        c.weights[static_cast<size_t>(b * t.block_bytes + d_offset + 1)] = static_cast<uint8_t>(d >> 8);
+    }
     std::normal_distribution<float> normal(0.0f, 1.0f);
     for (int64_t k = 0; k < n_tokens; ++k) {
         std::vector<float> x(static_cast<size_t>(c.n_cols));
