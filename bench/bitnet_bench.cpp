@@ -36,6 +36,7 @@ struct Options {
     bool json = false;
     bool verbose = false;
     bool use_mmap = true;
+    bool use_mlock = false;
 };
 
 struct Result {
@@ -49,8 +50,9 @@ struct Result {
     if (message) std::fprintf(stderr, "bitnet-bench: %s\n", message);
     std::fprintf(stderr,
                  "usage: bitnet-bench -m MODEL [-p 128,512] [-n 128] [-r 5] [-t 2] [--head-type f16|q8_0|q6_k|q4_0]\n"
-                 "                    [--backend cpu|vulkan|auto] [--json] [--no-mmap] [-v]\n"
+                 "                    [--backend cpu|vulkan|auto] [--json] [--no-mmap] [--mlock] [-v]\n"
                  "  --no-mmap: read the model into memory instead of mapping it\n"
+                 "  --mlock: lock the model's bytes in memory (bitnet_model_params.use_mlock)\n"
                  "  -v: log at info level (with BITNET_PROFILE=1 in the environment, the time of every op kind)\n");
     std::exit(2);
 }
@@ -84,6 +86,7 @@ Options parse(int argc, char **argv) {
         else if (arg == "--json") o.json = true;
         else if (arg == "-v" || arg == "--verbose") o.verbose = true;
         else if (arg == "--no-mmap") o.use_mmap = false;
+        else if (arg == "--mlock") o.use_mlock = true;
         else if (arg == "--head-type") {
             std::string t = value();
             if (t == "f16") o.head_type = BITNET_HEAD_F16;
@@ -144,6 +147,7 @@ int main(int argc, char **argv) {
     bitnet_model_params model_params = bitnet_model_default_params();
     model_params.head_type = options.head_type;
     model_params.use_mmap = options.use_mmap;
+    model_params.use_mlock = options.use_mlock;
     bitnet_model *model = nullptr;
     check(bitnet_model_load_file(options.model.c_str(), &model_params, &model), "load");
     int max_prompt = 1;
@@ -165,6 +169,11 @@ int main(int argc, char **argv) {
     std::uniform_int_distribution<int> pick(0, bitnet_model_n_vocab(model) - 1);
     std::vector<bitnet_token> tokens(static_cast<size_t>(std::max(max_prompt, max_gen)));
     for (auto &t : tokens) t = pick(random);
+
+    // Time to first token: the load above plus the first one-token decode, which pages in whatever
+    // of the weights the load left on disk or unmapped.
+    const double first_decode_ms = 1000.0 * run_once(context, batch, tokens, 0, 1);
+    const double first_token_ms = load_ms + first_decode_ms;
 
     std::vector<Result> results;
     auto measure = [&](const std::string &name, int n_prompt, int n_gen) {
@@ -200,20 +209,22 @@ int main(int argc, char **argv) {
             const Result &r = results[i];
             std::printf("  {\"test\": \"%s\", \"n_prompt\": %d, \"n_gen\": %d, \"tok_s_median\": %.3f, \"tok_s_min\": %.3f, "
                         "\"tok_s_max\": %.3f, \"repetitions\": %d, \"threads\": %d, \"head_type\": \"%s\", "
-                        "\"backend\": \"%s\", \"mmap\": %s, \"load_ms\": %.1f, \"peak_rss_mib\": %.1f, "
-                        "\"decode_bytes_per_token\": %.0f, \"achieved_gb_s\": %.3f, \"device_copy_gb_s\": %.3f}%s\n",
+                        "\"backend\": \"%s\", \"mmap\": %s, \"load_ms\": %.1f, \"first_token_ms\": %.1f, \"peak_rss_mib\": %.1f, "
+                        "\"decode_bytes_per_token\": %.0f, \"achieved_gb_s\": %.3f, \"device_copy_gb_s\": %.3f}%s
+",
                         r.test.c_str(), r.n_prompt, r.n_gen, r.median, r.min, r.max, options.repetitions,
                         options.threads, head_names[options.head_type], bitnet_context_backend_name(context),
-                        options.use_mmap ? "true" : "false", load_ms, peak_rss_mib, r.bytes_per_token,
+                        options.use_mmap ? "true" : "false", load_ms, first_token_ms, peak_rss_mib, r.bytes_per_token,
                         r.bytes_per_token * r.median / 1e9, device_bandwidth / 1e9, i + 1 < results.size() ? "," : "");
         }
         std::printf("]\n");
     } else {
-        std::printf("model: %s (%s, %.2f GiB, %s)\nbackend: %s; head: %s; load to first context: %.1f ms; peak RSS: %.1f MiB\n\n",
+        std::printf("model: %s (%s, %.2f GiB, %s%s)\nbackend: %s; head: %s; load to first context: %.1f ms; "
+                    "time to first token (load + first decode): %.1f ms; peak RSS: %.1f MiB\n\n",
                     options.model.c_str(), bitnet_model_architecture(model),
                     bitnet_model_file_size(model) / 1073741824.0, options.use_mmap ? "mapped" : "read into memory",
-                    bitnet_context_backend_name(context),
-                    head_names[options.head_type], load_ms, peak_rss_mib);
+                    options.use_mlock ? ", locked" : "", bitnet_context_backend_name(context),
+                    head_names[options.head_type], load_ms, first_token_ms, peak_rss_mib);
         std::printf("| %-8s | %8s | %14s | %14s |\n", "test", "threads", "t/s (median)", "t/s (min-max)");
         std::printf("|----------|---------:|---------------:|---------------:|\n");
         for (const Result &r : results) {

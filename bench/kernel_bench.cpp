@@ -128,9 +128,11 @@ void bench_quantize(benchmark::State &state, const KernelTable *table, int64_t n
 }
 
 // One token through `rows` lm_head rows stored as `type` (random values encoded by the reference
-// quantizer), rotating through copies larger than the caches.
+// quantizer), rotating through copies larger than the caches: float activations (gemm_float) or,
+// with `a8`, int8 ones (gemm_head_a8, the activations quantized once outside the loop as the
+// backend does per token).
 void bench_head(benchmark::State &state, const KernelTable *table, bitnet::TensorType type, int64_t rows,
-                int64_t cols) {
+                int64_t cols, bool a8) {
     std::mt19937 rng(3);
     std::normal_distribution<float> normal(0.0f, 0.02f);
     std::vector<float> values(static_cast<size_t>(rows * cols));
@@ -145,9 +147,17 @@ void bench_head(benchmark::State &state, const KernelTable *table, bitnet::Tenso
     std::vector<float> x(static_cast<size_t>(cols)), out(static_cast<size_t>(rows));
     for (float &v : x) v = normal(rng);
     const float *inputs[1] = {x.data()};
+    std::vector<int8_t> codes(static_cast<size_t>(cols));
+    std::vector<float> scales(static_cast<size_t>(cols / bitnet::kHeadActBlock));
+    bitnet::quantize_head_activations(x.data(), cols, codes.data(), scales.data());
+    const bitnet::HeadActivations quantized[1] = {{codes.data(), scales.data()}};
     size_t next = 0;
     for (auto _ : state) {
-        table->gemm_float(type, weights[next].data(), row_bytes, rows, cols, inputs, 1, out.data(), rows);
+        if (a8) {
+            table->gemm_head_a8(type, weights[next].data(), row_bytes, rows, cols, quantized, 1, out.data(), rows);
+        } else {
+            table->gemm_float(type, weights[next].data(), row_bytes, rows, cols, inputs, 1, out.data(), rows);
+        }
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
         next = next + 1 == weights.size() ? 0 : next + 1;
@@ -217,7 +227,13 @@ void register_all() {
                                         bitnet::TensorType::Q4_0}) {
             benchmark::RegisterBenchmark(
                 ("lm_head_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + "/16384x2560x1/cold").c_str(),
-                bench_head, table, type, int64_t{16384}, int64_t{2560})
+                bench_head, table, type, int64_t{16384}, int64_t{2560}, false)
+                ->Unit(benchmark::kMicrosecond);
+            if (type == bitnet::TensorType::F16) continue;
+            benchmark::RegisterBenchmark(
+                ("lm_head_a8_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + "/16384x2560x1/cold")
+                    .c_str(),
+                bench_head, table, type, int64_t{16384}, int64_t{2560}, true)
                 ->Unit(benchmark::kMicrosecond);
         }
         if (variant != "scalar") {

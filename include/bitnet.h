@@ -169,7 +169,9 @@ typedef int32_t bitnet_token;
  * fails with BITNET_ERR_CANCELLED. */
 typedef bool (*bitnet_progress_callback)(float progress, void *user_data);
 
-/* Storage type of the lm_head used at run time (see bitnet_model_params.head_type). */
+/* Storage type of the lm_head used at run time (see bitnet_model_params.head_type). On the CPU a
+ * Q8_0, Q6_K or Q4_0 head multiplies int8 activations (quantized per output token in blocks of 32)
+ * when bitnet_context_params.quantize_activations is true; bench/RESULTS.md has its KL divergence. */
 typedef enum bitnet_head_type {
     BITNET_HEAD_AS_STORED = 0, /* use the file's type for the output projection */
     BITNET_HEAD_F16       = 1,
@@ -202,6 +204,18 @@ typedef struct bitnet_model_params {
      * (`bitnet inspect`); bitnet_model_runnable() says whether and why not the engine could run it.
      * Contexts cannot be made from such a model. Default false. */
     bool metadata_only;
+    /* bitnet_model_load_file only. Default false. true: lock the model's bytes in physical memory
+     * at load (mlock; the mapped file's pages with use_mmap, the private copy without), so the
+     * operating system never reclaims them and a decode never waits for a page to be read back.
+     * It pins the whole file (bitnet_model_file_size bytes, e.g. 1.1 GiB for 2B-4T) until
+     * bitnet_model_free(), and the load takes longer (every page is read in first). A mapping
+     * stays zero-copy and shared: other processes mapping the same file use the same pages.
+     * Worth it where memory pressure or a reclaim daemon evicts page-cache pages (bench/RESULTS.md
+     * measured a 0.8x decode speed from that on one VM class); without such pressure the pages
+     * stay resident anyway. Locking needs RLIMIT_MEMLOCK >= the file size (`ulimit -l`; often
+     * 8 MiB for unprivileged users) or CAP_IPC_LOCK: when the OS refuses, the load still
+     * succeeds, unlocked, and a BITNET_LOG_WARN message says why and what to change. */
+    bool use_mlock;
 } bitnet_model_params;
 
 BITNET_API bitnet_model_params bitnet_model_default_params(void);

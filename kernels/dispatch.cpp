@@ -70,7 +70,7 @@ void fill(Slot &slot, Slot fallback) {
 }  // namespace
 
 // A slot added to KernelTable needs its line below.
-static_assert(sizeof(KernelTable) == 12 * sizeof(void *), "complete_kernel_table must fill every slot");
+static_assert(sizeof(KernelTable) == 13 * sizeof(void *), "complete_kernel_table must fill every slot");
 
 KernelTable complete_kernel_table(const KernelTable &partial) {
     const KernelTable &scalar = scalar_kernels();
@@ -87,6 +87,7 @@ KernelTable complete_kernel_table(const KernelTable &partial) {
     fill(table.rms_norm, scalar.rms_norm);
     fill(table.gated_activation, scalar.gated_activation);
     fill(table.softmax, scalar.softmax);
+    fill(table.gemm_head_a8, scalar.gemm_head_a8);
     return table;
 }
 

@@ -19,6 +19,20 @@ struct QuantizedRow {
     int32_t sum;
 };
 
+// int8 activations for the quantized lm_head (gemm_head_a8): one quantization per token row, in
+// blocks of kHeadActBlock values, each with its own float scale (the Q8_0 rule of formats.md §1.6
+// applied to activations, as llama.cpp's vec_dot for Q4_0/Q8_0 quantizes them, but the scale is
+// kept in float): for block b, amax = max |x_i|, scales[b] = amax / 127, codes_i =
+// round_half_even(x_i * (127 / amax)) in [-127, 127]; a block of zeros has scale 0 and codes 0.
+inline constexpr int64_t kHeadActBlock = 32;
+struct HeadActivations {
+    const int8_t *codes;  // n_cols codes
+    const float *scales;  // n_cols / kHeadActBlock scales
+};
+// x[0..n) -> codes[0..n), scales[0..n / kHeadActBlock); n a multiple of kHeadActBlock. Plain
+// scalar code for every ISA (n_embd values per output token: a negligible share of the head).
+void quantize_head_activations(const float *x, int64_t n, int8_t *codes, float *scales);
+
 struct KernelTable {
     const char *name;  // "scalar", "avx2", "avx512", "neon"
 
@@ -90,6 +104,21 @@ struct KernelTable {
     // cells) become exactly 0; at least one entry must be finite. Within 1e-6 relative of the scalar
     // kernel's std::exp.
     float (*softmax)(float *x, int64_t n);
+
+    // The quantized lm_head with int8 activations (issue 17: the head at the memory-bandwidth rate):
+    // rows of a Q8_0, Q4_0 or Q6_K weight (formats.md §1.6; `type` is one of the three) times
+    // n_tokens activation rows quantized by quantize_head_activations. For each 32-element group g
+    // of a row (in order), with w_i the weight's integer codes (Q8_0: qs; Q4_0: nibble - 8; Q6_K:
+    // the 6-bit code - 32) and q_i the activation codes:
+    //   Q8_0, Q4_0: isum_g = Σ_i w_i q_i,            f_g = f16(d of block g) * scales[g]
+    //   Q6_K:       isum_g = Σ_i sc[i / 16] w_i q_i,  f_g = f16(d of the super-block) * scales[g]
+    //               (i counts within the 256-element super-block, sc its 16 int8 sub-block scales)
+    //   out[t * out_stride + r] = Σ_g (float)isum_g * f_g
+    // The integer sums are exact; the float sum over groups is in any fixed order that depends
+    // neither on n_tokens nor on the row split (so a token's logits do not depend on the batch),
+    // checked within 1e-6 of Σ_g |isum_g * f_g|. No allocation, no threads.
+    void (*gemm_head_a8)(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                         const HeadActivations *x, int64_t n_tokens, float *out, int64_t out_stride);
 };
 
 // The table for this CPU (selected once, thread-safe), or a named one for tests: returns null

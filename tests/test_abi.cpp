@@ -64,6 +64,7 @@ const std::vector<size_t> kModelFieldOffsets = {
     offsetof(bitnet_model_params, vocab_only),
     offsetof(bitnet_model_params, use_mmap),
     offsetof(bitnet_model_params, metadata_only),
+    offsetof(bitnet_model_params, use_mlock),
 };
 
 // Sizes no parameter struct can have: shorter than its struct_size member, or longer than the

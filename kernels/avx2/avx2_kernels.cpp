@@ -267,6 +267,7 @@ const KernelTable kAvx2Table = {
     avx2::rms_norm,
     avx2::gated_activation,
     avx2::softmax,
+    avx2::gemm_head_a8,
 };
 
 }  // namespace

@@ -522,6 +522,7 @@ const KernelTable kAvx512Table = {
     avx512::rms_norm,
     avx512::gated_activation,
     avx512::softmax,
+    avx512::gemm_head_a8,
 };
 
 }  // namespace

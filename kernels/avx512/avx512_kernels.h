@@ -7,4 +7,7 @@ namespace bitnet::avx512 {
 
 #include "kernels/float_kernels.inc"
 
+void gemm_head_a8(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                  const HeadActivations *x, int64_t n_tokens, float *out, int64_t out_stride);
+
 }  // namespace bitnet::avx512

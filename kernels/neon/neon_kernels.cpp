@@ -126,6 +126,7 @@ const KernelTable kNeonTable = {
     neon::rms_norm,
     neon::gated_activation,
     neon::softmax,
+    neon::gemm_head_a8,
 };
 
 // The dotprod variant: its own ternary gemms, everything else shared with the baseline table.
@@ -140,6 +141,7 @@ const KernelTable kNeonDotprodTable = {
     neon::rms_norm,
     neon::gated_activation,
     neon::softmax,
+    neon::gemm_head_a8,
 };
 
 }  // namespace

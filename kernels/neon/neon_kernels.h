@@ -16,6 +16,10 @@ namespace neon {
 // kernels/neon/neon_float_kernels.cpp: float_kernels_impl.h over 4-lane float32x4 vectors.
 #include "kernels/float_kernels.inc"
 
+// kernels/neon/neon_head_kernels.cpp: the quantized lm_head with int8 activations.
+void gemm_head_a8(TensorType type, const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                  const HeadActivations *x, int64_t n_tokens, float *out, int64_t out_stride);
+
 }  // namespace neon
 
 namespace neon_dotprod {

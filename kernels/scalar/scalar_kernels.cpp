@@ -165,6 +165,7 @@ const KernelTable kScalarTable = {
     scalar::rms_norm,
     scalar::gated_activation,
     scalar::softmax,
+    scalar::gemm_head_a8,
 };
 
 }  // namespace

@@ -2,12 +2,14 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "api/guard.h"
 #include "api/params_reader.h"
 #include "bitnet.h"
 #include "model/model.h"
 #include "util/c_enum.h"
+#include "util/log.h"
 
 namespace {
 
@@ -25,7 +27,19 @@ bitnet::LoadOptions options_from(const bitnet_model_params *given, const char *f
     options.vocab_only = params.vocab_only;
     options.use_mmap = params.use_mmap;
     options.metadata_only = params.metadata_only;
+    options.use_mlock = params.use_mlock;
     return options;
+}
+
+// use_mlock: a lock that the OS refuses (RLIMIT_MEMLOCK) never fails the load; the model runs
+// unlocked, as with use_mlock = false, and the warning says what to change.
+void lock_or_warn(bitnet::MappedFile &file, const char *path) {
+    const std::string why_not = file.lock_in_memory();
+    if (why_not.empty()) {
+        LOG_INFO("locked the %zu bytes of '%s' in memory (use_mlock)", file.size(), path);
+    } else {
+        LOG_WARN("use_mlock: cannot lock '%s' in memory, continuing without the lock: %s", path, why_not.c_str());
+    }
 }
 
 template <class Body>
@@ -55,8 +69,9 @@ BITNET_API bitnet_status bitnet_model_load_file(const char *path, const bitnet_m
     return load_guarded(__func__, out_model, [&, function = __func__] {
         bitnet::require_argument(path != nullptr, function, "path is NULL");
         bitnet::LoadOptions options = options_from(params, function);
-        return bitnet::load_model(options.use_mmap ? bitnet::MappedFile::open(path) : bitnet::MappedFile::read(path),
-                                  options);
+        bitnet::MappedFile file = options.use_mmap ? bitnet::MappedFile::open(path) : bitnet::MappedFile::read(path);
+        if (options.use_mlock && !options.vocab_only && !options.metadata_only) lock_or_warn(file, path);
+        return bitnet::load_model(std::move(file), options);
     });
 }
 

@@ -90,6 +90,7 @@ struct LoadOptions {
     bitnet_head_type head_type = BITNET_HEAD_AS_STORED;
     bool vocab_only = false;
     bool use_mmap = true;
+    bool use_mlock = false;  // bitnet_model_params.use_mlock
     // Header, metadata and tensor table only (bitnet_model_params.metadata_only): the GGUF is parsed
     // keeping unrunnable tensor types, hyperparameters are read where possible, nothing else.
     bool metadata_only = false;

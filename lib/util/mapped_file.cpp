@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "util/error.h"
+#include "util/memory_residency.h"
 
 namespace bitnet {
 
@@ -94,6 +95,14 @@ void MappedFile::check_not_truncated() const {
     }
 }
 
+std::string MappedFile::lock_in_memory() {
+    if (!owned_) return "the model's memory belongs to the caller (bitnet_model_load_memory): lock it there";
+    if (locked_) return "";
+    std::string why_not = residency::lock(data_, size_);
+    locked_ = why_not.empty();
+    return why_not;
+}
+
 MappedFile MappedFile::borrow(const void *data, size_t size) {
     MappedFile file;
     file.data_ = static_cast<const uint8_t *>(data);
@@ -106,6 +115,7 @@ MappedFile::MappedFile(MappedFile &&other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
       owned_(std::exchange(other.owned_, false)),
+      locked_(std::exchange(other.locked_, false)),
       fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)) {}
 
@@ -115,6 +125,7 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
         owned_ = std::exchange(other.owned_, false);
+        locked_ = std::exchange(other.locked_, false);
         fd_ = std::exchange(other.fd_, -1);
         path_ = std::move(other.path_);
     }
@@ -122,6 +133,7 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
 }
 
 MappedFile::~MappedFile() {
+    if (locked_) residency::unlock(data_, size_);  // munmap would end the lock too; said for clarity
     if (owned_ && data_) munmap(const_cast<uint8_t *>(data_), size_);
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -129,6 +141,7 @@ MappedFile::~MappedFile() {
     data_ = nullptr;
     size_ = 0;
     owned_ = false;
+    locked_ = false;
 }
 
 }  // namespace bitnet

@@ -37,10 +37,17 @@ public:
     // the check narrows the window, only use_mmap = false closes it.
     void check_not_truncated() const;
 
+    // Pin the bytes of an owned mapping or copy in physical memory (bitnet_model_params.use_mlock;
+    // util/memory_residency.h): "" when locked, else why not, and nothing is locked. The lock
+    // ends with the object. Borrowed memory is the caller's and is never locked.
+    std::string lock_in_memory();
+    bool locked() const { return locked_; }
+
 private:
     const uint8_t *data_ = nullptr;
     size_t size_ = 0;
     bool owned_ = false;
+    bool locked_ = false;
     int fd_ = -1;       // open() only: kept open for check_not_truncated()
     std::string path_;  // open() only, for messages
 };

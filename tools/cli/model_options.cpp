@@ -18,6 +18,7 @@ const char *const kModelOptionsHelp =
     "  --backend NAME        auto, cpu or vulkan (default auto: Vulkan on a GPU, else CPU)\n"
     "  --head-type TYPE      re-encode the lm_head at load: f16, q8_0, q6_k or q4_0 (default: as stored)\n"
     "  --no-mmap             read the model into memory instead of mapping it\n"
+    "  --mlock               lock the model's bytes in memory (never paged out; needs RLIMIT_MEMLOCK)\n"
     "  -v, --verbose         log loading and context details to stderr\n";
 
 static bool parse_unsigned(const char *text, long max_value, long *out) {
@@ -69,6 +70,8 @@ bool parse_model_option(int argc, char **argv, int *i, ModelOptions *options, st
         else if (v) *error = "--head-type must be f16, q8_0, q6_k or q4_0";
     } else if (arg == "--no-mmap") {
         options->use_mmap = false;
+    } else if (arg == "--mlock") {
+        options->use_mlock = true;
     } else if (arg == "--no-act-quant") {
         options->quantize_activations = false;
     } else if (arg == "-v" || arg == "--verbose") {
@@ -114,6 +117,7 @@ bitnet_model *load_model_or_report(const ModelOptions &options, const char *comm
     bitnet_model_params params = bitnet_model_default_params();
     params.head_type = options.head_type;
     params.use_mmap = options.use_mmap;
+    params.use_mlock = options.use_mlock;
     bitnet_model *model = nullptr;
     bitnet_status status = bitnet_model_load_file(options.model_path.c_str(), &params, &model);
     if (status != BITNET_OK) {

@@ -18,6 +18,7 @@ struct ModelOptions {
     bitnet_backend_type backend = BITNET_BACKEND_AUTO;
     bitnet_head_type head_type = BITNET_HEAD_AS_STORED;
     bool use_mmap = true;
+    bool use_mlock = false;
     bool verbose = false;
 };
 

@@ -23,6 +23,10 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
     quantized_stride_ = widest_projection_input(hp);
     quantized_codes_ = arena.allocate<int8_t>(static_cast<size_t>(n_batch * quantized_stride_));
     quantized_rows_ = arena.allocate<QuantizedRow>(static_cast<size_t>(n_batch));
+    const int64_t n_outputs_max = config.n_outputs_max;
+    head_codes_ = arena.allocate<int8_t>(static_cast<size_t>(n_outputs_max * hp.n_embd));
+    head_scales_ = arena.allocate<float>(static_cast<size_t>(n_outputs_max * (hp.n_embd / kHeadActBlock + 1)));
+    head_rows_ = arena.allocate<HeadActivations>(static_cast<size_t>(n_outputs_max));
     token_rows_ = arena.allocate<const float *>(static_cast<size_t>(std::max(n_batch, int64_t{config.n_outputs_max})));
     row_scratch_stride_ = std::max<int64_t>(quantized_stride_, hp.n_embd);
     row_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads * row_scratch_stride_));
@@ -193,9 +197,46 @@ void CpuBackend::output(const Weight &lm_head, Act normed) {
         }
     }
     if (plan.n_outputs == 0) return;
+    if (head_runs_a8(lm_head)) return output_a8(lm_head, normed);
     for (int32_t o = 0; o < plan.n_outputs; ++o) token_rows_[o] = row(normed, plan.output_entries[o]);
     const int64_t n_vocab = static_cast<int64_t>(lm_head.rows);
     multiply_float_rows(lm_head, token_rows_, plan.n_outputs, outputs_.logits, n_vocab);
+}
+
+bool CpuBackend::head_runs_a8(const Weight &lm_head) const {
+    // int8 activations follow the projections' mode: --no-act-quant (analysis) keeps the head in
+    // float too. The KL divergence this costs is in bench/RESULTS.md.
+    if (!config_.quantize_activations) return false;
+    if (lm_head.type != TensorType::Q8_0 && lm_head.type != TensorType::Q4_0 && lm_head.type != TensorType::Q6_K) {
+        return false;
+    }
+    return static_cast<int64_t>(lm_head.stored_cols) == model_.hparams.n_embd && model_.hparams.n_embd % kHeadActBlock == 0;
+}
+
+void CpuBackend::output_a8(const Weight &lm_head, Act normed) {
+    const BatchPlan &plan = *plan_;
+    const int64_t n_embd = model_.hparams.n_embd;
+    const int64_t scales_per_row = n_embd / kHeadActBlock;
+    // Each output row is quantized once, by one thread, the same way whatever else is in the batch.
+    parallel_for(config_.n_threads, plan.n_outputs, 4, [&](int64_t begin, int64_t end, int) {
+        for (int64_t o = begin; o < end; ++o) {
+            int8_t *codes = head_codes_ + o * n_embd;
+            float *scales = head_scales_ + o * scales_per_row;
+            quantize_head_activations(row(normed, plan.output_entries[o]), n_embd, codes, scales);
+            head_rows_[o] = HeadActivations{codes, scales};
+        }
+    });
+    const int64_t n_vocab = static_cast<int64_t>(lm_head.rows);
+    const size_t row_bytes = lm_head.row_bytes();
+    float *logits = outputs_.logits;
+    parallel_for(config_.n_threads, n_vocab, 64, [&](int64_t begin, int64_t end, int) {
+        kernels_.gemm_head_a8(lm_head.type, lm_head.data + begin * row_bytes, row_bytes, end - begin, n_embd,
+                              head_rows_, plan.n_outputs, logits + begin, n_vocab);
+        if (lm_head.scale == 1.0f) return;
+        for (int32_t o = 0; o < plan.n_outputs; ++o) {
+            for (int64_t r = begin; r < end; ++r) logits[o * n_vocab + r] *= lm_head.scale;
+        }
+    });
 }
 
 }  // namespace bitnet

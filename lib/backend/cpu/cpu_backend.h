@@ -73,6 +73,10 @@ private:
     void multiply_float_rows(const Weight &weight, const float *const *inputs, int32_t n_inputs, float *out,
                              int64_t out_stride);
     void store_kv(int32_t layer);
+    // The Q8_0/Q4_0/Q6_K lm_head with int8 activations (gemm_head_a8), when activations are
+    // quantized at all; false: the float path (multiply_float_rows).
+    bool head_runs_a8(const Weight &lm_head) const;
+    void output_a8(const Weight &lm_head, Act normed);
 
     const bitnet_model &model_;
     CpuBackendConfig config_;
@@ -92,6 +96,9 @@ private:
     uint64_t quantized_version_ = 0;
     int64_t quantized_cols_ = 0;
 
+    int8_t *head_codes_ = nullptr;       // [n_outputs_max][n_embd] int8 activations of the lm_head
+    float *head_scales_ = nullptr;       // [n_outputs_max][n_embd / kHeadActBlock]
+    HeadActivations *head_rows_ = nullptr;  // [n_outputs_max]
     const float **token_rows_ = nullptr; // [max(n_batch, n_outputs_max)] activation rows for gemm_float
     float *row_scratch_ = nullptr;       // per thread: one dequantized weight row
     int64_t row_scratch_stride_ = 0;

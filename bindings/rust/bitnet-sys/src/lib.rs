@@ -83,6 +83,7 @@ pub struct bitnet_model_params {
     pub vocab_only: bool,
     pub use_mmap: bool,
     pub metadata_only: bool,
+    pub use_mlock: bool,
 }
 
 /// One entry of a model's tensor table (`bitnet_model_tensor_info`); set `struct_size` first.

@@ -242,7 +242,8 @@ fn parameter_struct_fields_match_the_header_in_order_and_offset() {
                 head_type,
                 vocab_only,
                 use_mmap,
-                metadata_only
+                metadata_only,
+                use_mlock
             }),
         ),
         (
