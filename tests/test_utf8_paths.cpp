@@ -18,6 +18,11 @@ namespace {
 // "modèle-模型-ü.gguf" spelled in UTF-8 bytes, so that the source file's encoding cannot matter.
 const std::string kName = "mod\xc3\xa8le-\xe6\xa8\xa1\xe5\x9e\x8b-\xc3\xbc.gguf";
 
+// A path from UTF-8 bytes (std::filesystem::u8path is deprecated in C++20; char8_t strings are UTF-8).
+std::filesystem::path fs_path(const std::string &utf8) {
+    return std::filesystem::path(std::u8string(utf8.begin(), utf8.end()));
+}
+
 void write_utf8(const std::string &path, const std::vector<uint8_t> &bytes) {
     std::FILE *file = bitnet::open_file(path, "wb");
     ASSERT_NE(file, nullptr) << "cannot create " << path;
@@ -28,7 +33,7 @@ void write_utf8(const std::string &path, const std::vector<uint8_t> &bytes) {
 // The names in `dir` as UTF-8 (std::filesystem reads them with the platform's wide API on Windows).
 std::vector<std::string> names_in(const std::string &dir) {
     std::vector<std::string> names;
-    for (const auto &entry : std::filesystem::directory_iterator(std::filesystem::u8path(dir))) {
+    for (const auto &entry : std::filesystem::directory_iterator(fs_path(dir))) {
         const std::u8string name = entry.path().filename().u8string();
         names.emplace_back(name.begin(), name.end());
     }
@@ -39,7 +44,7 @@ TEST(Utf8Paths, ModelLoadsFromANonAsciiPathMappedAndRead) {
     const std::string source = bitnet_test::synthetic_model("tiny", "i2_s");
     const std::vector<uint8_t> bytes = bitnet_test::read_file(source);
     const std::string dir = bitnet_test::temp_dir() + "/utf8-\xc3\xa9t\xc3\xa9";  // "utf8-été"
-    std::filesystem::create_directories(std::filesystem::u8path(dir));
+    std::filesystem::create_directories(fs_path(dir));
     const std::string path = dir + "/" + kName;
     write_utf8(path, bytes);
     // The file exists under exactly these code points, not under a code-page garbling of them.
@@ -77,7 +82,7 @@ TEST(Utf8Paths, ReplaceFileRenamesOverAnExistingFile) {
     write_utf8(from, {1, 2, 3});
     write_utf8(to, {9});
     ASSERT_TRUE(bitnet::replace_file(from, to));
-    EXPECT_FALSE(std::filesystem::exists(std::filesystem::u8path(from)));
+    EXPECT_FALSE(std::filesystem::exists(fs_path(from)));
     std::FILE *file = bitnet::open_file(to, "rb");
     ASSERT_NE(file, nullptr);
     unsigned char got[8];
@@ -86,7 +91,7 @@ TEST(Utf8Paths, ReplaceFileRenamesOverAnExistingFile) {
     EXPECT_EQ(got[0], 1);
     EXPECT_EQ(got[2], 3);
     EXPECT_TRUE(bitnet::remove_file(to));
-    EXPECT_FALSE(std::filesystem::exists(std::filesystem::u8path(to)));
+    EXPECT_FALSE(std::filesystem::exists(fs_path(to)));
 }
 
 }  // namespace
