@@ -32,7 +32,11 @@ export WINEPREFIX="$build/wine-prefix" WINEDEBUG=-all
 wine64=$(command -v wine64 || echo /usr/lib/wine/wine64)
 wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
 "$wine64" wineboot --init > /dev/null 2>&1 || true
-"$wineserver" -p 300 < /dev/null > /dev/null 2>&1
+"$wineserver" -k > /dev/null 2>&1 || true  # wineboot's server, which exits 3 s after its last client
+"$wineserver" -p 300 < /dev/null > /dev/null 2>&1 || true
 trap '"$wineserver" -k > /dev/null 2>&1 || true' EXIT
-"$wine64" "$build/bin/bitnet.exe" --version 2>&1 | tail -1
+# The first program on a fresh server also starts Wine's services (services.exe, rpcss, ...), which
+# keep the standard streams they inherit: give them none, or a pipe reading them never ends.
+"$wine64" "$build/bin/bitnet.exe" --version < /dev/null > "$build/wine-version.txt" 2>&1
+tail -1 "$build/wine-version.txt"
 ctest --test-dir "$build" --output-on-failure -L windows
