@@ -9,6 +9,7 @@
 #include "api/guard.h"
 #include "bitnet.h"
 #include "state/state_file.h"
+#include "util/file_path.h"
 #include "util/mapped_file.h"
 
 namespace {
@@ -54,13 +55,13 @@ bitnet_status save_file(bitnet_context *context, StateKind kind, int32_t seq, co
         std::unique_ptr<uint8_t[]> bytes(new uint8_t[capacity]);
         const size_t size = bitnet::save_state(*context, kind, seq, bytes.get(), capacity);
         std::string temporary = std::string(path) + ".tmp";
-        FILE *file = std::fopen(temporary.c_str(), "wb");
+        FILE *file = bitnet::open_file(temporary, "wb");  // UTF-8 paths on Windows too
         if (!file) bitnet::fail(BITNET_ERR_IO, "%s: cannot create '%s': %s", function, temporary.c_str(), std::strerror(errno));
         bool ok = std::fwrite(bytes.get(), 1, size, file) == size;
         ok = (std::fclose(file) == 0) && ok;
-        if (!ok || std::rename(temporary.c_str(), path) != 0) {
+        if (!ok || !bitnet::replace_file(temporary, path)) {
             int saved = errno;
-            std::remove(temporary.c_str());
+            bitnet::remove_file(temporary);
             bitnet::fail(BITNET_ERR_IO, "%s: writing '%s' failed: %s", function, path, std::strerror(saved));
         }
     });

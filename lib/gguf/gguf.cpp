@@ -149,7 +149,7 @@ std::string type_text(const Value &value) {
 }
 
 // Throw "gguf: <subject>: <detail>".
-[[noreturn]] __attribute__((format(printf, 3, 4))) void fail_in(bitnet_status status, const std::string &subject,
+[[noreturn]] BITNET_PRINTF_FORMAT(3, 4) void fail_in(bitnet_status status, const std::string &subject,
                                                                 const char *fmt, ...) {
     va_list args;
     va_start(args, fmt);

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#if defined(_WIN32)
+#include <malloc.h>  // _aligned_malloc
+#endif
 #include <new>
 #include <utility>
 
@@ -46,7 +49,12 @@ public:
     AlignedBuffer() = default;
     explicit AlignedBuffer(size_t bytes) {
         if (bytes == 0) return;
-        data_ = std::aligned_alloc(Arena::kAlignment, (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment);
+        const size_t rounded = (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment;
+#if defined(_WIN32)
+        data_ = _aligned_malloc(rounded, Arena::kAlignment);  // Windows' C runtime has no aligned_alloc
+#else
+        data_ = std::aligned_alloc(Arena::kAlignment, rounded);
+#endif
         if (!data_) throw std::bad_alloc();
     }
     AlignedBuffer(const AlignedBuffer &) = delete;
@@ -56,7 +64,13 @@ public:
         std::swap(data_, other.data_);
         return *this;
     }
-    ~AlignedBuffer() { std::free(data_); }
+    ~AlignedBuffer() {
+#if defined(_WIN32)
+        _aligned_free(data_);
+#else
+        std::free(data_);
+#endif
+    }
     void *data() const { return data_; }
 
 private:

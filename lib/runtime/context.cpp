@@ -1,7 +1,5 @@
 #include "runtime/context.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -9,19 +7,11 @@
 #include "backend/backend_registry.h"
 #include "runtime/forward.h"
 #include "util/c_enum.h"
+#include "util/cpu_count.h"
 #include "util/error.h"
 #include "util/log.h"
 
 namespace bitnet {
-namespace {
-
-int32_t available_cpus() {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-    return 1;
-}
-
-}  // namespace
 
 ContextConfig resolve_context_params(const bitnet_model &model, const bitnet_context_params &params) {
     if (model.weights.layers.empty()) {

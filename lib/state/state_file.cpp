@@ -9,7 +9,9 @@
 #include "state/state_file.h"
 
 #include <xxhash.h>
+#if defined(BITNET_HAVE_ZSTD)
 #include <zstd.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -28,6 +30,7 @@ constexpr size_t kHeaderBytes = 40;
 constexpr size_t kTrailerBytes = 8;
 constexpr int kCompressionLevel = 1;  // KV data is mostly incompressible noise; favour speed
 
+#if defined(BITNET_HAVE_ZSTD)
 // One zstd context per thread, kept: creating one per call allocates and clears its tables again.
 ZSTD_CCtx *compression_context() {
     thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx *)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
@@ -40,6 +43,36 @@ ZSTD_DCtx *decompression_context() {
     if (!context) fail(BITNET_ERR_OUT_OF_MEMORY, "state: cannot create a zstd decompression context");
     return context.get();
 }
+
+size_t compress_bound(size_t payload) { return ZSTD_compressBound(payload); }
+
+size_t compress(uint8_t *out, size_t capacity, const std::vector<uint8_t> &payload) {
+    const size_t size =
+        ZSTD_compressCCtx(compression_context(), out, capacity, payload.data(), payload.size(), kCompressionLevel);
+    if (ZSTD_isError(size)) fail(BITNET_ERR_INTERNAL, "state: compression failed: %s", ZSTD_getErrorName(size));
+    return size;
+}
+
+void decompress(std::vector<uint8_t> &payload, const uint8_t *compressed, size_t compressed_size) {
+    const size_t produced =
+        ZSTD_decompressDCtx(decompression_context(), payload.data(), payload.size(), compressed, compressed_size);
+    if (ZSTD_isError(produced) || produced != payload.size()) {
+        fail(BITNET_ERR_INVALID_STATE, "state: decompression failed (%s)",
+             ZSTD_isError(produced) ? ZSTD_getErrorName(produced) : "size mismatch");
+    }
+}
+#else
+// A build without zstd (cmake/zstd_xxhash.cmake: the Windows cross build, for which Debian ships
+// no zstd) cannot write or read the payload, which is always a zstd frame.
+[[noreturn]] void no_zstd() {
+    fail(BITNET_ERR_UNSUPPORTED,
+         "state: built without zstd: state files (a zstd-compressed payload) cannot be saved or loaded by this "
+         "build of libbitnet");
+}
+size_t compress_bound(size_t) { no_zstd(); }
+size_t compress(uint8_t *, size_t, const std::vector<uint8_t> &) { no_zstd(); }
+void decompress(std::vector<uint8_t> &, const uint8_t *, size_t) { no_zstd(); }
+#endif
 
 class Writer {
 public:
@@ -237,12 +270,7 @@ std::vector<uint8_t> verify_and_decompress(const bitnet_context &context, StateK
              static_cast<unsigned long long>(payload_size), bound);
     }
     std::vector<uint8_t> payload(payload_size);
-    size_t produced = ZSTD_decompressDCtx(decompression_context(), payload.data(), payload.size(), data + kHeaderBytes,
-                                          compressed_size);
-    if (ZSTD_isError(produced) || produced != payload_size) {
-        fail(BITNET_ERR_INVALID_STATE, "state: decompression failed (%s)",
-             ZSTD_isError(produced) ? ZSTD_getErrorName(produced) : "size mismatch");
-    }
+    decompress(payload, data + kHeaderBytes, compressed_size);
     return payload;
 }
 
@@ -360,23 +388,19 @@ void apply_sequence_state(bitnet_context &context, int32_t dst_seq, const Parsed
 size_t state_size_bound(const bitnet_context &context, StateKind kind, int32_t seq) {
     if (kind == StateKind::Sequence) check_seq(context, seq);
     const size_t payload = payload_bytes(context, kind, cells_to_save(context, kind, seq).size());
-    return kHeaderBytes + ZSTD_compressBound(payload) + kTrailerBytes;
+    return kHeaderBytes + compress_bound(payload) + kTrailerBytes;
 }
 
 size_t save_state(bitnet_context &context, StateKind kind, int32_t seq, uint8_t *out, size_t capacity) {
     if (kind == StateKind::Sequence) check_seq(context, seq);
     std::vector<uint8_t> payload = build_payload(context, kind, seq);
-    const size_t bound = ZSTD_compressBound(payload.size());
+    const size_t bound = compress_bound(payload.size());
     // Compress straight into the caller's buffer when it holds the bound (bitnet_state_size()
     // gives that); else through a temporary. Fresh large buffers cost page faults, so one is saved.
     const bool direct = capacity >= kHeaderBytes + kTrailerBytes && capacity - kHeaderBytes - kTrailerBytes >= bound;
     std::unique_ptr<uint8_t[]> temporary(direct ? nullptr : new uint8_t[bound]);
     uint8_t *compressed = direct ? out + kHeaderBytes : temporary.get();
-    size_t compressed_size =
-        ZSTD_compressCCtx(compression_context(), compressed, bound, payload.data(), payload.size(), kCompressionLevel);
-    if (ZSTD_isError(compressed_size)) {
-        fail(BITNET_ERR_INTERNAL, "state: compression failed: %s", ZSTD_getErrorName(compressed_size));
-    }
+    const size_t compressed_size = compress(compressed, bound, payload);
     const size_t total = kHeaderBytes + compressed_size + kTrailerBytes;
     if (capacity < total) {
         fail(BITNET_ERR_BUFFER_TOO_SMALL, "state: needs %zu bytes, the buffer has %zu", total, capacity);

@@ -9,6 +9,10 @@
 
 #include <cstdint>
 #include <cstdlib>
+#elif defined(_WIN32)
+#include <windows.h>
+
+#include <cstdint>
 #endif
 
 namespace bitnet {
@@ -46,6 +50,31 @@ std::string capture_backtrace(int skip) {
                 where += format(" (%s+0x%llx)", demangled(info.dli_sname).c_str(),
                                 static_cast<unsigned long long>(pc - reinterpret_cast<uintptr_t>(info.dli_saddr)));
             }
+        }
+        out += format("  #%d 0x%llx %s\n", number++, static_cast<unsigned long long>(pc), where.c_str());
+    }
+    return out;
+}
+#elif defined(_WIN32)
+// Windows: the frames from CaptureStackBackTrace (kernel32), each as module+offset. Names would
+// need DbgHelp and debug information that a release DLL does not carry; `addr2line -e <module>`
+// turns an offset back into a line where the module was built with -g.
+std::string capture_backtrace(int skip) {
+    constexpr int kMaxFrames = 62;  // CaptureStackBackTrace takes fewer than 63 on older Windows
+    void *frames[kMaxFrames];
+    const USHORT n = CaptureStackBackTrace(0, kMaxFrames, frames, nullptr);
+    if (n == 0) return "  (backtrace unavailable: the stack could not be walked)\n";
+    std::string out;
+    int number = 0;
+    for (int i = skip; i < n; ++i) {
+        const auto pc = reinterpret_cast<uintptr_t>(frames[i]);
+        std::string where = "??";
+        HMODULE module = nullptr;
+        char name[MAX_PATH];
+        if (GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                               static_cast<LPCSTR>(frames[i]), &module) &&
+            GetModuleFileNameA(module, name, sizeof name) > 0) {
+            where = format("%s+0x%llx", name, static_cast<unsigned long long>(pc - reinterpret_cast<uintptr_t>(module)));
         }
         out += format("  #%d 0x%llx %s\n", number++, static_cast<unsigned long long>(pc), where.c_str());
     }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bitnet.h"
+#include "util/printf_format.h"
 
 namespace bitnet {
 
@@ -26,20 +27,20 @@ private:
 };
 
 // printf-style formatting into a std::string.
-std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char *fmt, ...) BITNET_PRINTF_FORMAT(1, 2);
 std::string vformat(const char *fmt, va_list args);
 
 // Throw an Error with a printf-style message. An internal error (BITNET_ERR_INTERNAL, a bug) also
 // carries the stack of the failing call, captured here before unwinding loses it.
 [[noreturn]] void fail(bitnet_status status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    BITNET_PRINTF_FORMAT(2, 3);
 
 // The per-thread message behind bitnet_last_error().
 void set_last_error(bitnet_status status, const std::string &message);
 const char *last_error();
 // set_last_error with a printf-style message, for API queries that report a failure through a
 // neutral return value (0, "", NULL) rather than a status: bitnet_last_error() still says why.
-void record_failure(bitnet_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void record_failure(bitnet_status status, const char *fmt, ...) BITNET_PRINTF_FORMAT(2, 3);
 bitnet_status last_status();
 
 }  // namespace bitnet

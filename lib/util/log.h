@@ -2,11 +2,12 @@
 #pragma once
 
 #include "bitnet.h"
+#include "util/printf_format.h"
 
 namespace bitnet {
 
 bool log_enabled(bitnet_log_level level);
-void log_message(bitnet_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_message(bitnet_log_level level, const char *fmt, ...) BITNET_PRINTF_FORMAT(2, 3);
 
 }  // namespace bitnet
 

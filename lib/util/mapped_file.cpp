@@ -1,99 +1,12 @@
+// The platform-independent part of MappedFile: borrowing, moving, destroying. The parts that talk
+// to the OS are in mapped_file_posix.cpp and mapped_file_windows.cpp.
 #include "util/mapped_file.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
-#include "util/error.h"
 #include "util/memory_residency.h"
 
 namespace bitnet {
-
-namespace {
-
-// An open, non-empty regular file; closes itself.
-struct InputFile {
-    int fd = -1;
-    size_t size = 0;
-    ~InputFile() {
-        if (fd >= 0) ::close(fd);
-    }
-    int release() { return std::exchange(fd, -1); }
-};
-
-void open_input(const std::string &path, InputFile &file) {
-    file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (file.fd < 0) fail(BITNET_ERR_IO, "cannot open '%s': %s", path.c_str(), std::strerror(errno));
-    struct stat info;
-    if (fstat(file.fd, &info) != 0) fail(BITNET_ERR_IO, "cannot stat '%s': %s", path.c_str(), std::strerror(errno));
-    if (!S_ISREG(info.st_mode)) fail(BITNET_ERR_IO, "'%s' is not a regular file", path.c_str());
-    file.size = static_cast<size_t>(info.st_size);
-    if (file.size == 0) fail(BITNET_ERR_INVALID_MODEL, "'%s' is empty (0 bytes)", path.c_str());
-}
-
-}  // namespace
-
-MappedFile MappedFile::read(const std::string &path) {
-    InputFile input;
-    open_input(path, input);
-    void *memory = mmap(nullptr, input.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED) {
-        fail(BITNET_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes to read '%s' into: %s", input.size, path.c_str(),
-             std::strerror(errno));
-    }
-    MappedFile file;
-    file.data_ = static_cast<const uint8_t *>(memory);
-    file.size_ = input.size;
-    file.owned_ = true;  // from here on the destructor unmaps it, also when reading fails
-#if defined(MADV_HUGEPAGE)
-    madvise(memory, input.size, MADV_HUGEPAGE);  // fewer TLB misses when streaming weights; a hint
-#endif
-    auto *out = static_cast<uint8_t *>(memory);
-    for (size_t done = 0; done < input.size;) {
-        const ssize_t got = ::pread(input.fd, out + done, input.size - done, static_cast<off_t>(done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) fail(BITNET_ERR_IO, "cannot read '%s' at byte %zu: %s", path.c_str(), done, std::strerror(errno));
-        if (got == 0) fail(BITNET_ERR_IO, "'%s' ended at byte %zu while reading %zu bytes", path.c_str(), done, input.size);
-        done += static_cast<size_t>(got);
-    }
-    // Weights are immutable once loaded, as they are in a read-only mapping; a stray write faults.
-    mprotect(memory, input.size, PROT_READ);
-    return file;
-}
-
-MappedFile MappedFile::open(const std::string &path) {
-    InputFile input;
-    open_input(path, input);
-    MappedFile file;
-    file.size_ = input.size;
-    file.owned_ = true;
-    void *mapping = mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, input.fd, 0);
-    if (mapping == MAP_FAILED) {
-        fail(BITNET_ERR_IO, "cannot map '%s' (%zu bytes): %s", path.c_str(), file.size_, std::strerror(errno));
-    }
-    file.data_ = static_cast<const uint8_t *>(mapping);
-    file.fd_ = input.release();
-    file.path_ = path;
-    return file;
-}
-
-void MappedFile::check_not_truncated() const {
-    if (fd_ < 0) return;
-    struct stat info;
-    if (fstat(fd_, &info) != 0) fail(BITNET_ERR_IO, "cannot stat the model file '%s': %s", path_.c_str(), std::strerror(errno));
-    if (static_cast<uint64_t>(info.st_size) < size_) {
-        fail(BITNET_ERR_IO,
-             "the model file '%s' shrank from %zu to %lld bytes since it was mapped: a mapped model's file must not "
-             "be truncated or rewritten in place while it is loaded (replace it by renaming a new file over it, or "
-             "load with use_mmap = false)",
-             path_.c_str(), size_, static_cast<long long>(info.st_size));
-    }
-}
 
 std::string MappedFile::lock_in_memory() {
     if (!owned_) return "the model's memory belongs to the caller (bitnet_model_load_memory): lock it there";
@@ -116,7 +29,7 @@ MappedFile::MappedFile(MappedFile &&other) noexcept
       size_(std::exchange(other.size_, 0)),
       owned_(std::exchange(other.owned_, false)),
       locked_(std::exchange(other.locked_, false)),
-      fd_(std::exchange(other.fd_, -1)),
+      file_(std::exchange(other.file_, kNoFile)),
       path_(std::move(other.path_)) {}
 
 MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
@@ -126,17 +39,16 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
         size_ = std::exchange(other.size_, 0);
         owned_ = std::exchange(other.owned_, false);
         locked_ = std::exchange(other.locked_, false);
-        fd_ = std::exchange(other.fd_, -1);
+        file_ = std::exchange(other.file_, kNoFile);
         path_ = std::move(other.path_);
     }
     return *this;
 }
 
 MappedFile::~MappedFile() {
-    if (locked_) residency::unlock(data_, size_);  // munmap would end the lock too; said for clarity
-    if (owned_ && data_) munmap(const_cast<uint8_t *>(data_), size_);
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    if (locked_) residency::unlock(data_, size_);  // unmapping would end the lock too; said for clarity
+    release(owned_ ? data_ : nullptr, size_, file_);
+    file_ = kNoFile;
     path_.clear();
     data_ = nullptr;
     size_ = 0;

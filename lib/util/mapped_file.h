@@ -1,5 +1,8 @@
 // The bytes of a whole model file, which every tensor of a model points into: a read-only memory
 // mapping, a private copy read into memory, or a view of caller memory.
+// open(), read() and check_not_truncated() are per platform: mapped_file_posix.cpp (mmap) and
+// mapped_file_windows.cpp (CreateFileMapping/MapViewOfFile), chosen in cmake/platform_sources.cmake;
+// mapped_file.cpp holds the shared part. Paths are UTF-8 on every platform.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +35,8 @@ public:
     // For a file mapping (open()): throws Error(BITNET_ERR_IO) when the file has become shorter
     // than the mapping. Touching a mapped page past the end of a file raises SIGBUS, which would
     // kill the host program, so callers check before computing on the pages (one fstat, ~1 us).
-    // A file replaced by rename keeps the mapped inode intact and passes. Nothing to check for
+    // A file replaced by rename keeps the mapped inode intact and passes. (Windows refuses to
+    // truncate a file while a view of it is mapped, so there the check never fails.) Nothing to check for
     // read() and borrow(). A truncation racing with a computation already running can still fault:
     // the check narrows the window, only use_mmap = false closes it.
     void check_not_truncated() const;
@@ -44,11 +48,18 @@ public:
     bool locked() const { return locked_; }
 
 private:
+    // Frees what open() or read() acquired (per platform). A valid file_ means data_ is a file
+    // view (open()); otherwise an owned data_ is memory read() allocated.
+    static void release(const uint8_t *data, size_t size, intptr_t file);
+
     const uint8_t *data_ = nullptr;
     size_t size_ = 0;
     bool owned_ = false;
     bool locked_ = false;
-    int fd_ = -1;       // open() only: kept open for check_not_truncated()
+    // open() only, kept open for check_not_truncated(): a POSIX file descriptor, or a Windows
+    // HANDLE stored as an integer; kNoFile otherwise.
+    static constexpr intptr_t kNoFile = -1;
+    intptr_t file_ = kNoFile;
     std::string path_;  // open() only, for messages
 };
 

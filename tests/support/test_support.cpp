@@ -1,8 +1,5 @@
 #include "support/test_support.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -10,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <filesystem>
+#include <random>
 #include <stdexcept>
 
 #include "synth/synth.h"
@@ -17,8 +16,8 @@
 namespace bitnet_test {
 
 static bool exists(const std::string &path) {
-    struct stat info;
-    return stat(path.c_str(), &info) == 0;
+    std::error_code error;
+    return std::filesystem::exists(path, error);
 }
 
 std::string fixtures_dir() {
@@ -38,11 +37,24 @@ std::string temp_dir() {
     static std::string dir;
     if (dir.empty()) {
         const char *base_env = std::getenv("BITNET_TEST_TMP");
-        std::string base = base_env && *base_env ? base_env : "/tmp";
-        mkdir(base.c_str(), 0755);
-        std::string pattern = base + "/bitnet-test-XXXXXX";
-        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed under " + base);
-        dir = pattern;
+#if defined(_WIN32)
+        const std::string fallback = std::filesystem::temp_directory_path().generic_string();
+#else
+        const std::string fallback = "/tmp";
+#endif
+        std::string base = base_env && *base_env ? base_env : fallback;
+        std::error_code error;
+        std::filesystem::create_directories(base, error);
+        // A fresh directory of a random name (mkdtemp's job; std::filesystem has no equivalent, and
+        // Windows has no mkdtemp): create_directory is false when the name already exists.
+        std::random_device random;
+        for (int attempt = 0; attempt < 100 && dir.empty(); ++attempt) {
+            char name[32];
+            std::snprintf(name, sizeof name, "bitnet-test-%08x", static_cast<unsigned>(random()));
+            const std::string candidate = base + "/" + name;
+            if (std::filesystem::create_directory(candidate, error)) dir = candidate;
+        }
+        if (dir.empty()) throw std::runtime_error("cannot create a temporary directory under " + base);
     }
     return dir;
 }

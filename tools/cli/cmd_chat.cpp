@@ -51,7 +51,12 @@ struct Chat {
     std::string error;
 };
 
+// MinGW's GCC reads "printf" as Microsoft's dialect (no %zu); libstdc++'s vsnprintf is C99's there.
+#if defined(__MINGW32__)
+std::string format(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+#else
 std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#endif
 std::string format(const char *fmt, ...) {
     char buffer[1024];
     va_list args;

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <string_view>
 
+#ifndef XXH_INLINE_ALL  // (the Windows build defines it for every user of xxhash.h)
 #define XXH_INLINE_ALL  // header-only use: the CLI links nothing but libbitnet
+#endif
 #include <xxhash.h>
 
 namespace bitnet_cli {

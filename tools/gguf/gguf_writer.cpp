@@ -7,6 +7,7 @@
 
 #include "util/checked_math.h"
 #include "util/error.h"
+#include "util/file_path.h"
 #include "util/half.h"
 
 namespace bitnet::gguf {
@@ -71,7 +72,7 @@ uint64_t padded_size(uint64_t bytes, uint64_t alignment) {
 // interrupted conversion never leaves a truncated model behind.
 class FileSink {
 public:
-    explicit FileSink(std::string path) : path_(std::move(path)), file_(std::fopen(path_.c_str(), "wb")) {
+    explicit FileSink(std::string path) : path_(std::move(path)), file_(open_file(path_, "wb")) {  // UTF-8 path, also on Windows
         if (!file_) fail(BITNET_ERR_IO, "gguf writer: cannot create '%s': %s", path_.c_str(), std::strerror(errno));
         std::setvbuf(file_, nullptr, _IOFBF, kFileBufferBytes);
     }
@@ -80,7 +81,7 @@ public:
     ~FileSink() {
         if (file_) {
             std::fclose(file_);
-            std::remove(path_.c_str());
+            remove_file(path_);
         }
     }
 
@@ -95,7 +96,7 @@ public:
         file_ = nullptr;
         if (std::fclose(file) != 0) {
             int error = errno;
-            std::remove(path_.c_str());
+            remove_file(path_);
             fail(BITNET_ERR_IO, "gguf writer: cannot finish '%s': %s", path_.c_str(), std::strerror(error));
         }
     }

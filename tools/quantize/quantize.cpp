@@ -18,6 +18,7 @@
 #include "gguf/gguf_writer.h"
 #include "tensor/quantize.h"
 #include "util/error.h"
+#include "util/file_path.h"
 #include "util/mapped_file.h"
 
 namespace bitnet {
@@ -304,9 +305,9 @@ QuantizeResult quantize_model(const std::string &input_path, const std::string &
     // removes its file when it fails; a failed rename removes it here.
     const std::string temporary = output_path + ".tmp-" + std::to_string(::getpid());
     writer.write(temporary);
-    if (std::rename(temporary.c_str(), output_path.c_str()) != 0) {
+    if (!replace_file(temporary, output_path)) {  // rename() would refuse an existing output on Windows
         const int error = errno;
-        std::remove(temporary.c_str());
+        remove_file(temporary);
         fail(BITNET_ERR_IO, "quantize: cannot rename '%s' to '%s': %s", temporary.c_str(), output_path.c_str(),
              std::strerror(error));
     }
