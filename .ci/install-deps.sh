@@ -9,6 +9,7 @@ packages=(
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-tools  # Vulkan backend; lavapipe CPU device
   unicode-data python3                             # tokenizer table generator input
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
+  g++-arm-linux-gnueabihf                          # 32-bit ARM (armhf) kernels under qemu-arm
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
   nlohmann-json3-dev libsentencepiece-dev          # bitnet convert and serve: JSON; tokenizer.model
