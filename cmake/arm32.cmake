@@ -18,3 +18,8 @@ set_source_files_properties(${BITNET_NEON_SOURCES} PROPERTIES COMPILE_OPTIONS "$
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   add_compile_options(-fno-tree-slp-vectorize)
 endif()
+
+# 64-bit off_t on this 32-bit target (glibc's default is 32 bits, with which fstat fails with
+# EOVERFLOW on a file over 2 GiB): files of any size are then opened and refused by their real
+# size (lib/util/checked_math.h, kMaxMappableBytes).
+add_compile_definitions(_FILE_OFFSET_BITS=64)
