@@ -10,6 +10,7 @@ packages=(
   unicode-data python3                             # tokenizer table generator input
   qemu-user g++-aarch64-linux-gnu                  # NEON kernels under emulation
   g++-mingw-w64-x86-64-posix wine64 googletest     # Windows cross build, its tests under Wine (docs/windows.md)
+  g++-arm-linux-gnueabihf                          # 32-bit ARM (armhf) kernels under qemu-arm
   lua5.4 liblua5.4-dev                             # Lua binding
   cargo rustc                                      # Rust binding (cargo test --offline)
   nlohmann-json3-dev libsentencepiece-dev          # bitnet convert and serve: JSON; tokenizer.model

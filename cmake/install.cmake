@@ -9,7 +9,20 @@ include(CMakePackageConfigHelpers)
 # What a static link needs besides libbitnet.a itself (bitnet.pc Libs.private, bitnet-static.pc Libs).
 set(BITNET_PRIVATE_LIBS -lzstd -lxxhash)
 if(BITNET_OPENMP)
-  list(APPEND BITNET_PRIVATE_LIBS -lgomp)
+  # The compiler's OpenMP runtime: GCC's libgomp (-lgomp, on the linker's default path), or clang's
+  # libomp (the __kmpc_* entry points), which Debian keeps in /usr/lib/llvm-<N>/lib: named by its
+  # full path, as FindOpenMP found it.
+  set(bitnet_openmp_runtime "")
+  foreach(name ${OpenMP_CXX_LIB_NAMES})
+    if(NOT name STREQUAL "pthread" AND NOT bitnet_openmp_runtime)
+      set(bitnet_openmp_runtime ${name})
+    endif()
+  endforeach()
+  if(bitnet_openmp_runtime STREQUAL "gomp" OR NOT bitnet_openmp_runtime OR NOT OpenMP_${bitnet_openmp_runtime}_LIBRARY)
+    list(APPEND BITNET_PRIVATE_LIBS -lgomp)
+  else()
+    list(APPEND BITNET_PRIVATE_LIBS ${OpenMP_${bitnet_openmp_runtime}_LIBRARY})
+  endif()
 endif()
 list(APPEND BITNET_PRIVATE_LIBS -lstdc++ -lm -lpthread -ldl)
 string(JOIN " " BITNET_LIBS_PRIVATE ${BITNET_PRIVATE_LIBS})

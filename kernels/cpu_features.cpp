@@ -9,6 +9,16 @@
 #define HWCAP_ASIMDDP (1UL << 20)  // linux/arch/arm64/include/uapi/asm/hwcap.h
 #endif
 #endif
+#if defined(__arm__) && defined(__linux__)
+#include <sys/auxv.h>
+// linux/arch/arm/include/uapi/asm/hwcap.h (also in glibc's bits/hwcap.h as HWCAP_ARM_*)
+#ifndef HWCAP_NEON
+#define HWCAP_NEON (1UL << 12)
+#endif
+#ifndef HWCAP_VFPv4
+#define HWCAP_VFPv4 (1UL << 16)
+#endif
+#endif
 #include <cstdint>
 
 namespace bitnet {
@@ -69,6 +79,21 @@ CpuFeatures detect() {
     return f;
 }
 
+#elif defined(__arm__)
+
+// 32-bit ARM: NEON is optional (ARMv7-A profiles without it exist, e.g. Cortex-A9 variants, and
+// Debian's armhf baseline is VFPv3-D16 only), and the NEON kernels also use VFPv4's fused
+// multiply-add (VFMA): both come from the kernel's hardware capability bits.
+CpuFeatures detect() {
+    CpuFeatures f;
+#if defined(__linux__)
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    f.neon = (hwcap & HWCAP_NEON) != 0;
+    f.vfpv4 = (hwcap & HWCAP_VFPv4) != 0;
+#endif
+    return f;
+}
+
 #else
 
 CpuFeatures detect() { return CpuFeatures{}; }
@@ -89,7 +114,11 @@ bool cpu_runs_avx512_kernels(const CpuFeatures &f) {
            f.avx512vnni && f.avx512vbmi;
 }
 
+#if defined(__arm__)
+bool cpu_runs_neon_kernels(const CpuFeatures &f) { return f.neon && f.vfpv4; }  // built with -mfpu=neon-vfpv4
+#else
 bool cpu_runs_neon_kernels(const CpuFeatures &f) { return f.neon; }
+#endif
 
 bool cpu_runs_neon_dotprod_kernels(const CpuFeatures &f) { return f.neon && f.neon_dotprod; }
 
@@ -114,6 +143,7 @@ std::string describe_cpu_features(const CpuFeatures &f) {
     add(f.os_saves_zmm, "os-zmm");
     add(f.neon, "neon");
     add(f.neon_dotprod, "dotprod");
+    add(f.vfpv4, "vfpv4");
     return out.empty() ? std::string("none") : out;
 }
 

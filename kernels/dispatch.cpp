@@ -1,4 +1,4 @@
-// Choosing the kernel table: once per process, from cpuid (AT_HWCAP on AArch64), unless
+// Choosing the kernel table: once per process, from cpuid (AT_HWCAP on ARM), unless
 // BITNET_ISA names a variant.
 // This file is compiled without ISA flags; it only calls the ISA tables' accessor functions.
 #include <array>
@@ -34,7 +34,9 @@ constexpr Variant kVariants[] = {
 #endif
 #if defined(BITNET_HAVE_NEON_KERNELS)
     {"neon", neon_kernels, cpu_runs_neon_kernels},
+#if defined(__aarch64__)
     {"neon_dotprod", neon_dotprod_kernels, cpu_runs_neon_dotprod_kernels},
+#endif
 #endif
 };
 

@@ -8,6 +8,7 @@
 
 #include "kernels/float_kernels_impl.h"
 #include "kernels/neon/neon_kernels.h"
+#include "kernels/neon/neon_portable.h"
 
 namespace bitnet::neon {
 namespace {
@@ -22,10 +23,10 @@ struct Vec4 {
     static Float fmadd(Float a, Float b, Float acc) { return vfmaq_f32(acc, a, b); }
     static Float mul(Float a, Float b) { return vmulq_f32(a, b); }
     static Float add(Float a, Float b) { return vaddq_f32(a, b); }
-    static float reduce(Float v) { return vaddvq_f32(v); }
+    static float reduce(Float v) { return neon_portable::add_across(v); }
     static void store_f32(float *p, Float v) { vst1q_f32(p, v); }
     // Lane k = Σ lanes of v[k], by pairwise adds (FADDP).
-    static Float sum_each(const Float *v) { return vpaddq_f32(vpaddq_f32(v[0], v[1]), vpaddq_f32(v[2], v[3])); }
+    static Float sum_each(const Float *v) { return neon_portable::pairwise_add(neon_portable::pairwise_add(v[0], v[1]), neon_portable::pairwise_add(v[2], v[3])); }
 
     // Byte loads and reinterpretation: the pointers need no alignment.
     static Float load_f32(const uint8_t *p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
@@ -55,9 +56,9 @@ struct Vec4 {
     static Float to_float(Int v) { return vcvtq_f32_s32(v); }
 
     // FMAXNM: max(NaN, 0) is 0, like the scalar relu (g > 0 ? g * g : 0).
-    static Float max(Float a, Float b) { return vmaxnmq_f32(a, b); }
+    static Float max(Float a, Float b) { return neon_portable::relu_max(a, b); }
     static float half(uint16_t bits) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(bits))), 0); }
-    static float sqrt(float x) { return vget_lane_f32(vsqrt_f32(vdup_n_f32(x)), 0); }
+    static float sqrt(float x) { return neon_portable::square_root(x); }
     static float exp(float x) { return expf(x); }  // the C function: no inline C++ wrapper to share
 };
 

@@ -1,4 +1,5 @@
-// NEON kernels for AArch64, baseline ARMv8.0 Advanced SIMD only (runs on every AArch64 CPU).
+// NEON kernels for AArch64, baseline ARMv8.0 Advanced SIMD only (runs on every AArch64 CPU), and
+// for 32-bit ARM with NEON and VFPv4 (the AArch64-only operations through neon_portable.h).
 // Integer work is exact and float steps follow the scalar specification operation for operation,
 // so results equal kernels/scalar/ bit for bit.
 //
@@ -16,6 +17,7 @@
 #include <cstring>
 
 #include "kernels/neon/neon_kernels.h"
+#include "kernels/neon/neon_portable.h"
 #include "kernels/neon/neon_ternary_impl.h"
 
 namespace bitnet {
@@ -28,7 +30,7 @@ struct MullMac {
     static constexpr int64_t kI2SBlocksPerWiden = 10;
     static Acc zero() { return {vdupq_n_s16(0), vdupq_n_s16(0)}; }
     static Acc mac(Acc acc, int8x16_t codes, int8x16_t q) {
-        return {vmlal_s8(acc.low, vget_low_s8(codes), vget_low_s8(q)), vmlal_high_s8(acc.high, codes, q)};
+        return {vmlal_s8(acc.low, vget_low_s8(codes), vget_low_s8(q)), neon_portable::mlal_high(acc.high, codes, q)};
     }
     static int32x4_t widen(Acc acc, int32x4_t sum) { return vpadalq_s16(vpadalq_s16(sum, acc.low), acc.high); }
 };
@@ -44,7 +46,7 @@ using Gemm = ternary_gemm::TernaryGemm<neon_ternary::NeonTernary<MullMac>>;
 // saturates to int8: together the scalar clamp. NaN converts to 0, so it is set to -128 here.
 int32x4_t quantize4(float32x4_t x, float32x4_t scale) {
     const float32x4_t product = vmulq_f32(x, scale);
-    return vbslq_s32(vceqq_f32(product, product), vcvtnq_s32_f32(product), vdupq_n_s32(-128));
+    return vbslq_s32(vceqq_f32(product, product), neon_portable::round_to_int_for_int8(product), vdupq_n_s32(-128));
 }
 
 int8x16_t quantize16(const float *x, float32x4_t scale) {
@@ -70,7 +72,7 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
     }
     for (; i + 4 <= n; i += 4) max_abs[0] = update_max_abs(max_abs[0], vld1q_f32(x + i));
     // No lane holds a NaN, so FMAX and FMAXV give the maximum.
-    float m = vmaxvq_f32(vmaxq_f32(vmaxq_f32(max_abs[0], max_abs[1]), vmaxq_f32(max_abs[2], max_abs[3])));
+    float m = neon_portable::max_across(vmaxq_f32(vmaxq_f32(max_abs[0], max_abs[1]), vmaxq_f32(max_abs[2], max_abs[3])));
     for (; i < n; ++i) {
         const float a = std::fabs(x[i]);
         if (a > m) m = a;
@@ -96,7 +98,7 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
     }
     if (n_padded > n) std::memset(codes + n, 0, static_cast<size_t>(n_padded - n));
     *scale = s;
-    *sum = vaddvq_s32(total);
+    *sum = neon_portable::add_across(total);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ float dot_f32(const float *a, const float *b, int64_t n) {
         for (int k = 0; k < 4; ++k) acc[k] = vfmaq_f32(acc[k], vld1q_f32(a + i + 4 * k), vld1q_f32(b + i + 4 * k));
     }
     for (; i + 4 <= n; i += 4) acc[0] = vfmaq_f32(acc[0], vld1q_f32(a + i), vld1q_f32(b + i));
-    float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+    float sum = neon_portable::add_across(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
     for (; i < n; ++i) sum += a[i] * b[i];
     return sum;
 }
@@ -129,6 +131,7 @@ const KernelTable kNeonTable = {
     neon::gemm_head_a8,
 };
 
+#if defined(__aarch64__)
 // The dotprod variant: its own ternary gemms, everything else shared with the baseline table.
 const KernelTable kNeonDotprodTable = {
     "neon_dotprod",
@@ -143,10 +146,13 @@ const KernelTable kNeonDotprodTable = {
     neon::softmax,
     neon::gemm_head_a8,
 };
+#endif
 
 }  // namespace
 
 const KernelTable &neon_kernels() { return kNeonTable; }
+#if defined(__aarch64__)
 const KernelTable &neon_dotprod_kernels() { return kNeonDotprodTable; }
+#endif
 
 }  // namespace bitnet

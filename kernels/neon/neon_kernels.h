@@ -1,15 +1,19 @@
 // The NEON variants (AArch64): "neon" uses only baseline ARMv8.0 Advanced SIMD and runs on every
 // AArch64 CPU; "neon_dotprod" replaces the three ternary gemms with SDOT versions (ARMv8.2
 // dotprod, chosen only when HWCAP_ASIMDDP says the CPU has it) and shares everything else.
+// 32-bit ARM builds compile "neon" alone (ARMv7-A NEON with VFPv4, chosen when HWCAP_NEON and
+// HWCAP_VFPv4 say the CPU has them); neon_dotprod_kernels.cpp is AArch64 only.
 #pragma once
 
 #include "kernels/kernels.h"
 
 namespace bitnet {
 
-// The tables, for dispatch.cpp (only on AArch64 builds, BITNET_HAVE_NEON_KERNELS).
+// The tables, for dispatch.cpp (only on ARM builds, BITNET_HAVE_NEON_KERNELS).
 const KernelTable &neon_kernels();
+#if defined(__aarch64__)
 const KernelTable &neon_dotprod_kernels();
+#endif
 
 namespace neon {
 

@@ -29,6 +29,7 @@
 #include <type_traits>
 
 #include "kernels/kernels.h"
+#include "kernels/neon/neon_portable.h"
 #include "kernels/ternary_gemm_impl.h"
 
 namespace bitnet::neon_ternary {
@@ -46,13 +47,13 @@ struct NeonTernary {
     static Wide wide_zero() { return vdupq_n_s32(0); }
     // Lane t of the result: Σ of the lanes of v[t].
     static Int4 sum_lanes4(Wide v0, Wide v1, Wide v2, Wide v3) {
-        return vpaddq_s32(vpaddq_s32(v0, v1), vpaddq_s32(v2, v3));
+        return neon_portable::pairwise_add(neon_portable::pairwise_add(v0, v1), neon_portable::pairwise_add(v2, v3));
     }
-    static int32_t sum_lanes(Wide v) { return vaddvq_s32(v); }
+    static int32_t sum_lanes(Wide v) { return neon_portable::add_across(v); }
     static Float4 to_float4(Int4 v) { return vcvtq_f32_s32(v); }
     static Float4 add4(Float4 a, Float4 b) { return vaddq_f32(a, b); }
     static Float4 mul4(Float4 a, Float4 b) { return vmulq_f32(a, b); }
-    static Float4 div4(Float4 a, Float4 b) { return vdivq_f32(a, b); }
+    static Float4 div4(Float4 a, Float4 b) { return neon_portable::divide(a, b); }
     static Float4 set4(float v) { return vdupq_n_f32(v); }
     static Float4 load4(const float *p) { return vld1q_f32(p); }
     static void store4(float *p, Float4 v) { vst1q_f32(p, v); }
@@ -112,7 +113,7 @@ struct NeonTernary {
                 for (int s = 0; s < kSets; ++s) acc[t] = M::widen(part[t][s], acc[t]);
             }
         }
-        for (int t = 0; t < T; ++t) dots[t] = vaddvq_s32(acc[t]);
+        for (int t = 0; t < T; ++t) dots[t] = neon_portable::add_across(acc[t]);
     }
 
     // -----------------------------------------------------------------------------------------

@@ -35,7 +35,11 @@ uint32_t load_u32(const uint8_t *p) {
 }
 uint64_t load_u64(const uint8_t *p) { return uint64_t{load_u32(p)} | uint64_t{load_u32(p + 4)} << 32; }
 
-std::string_view as_text(const uint8_t *p, uint64_t n) { return {reinterpret_cast<const char *>(p), n}; }
+// `n` bytes of the image at p as text. Callers have checked that the bytes lie inside the image,
+// which is in memory, so n fits in size_t even where size_t has 32 bits.
+std::string_view as_text(const uint8_t *p, uint64_t n) {
+    return {reinterpret_cast<const char *>(p), static_cast<size_t>(n)};
+}
 
 // A gguf_string payload (u64 length + bytes) as a view.
 std::string_view load_string(const uint8_t *p) { return as_text(p + 8, load_u64(p)); }

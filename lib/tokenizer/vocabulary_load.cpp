@@ -17,16 +17,18 @@ namespace {
 
 constexpr const char *kSpaceSymbol = "\xE2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK
 
-// End-of-turn tokens by text, most specific first (llama.cpp recognises the same spellings).
+// End-of-turn tokens by text, most specific first (llama.cpp recognises the same spellings). The
+// fullwidth-bar spelling is two literals (a hex escape would swallow the "e" of "end"), in
+// parentheses so that clang's -Wstring-concatenation sees the concatenation is meant.
 constexpr const char *kEndOfTurnTexts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>",
-    "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
+    ("<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"),
 };
 // Every token with one of these texts ends generation, besides EOS, EOT and EOM.
 constexpr const char *kEndOfGenerationTexts[] = {
     "<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
     "<|endoftext|>", "<EOT>", "_<EOT>", "</s>",
-    "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
+    ("<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"),
 };
 
 constexpr int32_t kLlama3VocabularySize = 128256;
