@@ -6,7 +6,6 @@
 // each key and value row is converted once per item (kernels.h attention_scores/values); cells a
 // particular entry may not see get weight 0.
 #include <cmath>
-#include <limits>
 
 #include "backend/cpu/cpu_backend.h"
 #include "util/parallel.h"
@@ -20,6 +19,28 @@ bool cell_visible(const BatchPlan &plan, int32_t t, int32_t cell) {
 }
 
 }  // namespace
+
+// Batch invariance (issue 17 item 6): the softmax's sum (vector lanes, then a tail) and which
+// scores take the vector exp or the scalar one depend on where each score sits in the array. The
+// item's cell list is the union of the cells its batch entries may see, which depends on who else
+// is in the batch; so the scores entry t sees are first packed to the front, in cell order (the
+// same order whatever else is in the list), the softmax runs on exactly them, and the weights are
+// spread back with 0 for the others. attention_values then adds the products in cell order, where
+// the zero weights add exact zeros.
+float CpuBackend::softmax_visible(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells,
+                                  float *scores) const {
+    int32_t n_visible = 0;
+    for (int32_t j = 0; j < n_cells; ++j) {
+        if (cell_visible(plan, t, cells[j])) scores[n_visible++] = scores[j];
+    }
+    const float total = kernels_.softmax(scores, n_visible);
+    // Back to the cells' places, from the end: a visible score moves only rightwards (k <= j).
+    int32_t k = n_visible;
+    for (int32_t j = n_cells - 1; j >= 0; --j) {
+        scores[j] = cell_visible(plan, t, cells[j]) ? scores[--k] : 0.0f;
+    }
+    return total;
+}
 
 void CpuBackend::attention(int32_t layer) {
     store_kv(layer);
@@ -91,11 +112,7 @@ void CpuBackend::attention(int32_t layer) {
             float inv_totals[kAttentionBlockQueries];
             for (int32_t q = 0; q < n_queries; ++q) {
                 const int32_t t = t0 + q / heads_per_item;
-                float *s = scores + q * score_stride;
-                for (int32_t j = 0; j < n_cells; ++j) {
-                    if (!cell_visible(plan, t, cells[j])) s[j] = -std::numeric_limits<float>::infinity();
-                }
-                inv_totals[q] = 1.0f / kernels_.softmax(s, n_cells);
+                inv_totals[q] = 1.0f / softmax_visible(plan, t, cells, n_cells, scores + q * score_stride);
                 for (int32_t i = 0; i < head_dim; ++i) outputs[q][i] = 0.0f;
             }
             kernels_.attention_values(scores, score_stride, n_queries, values + head_offset, cell_stride, f16, cells,

@@ -56,6 +56,10 @@ private:
     }
     int64_t width(Act act) const { return buffers_[static_cast<int>(act)].width; }
     void written(Act act) { ++versions_[static_cast<int>(act)]; }
+    // Softmax of entry t's scores over the cells it sees among cells[0..n_cells), in an order that
+    // does not depend on the other cells (cpu_attention.cpp); returns the total, others get 0.
+    float softmax_visible(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells,
+                          float *scores) const;
     // body(t) for every batch entry, on the threads when there are enough entries to share (a
     // single-token decode runs inline, without a parallel region).
     template <class Body>
