@@ -3,6 +3,11 @@
 // pp N: one decode of N prompt tokens into an empty cache. tg N: N single-token decodes from an
 // empty cache. Each test runs -r times after one warm-up; the table reports the median and the
 // range of tokens/s. Also reported: model load time (to the first usable context) and peak RSS.
+// -np N[,N...]: N parallel sequences, like llama.cpp's llama-batched-bench: each sequence gets a
+// prompt of -npp tokens (one decode call per sequence), then -ntg decode calls each carry one new
+// token of every sequence (all asking for logits, as a server's would). Reported: the decode
+// phase's aggregate tokens/s (N * ntg / its time), per sequence (aggregate / N) and the prompt
+// phase's tokens/s (bench/parallel_sequences.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "bitnet.h"
+#include "parallel_sequences.h"
 
 namespace {
 
@@ -31,6 +37,9 @@ struct Options {
     bool json = false;
     bool verbose = false;
     bool use_mmap = true;
+    std::vector<int> parallel;  // -np: sequence counts
+    int parallel_prompt = 128;  // -npp
+    int parallel_gen = 128;     // -ntg
 };
 
 struct Result {
@@ -44,6 +53,9 @@ struct Result {
     std::fprintf(stderr,
                  "usage: bitnet-bench -m MODEL [-p 128,512] [-n 128] [-r 5] [-t 2] [--head-type f16|q8_0|q6_k|q4_0]\n"
                  "                    [--backend cpu|vulkan|auto] [--json] [--no-mmap] [-v]\n"
+                 "                    [-np 1,2,4,8,16 [-npp 128] [-ntg 128]]\n"
+                 "  -np: N parallel sequences, a -npp-token prompt each, then -ntg decodes of one token per\n"
+                 "       sequence (aggregate and per-sequence t/s; -p 0 -n 0 skips the pp/tg tests)\n"
                  "  --no-mmap: read the model into memory instead of mapping it\n"
                  "  -v: log at info level (with BITNET_PROFILE=1 in the environment, the time of every op kind)\n");
     std::exit(2);
@@ -78,6 +90,9 @@ Options parse(int argc, char **argv) {
         else if (arg == "--json") o.json = true;
         else if (arg == "-v" || arg == "--verbose") o.verbose = true;
         else if (arg == "--no-mmap") o.use_mmap = false;
+        else if (arg == "-np") o.parallel = parse_list(value());
+        else if (arg == "-npp") o.parallel_prompt = std::atoi(value());
+        else if (arg == "-ntg") o.parallel_gen = std::atoi(value());
         else if (arg == "--head-type") {
             std::string t = value();
             if (t == "f16") o.head_type = BITNET_HEAD_F16;
@@ -94,6 +109,13 @@ Options parse(int argc, char **argv) {
         } else usage(("unknown option " + arg).c_str());
     }
     if (o.model.empty()) usage("no model (-m)");
+    for (int n : o.parallel) {
+        if (n > 64) usage("-np: at most 64 sequences (bitnet_context_params.n_seq_max)");
+    }
+    if (!o.parallel.empty() && (o.parallel_prompt < 1 || o.parallel_gen < 1 || o.parallel_prompt > 1 << 16 ||
+                                o.parallel_gen > 1 << 16)) {
+        usage("-npp and -ntg must be 1..65536");
+    }
     return o;
 }
 
@@ -157,7 +179,8 @@ int main(int argc, char **argv) {
     check(bitnet_batch_new(max_prompt, &batch), "batch");
     std::mt19937 random(42);
     std::uniform_int_distribution<int> pick(0, bitnet_model_n_vocab(model) - 1);
-    std::vector<bitnet_token> tokens(static_cast<size_t>(std::max(max_prompt, max_gen)));
+    std::vector<bitnet_token> tokens(
+        static_cast<size_t>(std::max({max_prompt, max_gen, options.parallel_prompt + options.parallel_gen})));
     for (auto &t : tokens) t = pick(random);
 
     std::vector<Result> results;
@@ -172,6 +195,9 @@ int main(int argc, char **argv) {
     };
     for (int p : options.prompts) measure("pp" + std::to_string(p), p, 0);
     for (int n : options.generations) measure("tg" + std::to_string(n), 0, n);
+    const std::vector<bitnet_bench::ParallelResult> parallel =
+        bitnet_bench::measure_parallel(model, params, options.parallel, options.parallel_prompt, options.parallel_gen,
+                                       options.repetitions, tokens);
 
     struct rusage usage_info;
     getrusage(RUSAGE_SELF, &usage_info);
@@ -187,8 +213,9 @@ int main(int argc, char **argv) {
                         r.test.c_str(), r.n_prompt, r.n_gen, r.median, r.min, r.max, options.repetitions,
                         options.threads, head_names[options.head_type], bitnet_context_backend_name(context),
                         options.use_mmap ? "true" : "false", load_ms,
-                        peak_rss_mib, i + 1 < results.size() ? "," : "");
+                        peak_rss_mib, i + 1 < results.size() || !parallel.empty() ? "," : "");
         }
+        bitnet_bench::print_parallel_json(parallel, options.repetitions, options.threads, false);
         std::printf("]\n");
     } else {
         std::printf("model: %s (%s, %.2f GiB, %s)\nbackend: %s; head: %s; load to first context: %.1f ms; peak RSS: %.1f MiB\n\n",
@@ -203,6 +230,7 @@ int main(int argc, char **argv) {
             std::snprintf(range, sizeof range, "%.2f-%.2f", r.min, r.max);
             std::printf("| %-8s | %8d | %14.2f | %14s |\n", r.test.c_str(), options.threads, r.median, range);
         }
+        bitnet_bench::print_parallel_table(parallel, options.threads);
     }
     bitnet_batch_free(batch);
     bitnet_context_free(context);
