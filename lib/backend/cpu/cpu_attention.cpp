@@ -59,7 +59,17 @@ void CpuBackend::attention(int32_t layer) {
     // Query heads per item: a divisor of the group, so the items cover every head - the whole group
     // when it fits a block, and halved while that leaves threads idle (decode).
     const int32_t tokens_per_block = std::max(1, kAttentionBlockQueries / group);
-    const int32_t n_blocks = (plan.n_tokens + tokens_per_block - 1) / tokens_per_block;
+    // Blocks are runs of consecutive entries of the same sequences: an item reads the union of the
+    // cells its entries may see, so a block mixing sequences would compute scores for every other
+    // sequence's cells too (8 sequences decoded together: 8x the attention work).
+    int32_t n_blocks = 0;
+    for (int32_t t = 0; t < plan.n_tokens; ++t) {
+        if (t == 0 || t - attention_block_starts_[n_blocks - 1] == tokens_per_block ||
+            plan.token_seq_mask[t] != plan.token_seq_mask[t - 1]) {
+            attention_block_starts_[n_blocks++] = t;
+        }
+    }
+    attention_block_starts_[n_blocks] = plan.n_tokens;
     int32_t heads_per_item = std::min(group, kAttentionBlockQueries);
     while (group % heads_per_item != 0) --heads_per_item;
     while (heads_per_item % 2 == 0 &&
@@ -78,8 +88,8 @@ void CpuBackend::attention(int32_t layer) {
             const int32_t block = static_cast<int32_t>(item / (static_cast<int64_t>(hp.n_head_kv) * splits));
             const int32_t kv_head = static_cast<int32_t>(item / splits % hp.n_head_kv);
             const int32_t first_head = kv_head * group + static_cast<int32_t>(item % splits) * heads_per_item;
-            const int32_t t0 = block * tokens_per_block;
-            const int32_t t1 = std::min(plan.n_tokens, t0 + tokens_per_block);
+            const int32_t t0 = attention_block_starts_[block];
+            const int32_t t1 = attention_block_starts_[block + 1];
 
             // The cells any entry of the block may see.
             uint64_t seqs = 0;

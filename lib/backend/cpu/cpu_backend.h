@@ -101,6 +101,7 @@ private:
     int64_t row_scratch_stride_ = 0;
     // Query rows one attention work item handles at most (cpu_attention.cpp).
     static constexpr int32_t kAttentionBlockQueries = 32;
+    int32_t *attention_block_starts_ = nullptr;  // [n_batch + 1]: first entry of each attention block, then n_tokens
     float *score_scratch_ = nullptr;     // per thread: attention scores [block queries][cells]
     int32_t *visible_scratch_ = nullptr; // per thread: the cells one batch entry may attend to
     float *rope_tables_ = nullptr;       // [n_batch + 1][n_rot]: each entry's rotation, then a spare
