@@ -6,6 +6,11 @@
 // With --backend vulkan, each tg test also reports the decode memory traffic it achieves (bytes a
 // step reads, decode_bytes.h, times tokens/s) and its ratio to the device's bandwidth, measured
 // with a copy on the device (lib/backend/vulkan_measure.h).
+// -np N[,N...]: N parallel sequences, like llama.cpp's llama-batched-bench: each sequence gets a
+// prompt of -npp tokens (one decode call per sequence), then -ntg decode calls each carry one new
+// token of every sequence (all asking for logits, as a server's would). Reported: the decode
+// phase's aggregate tokens/s (N * ntg / its time), per sequence (aggregate / N) and the prompt
+// phase's tokens/s (bench/parallel_sequences.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -20,6 +25,7 @@
 #include "backend/vulkan_measure.h"
 #include "bitnet.h"
 #include "decode_bytes.h"
+#include "parallel_sequences.h"
 
 namespace {
 
@@ -37,6 +43,9 @@ struct Options {
     bool verbose = false;
     bool use_mmap = true;
     bool use_mlock = false;
+    std::vector<int> parallel;  // -np: sequence counts
+    int parallel_prompt = 128;  // -npp
+    int parallel_gen = 128;     // -ntg
 };
 
 struct Result {
@@ -51,6 +60,9 @@ struct Result {
     std::fprintf(stderr,
                  "usage: bitnet-bench -m MODEL [-p 128,512] [-n 128] [-r 5] [-t 2] [--head-type f16|q8_0|q6_k|q4_0]\n"
                  "                    [--backend cpu|vulkan|auto] [--json] [--no-mmap] [--mlock] [-v]\n"
+                 "                    [-np 1,2,4,8,16 [-npp 128] [-ntg 128]]\n"
+                 "  -np: N parallel sequences, a -npp-token prompt each, then -ntg decodes of one token per\n"
+                 "       sequence (aggregate and per-sequence t/s; -p 0 -n 0 skips the pp/tg tests)\n"
                  "  --no-mmap: read the model into memory instead of mapping it\n"
                  "  --mlock: lock the model's bytes in memory (bitnet_model_params.use_mlock)\n"
                  "  -v: log at info level (with BITNET_PROFILE=1 in the environment, the time of every op kind)\n");
@@ -87,6 +99,9 @@ Options parse(int argc, char **argv) {
         else if (arg == "-v" || arg == "--verbose") o.verbose = true;
         else if (arg == "--no-mmap") o.use_mmap = false;
         else if (arg == "--mlock") o.use_mlock = true;
+        else if (arg == "-np") o.parallel = parse_list(value());
+        else if (arg == "-npp") o.parallel_prompt = std::atoi(value());
+        else if (arg == "-ntg") o.parallel_gen = std::atoi(value());
         else if (arg == "--head-type") {
             std::string t = value();
             if (t == "f16") o.head_type = BITNET_HEAD_F16;
@@ -103,6 +118,13 @@ Options parse(int argc, char **argv) {
         } else usage(("unknown option " + arg).c_str());
     }
     if (o.model.empty()) usage("no model (-m)");
+    for (int n : o.parallel) {
+        if (n > 64) usage("-np: at most 64 sequences (bitnet_context_params.n_seq_max)");
+    }
+    if (!o.parallel.empty() && (o.parallel_prompt < 1 || o.parallel_gen < 1 || o.parallel_prompt > 1 << 16 ||
+                                o.parallel_gen > 1 << 16)) {
+        usage("-npp and -ntg must be 1..65536");
+    }
     return o;
 }
 
@@ -167,7 +189,8 @@ int main(int argc, char **argv) {
     check(bitnet_batch_new(max_prompt, &batch), "batch");
     std::mt19937 random(42);
     std::uniform_int_distribution<int> pick(0, bitnet_model_n_vocab(model) - 1);
-    std::vector<bitnet_token> tokens(static_cast<size_t>(std::max(max_prompt, max_gen)));
+    std::vector<bitnet_token> tokens(
+        static_cast<size_t>(std::max({max_prompt, max_gen, options.parallel_prompt + options.parallel_gen})));
     for (auto &t : tokens) t = pick(random);
 
     // Time to first token: the load above plus the first one-token decode, which pages in whatever
@@ -191,6 +214,9 @@ int main(int argc, char **argv) {
     };
     for (int p : options.prompts) measure("pp" + std::to_string(p), p, 0);
     for (int n : options.generations) measure("tg" + std::to_string(n), 0, n);
+    const std::vector<bitnet_bench::ParallelResult> parallel =
+        bitnet_bench::measure_parallel(model, params, options.parallel, options.parallel_prompt, options.parallel_gen,
+                                       options.repetitions, tokens);
 
     // The device's bandwidth, on the context's device: a 256 MiB copy, best of 5.
     const bool on_vulkan = std::strncmp(bitnet_context_backend_name(context), "vulkan", 6) == 0;
@@ -210,13 +236,14 @@ int main(int argc, char **argv) {
             std::printf("  {\"test\": \"%s\", \"n_prompt\": %d, \"n_gen\": %d, \"tok_s_median\": %.3f, \"tok_s_min\": %.3f, "
                         "\"tok_s_max\": %.3f, \"repetitions\": %d, \"threads\": %d, \"head_type\": \"%s\", "
                         "\"backend\": \"%s\", \"mmap\": %s, \"load_ms\": %.1f, \"first_token_ms\": %.1f, \"peak_rss_mib\": %.1f, "
-                        "\"decode_bytes_per_token\": %.0f, \"achieved_gb_s\": %.3f, \"device_copy_gb_s\": %.3f}%s
-",
+                        "\"decode_bytes_per_token\": %.0f, \"achieved_gb_s\": %.3f, \"device_copy_gb_s\": %.3f}%s\n",
                         r.test.c_str(), r.n_prompt, r.n_gen, r.median, r.min, r.max, options.repetitions,
                         options.threads, head_names[options.head_type], bitnet_context_backend_name(context),
                         options.use_mmap ? "true" : "false", load_ms, first_token_ms, peak_rss_mib, r.bytes_per_token,
-                        r.bytes_per_token * r.median / 1e9, device_bandwidth / 1e9, i + 1 < results.size() ? "," : "");
+                        r.bytes_per_token * r.median / 1e9, device_bandwidth / 1e9,
+                        i + 1 < results.size() || !parallel.empty() ? "," : "");
         }
+        bitnet_bench::print_parallel_json(parallel, options.repetitions, options.threads, false);
         std::printf("]\n");
     } else {
         std::printf("model: %s (%s, %.2f GiB, %s%s)\nbackend: %s; head: %s; load to first context: %.1f ms; "
@@ -243,6 +270,7 @@ int main(int argc, char **argv) {
             }
             std::printf("\n");
         }
+        bitnet_bench::print_parallel_table(parallel, options.threads);
     }
     bitnet_batch_free(batch);
     bitnet_context_free(context);

@@ -8,7 +8,8 @@
 // real decode streaming 0.5 GB of weights per token does; "hot" reuses one matrix (cache-resident).
 // Also: the lm_head (gemm_float) over 16384 of the 128256 vocabulary rows of 2560 values in each
 // head type, cold, one token; and attention of 32 query rows (8 entries x 4 heads of a GQA group)
-// over 512 F16 cells of head_dim 128, as in a 512-token prefill.
+// over 512 F16 cells of head_dim 128, as in a 512-token prefill. Small batches: the decode shape
+// with 2-16 tokens, cold (batch_6912x2560xN), to compare their MACs with prefill's.
 //
 // Single-threaded. Rates are per CPU second (Google Benchmark's default), which on a shared
 // machine measures the kernel rather than the other processes; on a quiet one it equals wall time.
@@ -218,6 +219,13 @@ void register_all() {
                 benchmark::RegisterBenchmark((base + "/prefill_2560x6912x64").c_str(), bench_gemm, table, f, 2560,
                                              6912, 64, false)
                     ->Unit(benchmark::kMillisecond);
+                // Small batches (parallel sequences, speculative verification): the ffn_gate/up
+                // shape, cold like decode, N tokens; compare its MACs with prefill's.
+                for (int64_t n : {2, 3, 4, 5, 8, 16}) {
+                    benchmark::RegisterBenchmark((base + "/batch_6912x2560x" + std::to_string(n) + "/cold").c_str(),
+                                                 bench_gemm, table, f, 6912, 2560, n, true)
+                        ->Unit(benchmark::kMicrosecond);
+                }
             }
         }
         benchmark::RegisterBenchmark(("quantize_activations/" + variant + "/2560").c_str(), bench_quantize, table,

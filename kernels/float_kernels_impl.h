@@ -205,12 +205,19 @@ void gemm_rows(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t
         rows_times_tokens<V, Decoder, 4>};
     // Rows in chunks that stay cached while every group of tokens passes over them: the weights are
     // read from memory once however many tokens there are.
+    // Several tokens (the lm_head of parallel sequences) thus share one pass over the head's bytes.
+    // The tokens go in the fewest tiles, of sizes differing by at most one (5 = 3 + 2: a one-token
+    // tile runs its FMAs at a quarter of the rate). Each token's sum is the same in any tile size
+    // (its own accumulators, in block order), so the split does not change a result.
     int64_t chunk = kRowChunkBytes / static_cast<int64_t>(row_bytes == 0 ? 1 : row_bytes);
     if (chunk < 1) chunk = 1;
+    const int64_t n_tiles = (n_tokens + kMaxTileTokens - 1) / kMaxTileTokens;
     for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
         const int64_t rows = n_rows - r0 < chunk ? n_rows - r0 : chunk;
-        for (int64_t t = 0; t < n_tokens; t += kMaxTileTokens) {
-            const int64_t tokens = n_tokens - t < kMaxTileTokens ? n_tokens - t : kMaxTileTokens;
+        for (int64_t tile = 0; tile < n_tiles; ++tile) {
+            const int64_t base = n_tokens / n_tiles, extra = n_tokens % n_tiles;
+            const int64_t t = tile * base + (tile < extra ? tile : extra);
+            const int64_t tokens = base + (tile < extra ? 1 : 0);
             kTiles[tokens - 1](weights + r0 * row_bytes, row_bytes, rows, n_cols, x + t, out + t * out_stride + r0,
                                out_stride);
         }

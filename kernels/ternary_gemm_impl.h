@@ -4,7 +4,10 @@
 // compiled with one ISA's flags can be merged into a caller built for another.
 //
 // The driver owns what is the same on every ISA:
-//   - token tiling: each weight block is decoded once for a tile of up to kTileTokens tokens;
+//   - token tiling: each weight block is decoded once for a tile of up to kTileTokens tokens, the
+//     tokens split into the fewest tiles, of sizes differing by at most one (small batches of
+//     parallel sequences: 5 = 3 + 2 and 7 = 4 + 3, not 4 + 1 and 4 + 3 ... a one-token tile decodes
+//     the weights for a quarter of a full tile's multiply-adds);
 //   - row chunking: rows whose weights stay in cache while every token tile passes over them;
 //   - the one-token (decode) path: rows one after another, a single sequential weight stream;
 //   - for TQ2_0/TQ1_0 the per-block activation sums (when the policy dots raw codes 0..3 instead of
@@ -66,6 +69,17 @@ template <TernaryLayout L>
 inline constexpr int64_t kTQBlockBytes = L == TernaryLayout::TQ2 ? kTQ2BlockBytes : kTQ1BlockBytes;
 
 inline constexpr int kTileTokens = 4;
+
+// Tokens [first, first + count) of token tile `tile` when n_tokens are split into n_tiles =
+// balanced_tile_count(n_tokens) tiles of at most kTileTokens, of sizes differing by at most one.
+struct TokenTile {
+    int64_t first, count;
+};
+inline int64_t balanced_tile_count(int64_t n_tokens) { return (n_tokens + kTileTokens - 1) / kTileTokens; }
+inline TokenTile balanced_tile(int64_t n_tokens, int64_t n_tiles, int64_t tile) {
+    const int64_t base = n_tokens / n_tiles, extra = n_tokens % n_tiles;
+    return {tile * base + (tile < extra ? tile : extra), base + (tile < extra ? 1 : 0)};
+}
 // Rows whose weights stay in cache while every tile of tokens passes over them.
 inline constexpr int64_t kRowChunkBytes = 192 * 1024;
 // Column chunk (in TQ blocks) whose per-block activation sums are kept on the stack.
@@ -137,10 +151,12 @@ struct TernaryGemm {
             return;
         }
         const int64_t chunk = row_chunk_rows(row_bytes);
+        const int64_t n_tiles = balanced_tile_count(n_tokens);
         for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
             const int64_t r_end = min64(n_rows, r0 + chunk);
-            for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-                const int64_t tokens = min64(kTileTokens, n_tokens - t);
+            for (int64_t tile = 0; tile < n_tiles; ++tile) {
+                const TokenTile tt = balanced_tile(n_tokens, n_tiles, tile);
+                const int64_t t = tt.first, tokens = tt.count;
                 for (int64_t r = r0; r < r_end; r += P::kTileRows) {
                     const int64_t rows = min64(P::kTileRows, r_end - r);
                     i2s_tile_of(rows, tokens)(weights + r * row_bytes, row_bytes, n_blocks, activations + t,
@@ -280,10 +296,12 @@ struct TernaryGemm {
             return;
         }
         const int64_t chunk = row_chunk_rows(row_bytes);
+        const int64_t n_tiles = balanced_tile_count(n_tokens);
         for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
             const int64_t r_end = min64(n_rows, r0 + chunk);
-            for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-                const int64_t tokens = min64(kTileTokens, n_tokens - t);
+            for (int64_t tile = 0; tile < n_tiles; ++tile) {
+                const TokenTile tt = balanced_tile(n_tokens, n_tiles, tile);
+                const int64_t t = tt.first, tokens = tt.count;
                 for (int64_t b0 = 0; b0 == 0 || b0 < n_blocks; b0 += kTQMaxChunkBlocks) {  // once for 0 blocks too
                     const int64_t blocks = min64(kTQMaxChunkBlocks, n_blocks - b0);
                     if constexpr (P::kTQDotsCodes) {

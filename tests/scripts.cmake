@@ -18,6 +18,12 @@ else()
   add_test(NAME cli_vulkan COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_vulkan_cli.sh $<TARGET_FILE:bitnet_cli>)
 endif()
 set_tests_properties(cli_vulkan PROPERTIES TIMEOUT 300)
+# bitnet-bench -np (parallel sequences): the option's rows and messages, not its speed.
+if(TARGET bitnet-bench)
+  add_test(NAME bench_parallel_sequences COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_bench_parallel.sh
+    $<TARGET_FILE:bitnet_cli> $<TARGET_FILE:bitnet-bench>)
+  set_tests_properties(bench_parallel_sequences PROPERTIES TIMEOUT 120)
+endif()
 add_test(NAME cli_generation COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_generation.sh $<TARGET_FILE:bitnet_cli>)
 set_tests_properties(cli_generation PROPERTIES TIMEOUT 300)
 add_test(NAME cli_speculative COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_speculative_cli.sh $<TARGET_FILE:bitnet_cli>)

@@ -406,7 +406,8 @@ std::string shape_name(const FloatType &t, int64_t n_rows, int64_t n_tokens, int
 
 // Odd row counts (a tile of rows leaves a remainder), 1..6 tokens (tiles of 4 tokens leave 1..3).
 constexpr int64_t kRowCounts[] = {1, 3, 17, 67};
-constexpr int64_t kTokenCounts[] = {1, 2, 3, 4, 5, 6};
+// 5, 6, 7 and 9 tokens split into balanced tiles (3 + 2, 3 + 3, 4 + 3, 3 + 3 + 3).
+constexpr int64_t kTokenCounts[] = {1, 2, 3, 4, 5, 6, 7, 9};
 
 // Columns: odd numbers of blocks; for the plain float types also lengths that are not multiples
 // of the vector widths (8, 16, 32), and lengths past the scalar kernel's 256-element decode chunk.

@@ -579,6 +579,24 @@ TEST_P(KernelVariant, GemmMatchesScalarOnLongRows) {
 }
 
 // The CPU backend gives each thread a slice of rows: slices must agree with one whole call.
+// Small batches (parallel sequences, speculative verification: issue 17): every token count from
+// 2 to 17, which the driver splits into balanced tiles (5 = 3 + 2, 7 = 4 + 3, 13 = 4 + 3 + 3 + 3),
+// on a row count that leaves a partial register tile, in every layout.
+TEST_P(KernelVariant, GemmSmallBatchesMatchScalar) {
+    std::mt19937 rng(71);
+    for (Format f : {Format::I2S, Format::TQ2, Format::TQ1}) {
+        const int64_t n_rows = 37, n_cols = 3 * block_elements(f);
+        const Weights w = random_weights(f, n_rows, n_cols, 0, rng);
+        for (int64_t n_tokens = 2; n_tokens <= 17; ++n_tokens) {
+            const Activations a = random_activations(n_tokens, n_cols, rng);
+            const std::vector<float> want = run_gemm(scalar(), f, w, n_rows, n_cols, a, 0.75f);
+            const std::vector<float> got = run_gemm(table(), f, w, n_rows, n_cols, a, 0.75f);
+            ASSERT_TRUE(bitwise_equal(got, want, std::string(table().name) + " " + format_name(f) + " tokens " +
+                                                     std::to_string(n_tokens)));
+        }
+    }
+}
+
 TEST_P(KernelVariant, GemmRowSlicesMatchWholeCall) {
     std::mt19937 rng(71);
     for (Format f : {Format::I2S, Format::TQ2, Format::TQ1}) {

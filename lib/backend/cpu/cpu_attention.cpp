@@ -6,7 +6,6 @@
 // each key and value row is converted once per item (kernels.h attention_scores/values); cells a
 // particular entry may not see get weight 0.
 #include <cmath>
-#include <limits>
 
 #include "backend/cpu/cpu_backend.h"
 #include "util/parallel.h"
@@ -20,6 +19,28 @@ bool cell_visible(const BatchPlan &plan, int32_t t, int32_t cell) {
 }
 
 }  // namespace
+
+// Batch invariance (issue 17 item 6): the softmax's sum (vector lanes, then a tail) and which
+// scores take the vector exp or the scalar one depend on where each score sits in the array. The
+// item's cell list is the union of the cells its batch entries may see, which depends on who else
+// is in the batch; so the scores entry t sees are first packed to the front, in cell order (the
+// same order whatever else is in the list), the softmax runs on exactly them, and the weights are
+// spread back with 0 for the others. attention_values then adds the products in cell order, where
+// the zero weights add exact zeros.
+float CpuBackend::softmax_visible(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells,
+                                  float *scores) const {
+    int32_t n_visible = 0;
+    for (int32_t j = 0; j < n_cells; ++j) {
+        if (cell_visible(plan, t, cells[j])) scores[n_visible++] = scores[j];
+    }
+    const float total = kernels_.softmax(scores, n_visible);
+    // Back to the cells' places, from the end: a visible score moves only rightwards (k <= j).
+    int32_t k = n_visible;
+    for (int32_t j = n_cells - 1; j >= 0; --j) {
+        scores[j] = cell_visible(plan, t, cells[j]) ? scores[--k] : 0.0f;
+    }
+    return total;
+}
 
 void CpuBackend::attention(int32_t layer) {
     store_kv(layer);
@@ -38,7 +59,17 @@ void CpuBackend::attention(int32_t layer) {
     // Query heads per item: a divisor of the group, so the items cover every head - the whole group
     // when it fits a block, and halved while that leaves threads idle (decode).
     const int32_t tokens_per_block = std::max(1, kAttentionBlockQueries / group);
-    const int32_t n_blocks = (plan.n_tokens + tokens_per_block - 1) / tokens_per_block;
+    // Blocks are runs of consecutive entries of the same sequences: an item reads the union of the
+    // cells its entries may see, so a block mixing sequences would compute scores for every other
+    // sequence's cells too (8 sequences decoded together: 8x the attention work).
+    int32_t n_blocks = 0;
+    for (int32_t t = 0; t < plan.n_tokens; ++t) {
+        if (t == 0 || t - attention_block_starts_[n_blocks - 1] == tokens_per_block ||
+            plan.token_seq_mask[t] != plan.token_seq_mask[t - 1]) {
+            attention_block_starts_[n_blocks++] = t;
+        }
+    }
+    attention_block_starts_[n_blocks] = plan.n_tokens;
     int32_t heads_per_item = std::min(group, kAttentionBlockQueries);
     while (group % heads_per_item != 0) --heads_per_item;
     while (heads_per_item % 2 == 0 &&
@@ -57,8 +88,8 @@ void CpuBackend::attention(int32_t layer) {
             const int32_t block = static_cast<int32_t>(item / (static_cast<int64_t>(hp.n_head_kv) * splits));
             const int32_t kv_head = static_cast<int32_t>(item / splits % hp.n_head_kv);
             const int32_t first_head = kv_head * group + static_cast<int32_t>(item % splits) * heads_per_item;
-            const int32_t t0 = block * tokens_per_block;
-            const int32_t t1 = std::min(plan.n_tokens, t0 + tokens_per_block);
+            const int32_t t0 = attention_block_starts_[block];
+            const int32_t t1 = attention_block_starts_[block + 1];
 
             // The cells any entry of the block may see.
             uint64_t seqs = 0;
@@ -91,11 +122,7 @@ void CpuBackend::attention(int32_t layer) {
             float inv_totals[kAttentionBlockQueries];
             for (int32_t q = 0; q < n_queries; ++q) {
                 const int32_t t = t0 + q / heads_per_item;
-                float *s = scores + q * score_stride;
-                for (int32_t j = 0; j < n_cells; ++j) {
-                    if (!cell_visible(plan, t, cells[j])) s[j] = -std::numeric_limits<float>::infinity();
-                }
-                inv_totals[q] = 1.0f / kernels_.softmax(s, n_cells);
+                inv_totals[q] = 1.0f / softmax_visible(plan, t, cells, n_cells, scores + q * score_stride);
                 for (int32_t i = 0; i < head_dim; ++i) outputs[q][i] = 0.0f;
             }
             kernels_.attention_values(scores, score_stride, n_queries, values + head_offset, cell_stride, f16, cells,

@@ -30,6 +30,7 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
     token_rows_ = arena.allocate<const float *>(static_cast<size_t>(std::max(n_batch, int64_t{config.n_outputs_max})));
     row_scratch_stride_ = std::max<int64_t>(quantized_stride_, hp.n_embd);
     row_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads * row_scratch_stride_));
+    attention_block_starts_ = arena.allocate<int32_t>(static_cast<size_t>(n_batch + 1));
     score_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads) * kAttentionBlockQueries * kv.n_ctx());
     visible_scratch_ = arena.allocate<int32_t>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
     rope_tables_ = arena.allocate<float>(static_cast<size_t>((n_batch + 1) * hp.n_rot));
@@ -127,13 +128,18 @@ void CpuBackend::multiply_float_rows(const Weight &weight, const float *const *i
     // decoded by its type's block decoder (tensor/quantize.h) into this thread's scratch row, then
     // dotted with every input, so each row is decoded once per call however many tokens there are.
     const ScaledDecode scaling = scaled_decode(weight);
+    // The dot covers the logical columns only: the padding (stored_cols > cols for ternary rows
+    // padded to a whole block) holds zeros, but the activation rows are only `cols` wide, so a dot
+    // over stored_cols read past each row: the next entry's values or, after the last one,
+    // uninitialized arena memory, where an inf or NaN times 0 poisoned the sum.
+    const int64_t dot_cols = static_cast<int64_t>(weight.cols);
     parallel_for(config_.n_threads, static_cast<int64_t>(weight.rows), 16, [&](int64_t begin, int64_t end, int thread) {
         float *weight_row = row_scratch_ + thread * row_scratch_stride_;
         for (int64_t r = begin; r < end; ++r) {
             dequantize_row(weight.type, weight.data + r * row_bytes, weight.stored_cols, scaling.element_scale,
                            weight_row);
             for (int32_t t = 0; t < n_inputs; ++t) {
-                out[t * out_stride + r] = kernels_.dot_f32(weight_row, inputs[t], cols) * scaling.output_scale;
+                out[t * out_stride + r] = kernels_.dot_f32(weight_row, inputs[t], dot_cols) * scaling.output_scale;
             }
         }
     });

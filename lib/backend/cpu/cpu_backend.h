@@ -56,6 +56,10 @@ private:
     }
     int64_t width(Act act) const { return buffers_[static_cast<int>(act)].width; }
     void written(Act act) { ++versions_[static_cast<int>(act)]; }
+    // Softmax of entry t's scores over the cells it sees among cells[0..n_cells), in an order that
+    // does not depend on the other cells (cpu_attention.cpp); returns the total, others get 0.
+    float softmax_visible(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells,
+                          float *scores) const;
     // body(t) for every batch entry, on the threads when there are enough entries to share (a
     // single-token decode runs inline, without a parallel region).
     template <class Body>
@@ -104,6 +108,7 @@ private:
     int64_t row_scratch_stride_ = 0;
     // Query rows one attention work item handles at most (cpu_attention.cpp).
     static constexpr int32_t kAttentionBlockQueries = 32;
+    int32_t *attention_block_starts_ = nullptr;  // [n_batch + 1]: first entry of each attention block, then n_tokens
     float *score_scratch_ = nullptr;     // per thread: attention scores [block queries][cells]
     int32_t *visible_scratch_ = nullptr; // per thread: the cells one batch entry may attend to
     float *rope_tables_ = nullptr;       // [n_batch + 1][n_rot]: each entry's rotation, then a spare
