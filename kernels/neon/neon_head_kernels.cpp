@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kernels/neon/neon_kernels.h"
+#include "kernels/neon/neon_portable.h"
 
 namespace bitnet::neon {
 namespace {
@@ -124,7 +125,8 @@ void rows_times_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_rows,
                 }
             }
         }
-        for (int t = 0; t < T; ++t) out[t * out_stride + r] = vaddvq_f32(vaddq_f32(acc[t][0], acc[t][1]));
+        // add_across: vaddvq_f32 on AArch64, the same order on 32-bit ARM (neon_portable.h).
+        for (int t = 0; t < T; ++t) out[t * out_stride + r] = neon_portable::add_across(vaddq_f32(acc[t][0], acc[t][1]));
     }
 }
 
