@@ -554,6 +554,10 @@ TEST_P(BackendOps, EmbedLooksUpRowsExactly) {
         Fixture fixture(shape(), n_vocab(), shape().n_tokens + 2, 11);
         const Weight embedding = fixture.model.weight(type, static_cast<uint64_t>(shape().n_tokens + 2),
                                                       static_cast<uint64_t>(shape().n_embd), fixture.inputs);
+        // The model's own token embedding: a device backend uploads the model's tables when the
+        // runner's context is made (and chooses its lookup pipeline for this type), so an ad hoc
+        // table would not be on the device.
+        fixture.model.set_token_embedding(embedding);
         OpRunner runner(fixture.model.model(), backend(), shape().n_tokens, {});
         // Tokens in reverse order, skipping row 0: the lookup must follow the token ids.
         std::vector<int32_t> tokens;

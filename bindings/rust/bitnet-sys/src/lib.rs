@@ -61,6 +61,10 @@ pub struct bitnet_sampler {
 pub struct bitnet_detokenizer {
     _private: [u8; 0],
 }
+#[repr(C)]
+pub struct bitnet_speculative {
+    _private: [u8; 0],
+}
 
 pub type bitnet_token = i32;
 
@@ -185,6 +189,30 @@ pub struct bitnet_sampler_callbacks {
 pub struct bitnet_sampler_perf_data {
     pub t_sample_ms: f64,
     pub n_sample: i32,
+}
+
+/// Speculative decoding (`bitnet_speculative_params`): set `struct_size` first, or start from
+/// `bitnet_speculative_default_params()`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct bitnet_speculative_params {
+    pub struct_size: usize,
+    pub draft_context: *mut bitnet_context,
+    pub draft_max: i32,
+    pub lookup_ngram: i32,
+    pub seed: u32,
+    pub stop_at_eog: bool,
+}
+
+/// Counts of a speculative helper (`bitnet_speculative_stats`); set `struct_size` first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct bitnet_speculative_stats {
+    pub struct_size: usize,
+    pub n_calls: i64,
+    pub n_generated: i64,
+    pub n_drafted: i64,
+    pub n_accepted: i64,
 }
 
 pub const BITNET_COUNT_ERROR: i32 = i32::MIN;
@@ -388,6 +416,28 @@ extern "C" {
     pub fn bitnet_sampler_perf(chain: *const bitnet_sampler) -> bitnet_sampler_perf_data;
     pub fn bitnet_sampler_perf_reset(chain: *mut bitnet_sampler);
     pub fn bitnet_sampler_free(sampler: *mut bitnet_sampler);
+
+    // Speculative decoding
+    pub fn bitnet_speculative_default_params() -> bitnet_speculative_params;
+    pub fn bitnet_speculative_new(
+        target: *mut bitnet_context,
+        params: *const bitnet_speculative_params,
+        out_speculative: *mut *mut bitnet_speculative,
+    ) -> bitnet_status;
+    pub fn bitnet_speculative_generate(
+        speculative: *mut bitnet_speculative,
+        sampler: *mut bitnet_sampler,
+        seq: i32,
+        tokens: *const bitnet_token,
+        n_tokens: i32,
+        out: *mut bitnet_token,
+        capacity: i32,
+    ) -> i32;
+    pub fn bitnet_speculative_get_stats(
+        speculative: *const bitnet_speculative,
+        out: *mut bitnet_speculative_stats,
+    ) -> bitnet_status;
+    pub fn bitnet_speculative_free(speculative: *mut bitnet_speculative);
 
     // Vocabulary and tokenizer
     pub fn bitnet_tokenize(
