@@ -4,9 +4,22 @@
 
 #include <utility>
 
+#include "util/checked_math.h"
+#include "util/error.h"
 #include "util/memory_residency.h"
 
 namespace bitnet {
+
+size_t MappedFile::checked_file_size(const std::string &path, uint64_t file_bytes) {
+    size_t size = 0;
+    if (!checked_mappable_size(file_bytes, &size)) {
+        fail(BITNET_ERR_UNSUPPORTED, "'%s' is %llu bytes: more than this %zu-bit build can map or read (at most %llu bytes)",
+             path.c_str(), static_cast<unsigned long long>(file_bytes), sizeof(void *) * 8,
+             static_cast<unsigned long long>(kMaxMappableBytes));
+    }
+    if (size == 0) fail(BITNET_ERR_INVALID_MODEL, "'%s' is empty (0 bytes)", path.c_str());
+    return size;
+}
 
 std::string MappedFile::lock_in_memory() {
     if (!owned_) return "the model's memory belongs to the caller (bitnet_model_load_memory): lock it there";

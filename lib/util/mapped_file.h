@@ -47,6 +47,11 @@ public:
     std::string lock_in_memory();
     bool locked() const { return locked_; }
 
+    // The size of a file about to be mapped or read, as a size_t: fails with
+    // BITNET_ERR_UNSUPPORTED when this build cannot address it (over PTRDIFF_MAX: 2 GiB on 32-bit
+    // systems) and with BITNET_ERR_INVALID_MODEL when it is empty. Used by both platform files.
+    static size_t checked_file_size(const std::string &path, uint64_t file_bytes);
+
 private:
     // Frees what open() or read() acquired (per platform). A valid file_ means data_ is a file
     // view (open()); otherwise an owned data_ is memory read() allocated.

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <utility>
 
-#include "util/checked_math.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 
@@ -32,12 +31,7 @@ void open_input(const std::string &path, InputFile &file) {
     struct stat info;
     if (fstat(file.fd, &info) != 0) fail(BITNET_ERR_IO, "cannot stat '%s': %s", path.c_str(), std::strerror(errno));
     if (!S_ISREG(info.st_mode)) fail(BITNET_ERR_IO, "'%s' is not a regular file", path.c_str());
-    if (!checked_mappable_size(static_cast<uint64_t>(info.st_size), &file.size)) {
-        fail(BITNET_ERR_UNSUPPORTED, "'%s' is %lld bytes: more than this %zu-bit build can map or read (at most %llu bytes)",
-             path.c_str(), static_cast<long long>(info.st_size), sizeof(void *) * 8,
-             static_cast<unsigned long long>(kMaxMappableBytes));
-    }
-    if (file.size == 0) fail(BITNET_ERR_INVALID_MODEL, "'%s' is empty (0 bytes)", path.c_str());
+    file.size = MappedFile::checked_file_size(path, static_cast<uint64_t>(info.st_size));
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "util/checked_math.h"
 #include "util/error.h"
 #include "util/file_path.h"
 #include "util/mapped_file.h"
@@ -41,12 +40,7 @@ void open_input(const std::string &path, InputFile &file) {
     }
     if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) fail(BITNET_ERR_IO, "'%s' is not a regular file", path.c_str());
     const uint64_t size = (static_cast<uint64_t>(info.nFileSizeHigh) << 32) | info.nFileSizeLow;
-    if (!checked_mappable_size(size, &file.size)) {
-        fail(BITNET_ERR_UNSUPPORTED, "'%s' is %llu bytes: more than this %zu-bit build can map or read (at most %llu bytes)",
-             path.c_str(), static_cast<unsigned long long>(size), sizeof(void *) * 8,
-             static_cast<unsigned long long>(kMaxMappableBytes));
-    }
-    if (file.size == 0) fail(BITNET_ERR_INVALID_MODEL, "'%s' is empty (0 bytes)", path.c_str());
+    file.size = MappedFile::checked_file_size(path, size);
 }
 
 }  // namespace
