@@ -127,6 +127,17 @@ bool push_and_print(bitnet_tools::StopFilter *filter, const std::string &piece, 
     return stopped;
 }
 
+// The end of a generation that no stop string ended: the detokenizer's held-back bytes, then
+// whatever the stop filter still holds (a prefix of a stop string that never completed).
+void flush_output(bitnet_detokenizer *detokenizer, bitnet_tools::StopFilter *filter, std::string *text) {
+    char piece[512];
+    const int32_t n = bitnet_detokenizer_flush(detokenizer, piece, sizeof piece);
+    if (n > 0 && push_and_print(filter, std::string(piece, static_cast<size_t>(n)), text)) return;
+    std::string rest;
+    filter->flush(&rest);
+    print(rest, text);
+}
+
 }  // namespace
 
 GenerationResult generate(bitnet_context *context, bitnet_batch *batch, bitnet_sampler *sampler, int32_t *pos,
@@ -161,15 +172,7 @@ GenerationResult generate(bitnet_context *context, bitnet_batch *batch, bitnet_s
         const int32_t n = bitnet_detokenizer_push(detokenizer, token, piece, sizeof piece);
         if (n > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(n)), &result.text);
     }
-    if (!stopped) {
-        const int32_t n = bitnet_detokenizer_flush(detokenizer, piece, sizeof piece);
-        if (n > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(n)), &result.text);
-        if (!stopped) {
-            std::string rest;
-            filter.flush(&rest);
-            print(rest, &result.text);
-        }
-    }
+    if (!stopped) flush_output(detokenizer, &filter, &result.text);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bitnet_detokenizer_free(detokenizer);
     return result;
@@ -210,15 +213,7 @@ GenerationResult generate_speculative(bitnet_context *context, bitnet_speculativ
             if (length > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(length)), &result.text);
         }
     }
-    if (!stopped) {
-        const int32_t n = bitnet_detokenizer_flush(detokenizer, piece, sizeof piece);
-        if (n > 0) stopped = push_and_print(&filter, std::string(piece, static_cast<size_t>(n)), &result.text);
-        if (!stopped) {
-            std::string rest;
-            filter.flush(&rest);
-            print(rest, &result.text);
-        }
-    }
+    if (!stopped) flush_output(detokenizer, &filter, &result.text);
     // Leave the cache as generate() does: history and the returned tokens. The helper may have
     // kept tokens past a stop string (remove them) or left the last one waiting (decode it).
     const int32_t wanted = static_cast<int32_t>(history.size() + result.tokens.size());
