@@ -133,7 +133,7 @@ void bench_quantize(benchmark::State &state, const KernelTable *table, int64_t n
 // with `a8`, int8 ones (gemm_head_a8, the activations quantized once outside the loop as the
 // backend does per token).
 void bench_head(benchmark::State &state, const KernelTable *table, bitnet::TensorType type, int64_t rows,
-                int64_t cols, bool a8) {
+                int64_t cols, int64_t tokens, bool a8) {
     std::mt19937 rng(3);
     std::normal_distribution<float> normal(0.0f, 0.02f);
     std::vector<float> values(static_cast<size_t>(rows * cols));
@@ -145,25 +145,35 @@ void bench_head(benchmark::State &state, const KernelTable *table, bitnet::Tenso
     bitnet::quantize_tensor(type, values.data(), static_cast<uint64_t>(cols), static_cast<uint64_t>(rows),
                             weights.front().data());
     for (size_t c = 1; c < weights.size(); ++c) weights[c] = weights.front();
-    std::vector<float> x(static_cast<size_t>(cols)), out(static_cast<size_t>(rows));
+    // `tokens` output rows (parallel sequences, speculative verification), each quantized once.
+    std::vector<float> x(static_cast<size_t>(cols * tokens)), out(static_cast<size_t>(rows * tokens));
     for (float &v : x) v = normal(rng);
-    const float *inputs[1] = {x.data()};
-    std::vector<int8_t> codes(static_cast<size_t>(cols));
-    std::vector<float> scales(static_cast<size_t>(cols / bitnet::kHeadActBlock));
-    bitnet::quantize_head_activations(x.data(), cols, codes.data(), scales.data());
-    const bitnet::HeadActivations quantized[1] = {{codes.data(), scales.data()}};
+    std::vector<const float *> inputs;
+    std::vector<int8_t> codes(static_cast<size_t>(cols * tokens));
+    std::vector<float> scales(static_cast<size_t>(cols / bitnet::kHeadActBlock * tokens));
+    std::vector<bitnet::HeadActivations> quantized;
+    for (int64_t t = 0; t < tokens; ++t) {
+        inputs.push_back(x.data() + t * cols);
+        bitnet::quantize_head_activations(x.data() + t * cols, cols, codes.data() + t * cols,
+                                          scales.data() + t * (cols / bitnet::kHeadActBlock));
+        quantized.push_back({codes.data() + t * cols, scales.data() + t * (cols / bitnet::kHeadActBlock)});
+    }
     size_t next = 0;
     for (auto _ : state) {
         if (a8) {
-            table->gemm_head_a8(type, weights[next].data(), row_bytes, rows, cols, quantized, 1, out.data(), rows);
+            table->gemm_head_a8(type, weights[next].data(), row_bytes, rows, cols, quantized.data(),
+                                static_cast<int32_t>(tokens), out.data(), rows);
         } else {
-            table->gemm_float(type, weights[next].data(), row_bytes, rows, cols, inputs, 1, out.data(), rows);
+            table->gemm_float(type, weights[next].data(), row_bytes, rows, cols, inputs.data(), tokens, out.data(),
+                              rows);
         }
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
         next = next + 1 == weights.size() ? 0 : next + 1;
     }
     state.SetBytesProcessed(state.iterations() * matrix_bytes);
+    state.counters["MACs"] = benchmark::Counter(static_cast<double>(rows * cols * tokens),
+                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // Scores and weighted values of `queries` query rows over `cells` F16 KV cells of one KV head.
@@ -219,6 +229,14 @@ void register_all() {
                 benchmark::RegisterBenchmark((base + "/prefill_2560x6912x64").c_str(), bench_gemm, table, f, 2560,
                                              6912, 64, false)
                     ->Unit(benchmark::kMillisecond);
+                // The shapes of a real prompt: 3/4 of 2B-4T's multiply-adds are in rows of 2560
+                // columns (q, k, v, o, gate, up), and a 512-token prompt's activations overflow L2.
+                benchmark::RegisterBenchmark((base + "/prefill_6912x2560x512").c_str(), bench_gemm, table, f, 6912,
+                                             2560, 512, false)
+                    ->Unit(benchmark::kMillisecond);
+                benchmark::RegisterBenchmark((base + "/prefill_2560x6912x512").c_str(), bench_gemm, table, f, 2560,
+                                             6912, 512, false)
+                    ->Unit(benchmark::kMillisecond);
                 // Small batches (parallel sequences, speculative verification): the ffn_gate/up
                 // shape, cold like decode, N tokens; compare its MACs with prefill's.
                 for (int64_t n : {2, 3, 4, 5, 8, 16}) {
@@ -233,16 +251,19 @@ void register_all() {
             ->Unit(benchmark::kNanosecond);
         for (bitnet::TensorType type : {bitnet::TensorType::F16, bitnet::TensorType::Q8_0, bitnet::TensorType::Q6_K,
                                         bitnet::TensorType::Q4_0}) {
-            benchmark::RegisterBenchmark(
-                ("lm_head_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + "/16384x2560x1/cold").c_str(),
-                bench_head, table, type, int64_t{16384}, int64_t{2560}, false)
-                ->Unit(benchmark::kMicrosecond);
-            if (type == bitnet::TensorType::F16) continue;
-            benchmark::RegisterBenchmark(
-                ("lm_head_a8_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + "/16384x2560x1/cold")
-                    .c_str(),
-                bench_head, table, type, int64_t{16384}, int64_t{2560}, true)
-                ->Unit(benchmark::kMicrosecond);
+            // One token (decode) and 8 (parallel sequences: one pass over the head for all of them).
+            for (int64_t tokens : {1, 8}) {
+                const std::string shape = "/16384x2560x" + std::to_string(tokens) + "/cold";
+                benchmark::RegisterBenchmark(
+                    ("lm_head_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + shape).c_str(),
+                    bench_head, table, type, int64_t{16384}, int64_t{2560}, tokens, false)
+                    ->Unit(benchmark::kMicrosecond);
+                if (type == bitnet::TensorType::F16) continue;
+                benchmark::RegisterBenchmark(
+                    ("lm_head_a8_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + shape).c_str(),
+                    bench_head, table, type, int64_t{16384}, int64_t{2560}, tokens, true)
+                    ->Unit(benchmark::kMicrosecond);
+            }
         }
         if (variant != "scalar") {
             benchmark::RegisterBenchmark(("attention_f16/" + variant + "/32q_x_512cells_x128").c_str(), bench_attention,

@@ -27,8 +27,17 @@ bool cell_visible(const BatchPlan &plan, int32_t t, int32_t cell) {
 // same order whatever else is in the list), the softmax runs on exactly them, and the weights are
 // spread back with 0 for the others. attention_values then adds the products in cell order, where
 // the zero weights add exact zeros.
+//
+// The common case needs no packing: in a prompt the cells are in position order and entry t sees a
+// prefix of them (`visible_prefix`, from visible_prefix_length, or -1 when it is not a prefix).
+// There the visible scores are already packed, so the softmax runs in place - the same result.
 float CpuBackend::softmax_visible(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells,
-                                  float *scores) const {
+                                  int32_t visible_prefix, float *scores) const {
+    if (visible_prefix >= 0) {
+        const float total = kernels_.softmax(scores, visible_prefix);
+        for (int32_t j = visible_prefix; j < n_cells; ++j) scores[j] = 0.0f;
+        return total;
+    }
     int32_t n_visible = 0;
     for (int32_t j = 0; j < n_cells; ++j) {
         if (cell_visible(plan, t, cells[j])) scores[n_visible++] = scores[j];
@@ -40,6 +49,16 @@ float CpuBackend::softmax_visible(const BatchPlan &plan, int32_t t, const int32_
         scores[j] = cell_visible(plan, t, cells[j]) ? scores[--k] : 0.0f;
     }
     return total;
+}
+
+// k when entry t sees exactly cells[0..k) of the list, else -1.
+int32_t CpuBackend::visible_prefix_length(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells) {
+    int32_t k = 0;
+    while (k < n_cells && cell_visible(plan, t, cells[k])) ++k;
+    for (int32_t j = k; j < n_cells; ++j) {
+        if (cell_visible(plan, t, cells[j])) return -1;
+    }
+    return k;
 }
 
 void CpuBackend::attention(int32_t layer) {
@@ -77,15 +96,34 @@ void CpuBackend::attention(int32_t layer) {
         heads_per_item /= 2;
     }
     const int32_t splits = group / heads_per_item;
-    const int64_t n_items = static_cast<int64_t>(n_blocks) * hp.n_head_kv * splits;
+    const int64_t items_per_block = static_cast<int64_t>(hp.n_head_kv) * splits;
+    const int64_t n_items = n_blocks * items_per_block;
 
-    parallel_for(config_.n_threads, n_items, 1, [&](int64_t begin, int64_t end, int thread) {
+    // An item's cost is about its queries times the cells they see, which grows with the block's
+    // last position: in a causal prompt the last blocks cost many times the first, so the items are
+    // shared by cost, not by count (an even split left one of two threads a quarter of the work).
+    int64_t *cost_before = attention_item_costs_;
+    cost_before[0] = 0;
+    for (int32_t block = 0; block < n_blocks; ++block) {
+        int32_t last_pos = 0;
+        for (int32_t t = attention_block_starts_[block]; t < attention_block_starts_[block + 1]; ++t) {
+            last_pos = std::max(last_pos, plan.positions[t]);
+        }
+        const int64_t cost = static_cast<int64_t>(attention_block_starts_[block + 1] - attention_block_starts_[block]) *
+                             (static_cast<int64_t>(last_pos) + 1 + kAttentionItemOverheadCells);
+        for (int64_t k = 0; k < items_per_block; ++k) {
+            const int64_t item = block * items_per_block + k;
+            cost_before[item + 1] = cost_before[item] + cost;
+        }
+    }
+
+    parallel_for_balanced(config_.n_threads, n_items, cost_before, [&](int64_t begin, int64_t end, int thread) {
         float *scores = score_scratch_ + static_cast<int64_t>(thread) * kAttentionBlockQueries * score_stride;
         int32_t *cells = visible_scratch_ + static_cast<int64_t>(thread) * kv_.n_ctx();
         const float *queries[kAttentionBlockQueries];
         float *outputs[kAttentionBlockQueries];
         for (int64_t item = begin; item < end; ++item) {
-            const int32_t block = static_cast<int32_t>(item / (static_cast<int64_t>(hp.n_head_kv) * splits));
+            const int32_t block = static_cast<int32_t>(item / items_per_block);
             const int32_t kv_head = static_cast<int32_t>(item / splits % hp.n_head_kv);
             const int32_t first_head = kv_head * group + static_cast<int32_t>(item % splits) * heads_per_item;
             const int32_t t0 = attention_block_starts_[block];
@@ -120,9 +158,12 @@ void CpuBackend::attention(int32_t layer) {
             // Softmax per query over the cells its own entry sees (at least its own cell, so the
             // total is >= 1); the others get weight 0.
             float inv_totals[kAttentionBlockQueries];
+            int32_t visible_prefix[kAttentionBlockQueries];  // per entry of the block, shared by its heads
+            for (int32_t t = t0; t < t1; ++t) visible_prefix[t - t0] = visible_prefix_length(plan, t, cells, n_cells);
             for (int32_t q = 0; q < n_queries; ++q) {
                 const int32_t t = t0 + q / heads_per_item;
-                inv_totals[q] = 1.0f / softmax_visible(plan, t, cells, n_cells, scores + q * score_stride);
+                inv_totals[q] =
+                    1.0f / softmax_visible(plan, t, cells, n_cells, visible_prefix[t - t0], scores + q * score_stride);
                 for (int32_t i = 0; i < head_dim; ++i) outputs[q][i] = 0.0f;
             }
             kernels_.attention_values(scores, score_stride, n_queries, values + head_offset, cell_stride, f16, cells,

@@ -31,6 +31,7 @@ CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config
     row_scratch_stride_ = std::max<int64_t>(quantized_stride_, hp.n_embd);
     row_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads * row_scratch_stride_));
     attention_block_starts_ = arena.allocate<int32_t>(static_cast<size_t>(n_batch + 1));
+    attention_item_costs_ = arena.allocate<int64_t>(static_cast<size_t>(n_batch * hp.n_head + 1));
     score_scratch_ = arena.allocate<float>(static_cast<size_t>(config.n_threads) * kAttentionBlockQueries * kv.n_ctx());
     visible_scratch_ = arena.allocate<int32_t>(static_cast<size_t>(config.n_threads) * kv.n_ctx());
     rope_tables_ = arena.allocate<float>(static_cast<size_t>((n_batch + 1) * hp.n_rot));

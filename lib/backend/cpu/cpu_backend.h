@@ -59,7 +59,8 @@ private:
     // Softmax of entry t's scores over the cells it sees among cells[0..n_cells), in an order that
     // does not depend on the other cells (cpu_attention.cpp); returns the total, others get 0.
     float softmax_visible(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells,
-                          float *scores) const;
+                          int32_t visible_prefix, float *scores) const;
+    static int32_t visible_prefix_length(const BatchPlan &plan, int32_t t, const int32_t *cells, int32_t n_cells);
     // body(t) for every batch entry, on the threads when there are enough entries to share (a
     // single-token decode runs inline, without a parallel region).
     template <class Body>
@@ -109,6 +110,9 @@ private:
     // Query rows one attention work item handles at most (cpu_attention.cpp).
     static constexpr int32_t kAttentionBlockQueries = 32;
     int32_t *attention_block_starts_ = nullptr;  // [n_batch + 1]: first entry of each attention block, then n_tokens
+    // The fixed cost of an attention item (its setup, the cell scan), in cells' worth of work.
+    static constexpr int64_t kAttentionItemOverheadCells = 16;
+    int64_t *attention_item_costs_ = nullptr;    // [n_batch * n_head + 1]: summed cost of the items before each
     float *score_scratch_ = nullptr;     // per thread: attention scores [block queries][cells]
     int32_t *visible_scratch_ = nullptr; // per thread: the cells one batch entry may attend to
     float *rope_tables_ = nullptr;       // [n_batch + 1][n_rot]: each entry's rotation, then a spare
