@@ -8,7 +8,7 @@
 // instantiations are distinct functions per ISA, so none compiled with one ISA's flags can be
 // merged into a caller compiled for another (the reason the ISA files share no inline code).
 //
-// V provides: Float and Int vector types; kLanes; zero(), set1(float), fmadd(a, b, acc),
+// V provides: Float and Int vector types; kLanes; kRegisters (vector registers); zero(), set1(float), fmadd(a, b, acc),
 // mul(a, b), add(a, b), reduce(Float) -> float; loads of kLanes elements: load_f32, load_f16,
 // load_bf16 (to Float), load_u8 and load_i8 (to Int, one int32 lane per byte); integer
 // and_(Int, int), shr(Int, int), shl(Int, int), or_(Int, Int), sub(Int, int), to_float(Int);
@@ -18,6 +18,7 @@
 // for integral n) and zero_below(v, x, limit) (0 where x < limit, else v).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -130,6 +131,7 @@ template <class V>
 struct Q6_KRows {
     static constexpr int64_t kBlockElements = 256;
     static constexpr int64_t kBlockBytes = 210;
+    static constexpr bool kHeavy = true;  // its decoding needs registers of its own: one row per tile
     template <class Use>
     static void decode(const uint8_t *block, Use &&use) {
         const float d = load_half<V>(block + 208);
@@ -157,35 +159,45 @@ struct Q6_KRows {
     }
 };
 
-// Rows [0, n_rows) times T tokens (T <= kMaxTileTokens). Blocks go in pairs and each token keeps
-// four accumulators (two per block, fed alternately), so even one token has four independent FMA
-// chains: with fewer, the lm_head waits on FMA latency instead of memory.
-template <class V, class Decoder, int T>
-void rows_times_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
-                       const float *const *x, float *out, int64_t out_stride) {
+// A register tile: R rows (from `weights`) times T tokens, one vector accumulator per row and
+// token, fed block by block in column order and summed across lanes at the end; then the scalar
+// tail of rows whose length is not a whole number of blocks. A token's sum for a row is thus the
+// same whatever R and T are: the batch a token is decoded in (alone, or with other sequences, in a
+// tile of any size) cannot change its logits (issue 17, batch invariance). The rows of a tile give
+// the independent FMA chains that one token's single accumulator lacks, and each token's
+// activations are loaded once per tile rather than once per row: with several tokens, re-reading
+// them from L2 for every row was what bound the head (8 tokens ran at 17 G MAC/s on one core).
+template <class V, class Decoder, int R, int T>
+void tile_rows_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_cols, const float *const *x, float *out,
+                      int64_t out_stride) {
     const int64_t n_blocks = n_cols / Decoder::kBlockElements;
-    for (int64_t r = 0; r < n_rows; ++r) {
-        const uint8_t *row = weights + r * row_bytes;
-        typename V::Float acc[T][4];
-        for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = V::zero();
-        // Block b into accumulators set + 0 and set + 1.
-        auto accumulate = [&](int64_t b, int set) {
-            const int64_t first = b * Decoder::kBlockElements;
-            Decoder::decode(row + b * Decoder::kBlockBytes, [&](int64_t offset, typename V::Float w) {
-                const int k = set + (static_cast<int>(offset / V::kLanes) & 1);
+    // With one token the tile streams R rows from memory side by side, more streams than the
+    // hardware prefetchers follow well: each row's bytes are asked for ahead of use.
+    constexpr int64_t kPrefetchBytes = 512;
+    typename V::Float acc[R][T];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc[r][t] = V::zero();
+    }
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        const int64_t first = b * Decoder::kBlockElements;
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+            const uint8_t *block = weights + r * row_bytes + b * Decoder::kBlockBytes;
+            if constexpr (T == 1 && R > 1) __builtin_prefetch(block + kPrefetchBytes);
+            Decoder::decode(block, [&](int64_t offset, typename V::Float w) {
+#pragma GCC unroll 4
                 for (int t = 0; t < T; ++t) {
-                    acc[t][k] = V::fmadd(w, V::load_f32(reinterpret_cast<const uint8_t *>(x[t] + first + offset)), acc[t][k]);
+                    acc[r][t] = V::fmadd(w, V::load_f32(reinterpret_cast<const uint8_t *>(x[t] + first + offset)), acc[r][t]);
                 }
             });
-        };
-        int64_t b = 0;
-        for (; b + 2 <= n_blocks; b += 2) {
-            accumulate(b, 0);
-            accumulate(b + 1, 2);
         }
-        if (b < n_blocks) accumulate(b, 0);
+    }
+    for (int r = 0; r < R; ++r) {
+        const uint8_t *row = weights + r * row_bytes;
         for (int t = 0; t < T; ++t) {
-            float sum = V::reduce(V::add(V::add(acc[t][0], acc[t][1]), V::add(acc[t][2], acc[t][3])));
+            float sum = V::reduce(acc[r][t]);
             if constexpr (requires { Decoder::element(row, 0); }) {
                 for (int64_t i = n_blocks * Decoder::kBlockElements; i < n_cols; ++i) {
                     sum += Decoder::element(row, i) * x[t][i];
@@ -193,6 +205,38 @@ void rows_times_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_rows,
             }
             out[t * out_stride + r] = sum;
         }
+    }
+}
+
+template <class Decoder>
+constexpr bool heavy_decoder() {
+    if constexpr (requires { Decoder::kHeavy; }) return Decoder::kHeavy;
+    else return false;
+}
+
+// Rows per tile for T tokens: at least 8 accumulators (independent FMA chains) where the vector
+// registers allow - 32 on AVX-512 and AArch64 NEON, 16 on AVX2 and 32-bit NEON, holding the
+// accumulators, T activations and the decoded weights. A decoder that needs many registers of its
+// own (Q6_K) takes two rows: eight Q6_K rows in flight spilled and ran at a third of the speed.
+template <class V, class Decoder, int T>
+constexpr int tile_rows() {
+    if constexpr (heavy_decoder<Decoder>()) return 2;
+    else if constexpr (T == 1) return 8;
+    else if constexpr (V::kRegisters >= 32 || T == 2) return 4;
+    else return 2;
+}
+
+// Rows [0, n_rows) times T tokens (T <= kMaxTileTokens): whole tiles, then single rows.
+template <class V, class Decoder, int T>
+void rows_times_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
+                       const float *const *x, float *out, int64_t out_stride) {
+    constexpr int R = tile_rows<V, Decoder, T>();
+    int64_t r = 0;
+    for (; r + R <= n_rows; r += R) {
+        tile_rows_tokens<V, Decoder, R, T>(weights + r * row_bytes, row_bytes, n_cols, x, out + r, out_stride);
+    }
+    for (; r < n_rows; ++r) {
+        tile_rows_tokens<V, Decoder, 1, T>(weights + r * row_bytes, row_bytes, n_cols, x, out + r, out_stride);
     }
 }
 

@@ -14,6 +14,7 @@ struct Vec8 {
     using Float = __m256;
     using Int = __m256i;
     static constexpr int kLanes = 8;
+    static constexpr int kRegisters = 16;  // ymm0-15
 
     static Float zero() { return _mm256_setzero_ps(); }
     static Float set1(float value) { return _mm256_set1_ps(value); }

@@ -20,6 +20,7 @@ struct Vec16 {
     using Float = __m512;
     using Int = __m512i;
     static constexpr int kLanes = 16;
+    static constexpr int kRegisters = 32;  // zmm0-31
 
     static Float zero() { return _mm512_setzero_ps(); }
     static Float set1(float value) { return _mm512_set1_ps(value); }

@@ -17,6 +17,11 @@ struct Vec4 {
     using Float = float32x4_t;
     using Int = int32x4_t;
     static constexpr int kLanes = 4;
+#if defined(__aarch64__)
+    static constexpr int kRegisters = 32;  // v0-v31
+#else
+    static constexpr int kRegisters = 16;  // q0-q15 on 32-bit ARM
+#endif
 
     static Float zero() { return vdupq_n_f32(0.0f); }
     static Float set1(float value) { return vdupq_n_f32(value); }
