@@ -212,7 +212,10 @@ typedef struct bitnet_model_params {
      * stays zero-copy and shared: other processes mapping the same file use the same pages.
      * Worth it where memory pressure or a reclaim daemon evicts page-cache pages (bench/RESULTS.md
      * measured a 0.8x decode speed from that on one VM class); without such pressure the pages
-     * stay resident anyway. Locking needs RLIMIT_MEMLOCK >= the file size (`ulimit -l`; often
+     * stay resident anyway. Why the default is a plain mapping (bench/RESULTS.md, three
+     * interleaved rounds, 2B-4T shape, 2 threads): decode ran at 27.1 t/s mapped, 24.9 locked
+     * and 25.0 read into memory (within run-to-run noise of each other), while the time to the
+     * first token was 0.51 s mapped, 0.46 s locked and 3.3 s read into memory. Locking needs RLIMIT_MEMLOCK >= the file size (`ulimit -l`; often
      * 8 MiB for unprivileged users) or CAP_IPC_LOCK: when the OS refuses, the load still
      * succeeds, unlocked, and a BITNET_LOG_WARN message says why and what to change. */
     bool use_mlock;
