@@ -19,6 +19,7 @@ packages=(
   libopenblas-dev                                  # bitnet train: matrix products (tools only, not libbitnet)
   clang libclang-rt-14-dev                         # fuzz targets (libFuzzer) and the ThreadSanitizer build
   file                                             # the static bitnet's check (tests/static/)
+  ccache                                           # .ci/run: objects shared between builds (.ci-cache)
 )
 # npm: Debian's package, unless the machine's Node.js already brings its own (NodeSource's nodejs
 # includes npm and conflicts with Debian's npm package).
