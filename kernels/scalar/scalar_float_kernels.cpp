@@ -60,15 +60,20 @@ void attention_scores(const float *const *queries, int32_t n_queries, const uint
 void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
                       size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
                       float *const *out) {
-    // Element by element: each output's sum over the cells in one double.
+    // Each output's sum over the cells in one double, kValueChunk outputs at a time (the value
+    // rows still read in order, cell after cell).
+    constexpr int32_t kValueChunk = 64;
+    double sums[kValueChunk];
     for (int32_t q = 0; q < n_queries; ++q) {
-        for (int32_t i = 0; i < head_dim; ++i) {
-            double sum = out[q][i];
+        for (int32_t first = 0; first < head_dim; first += kValueChunk) {
+            const int32_t count = head_dim - first < kValueChunk ? head_dim - first : kValueChunk;
+            for (int32_t i = 0; i < count; ++i) sums[i] = out[q][first + i];
             for (int32_t j = 0; j < n_cells; ++j) {
                 const uint8_t *value = values + static_cast<size_t>(cells[j]) * cell_stride;
-                sum += static_cast<double>(weights[q * weight_stride + j]) * static_cast<double>(kv_element(value, i, f16));
+                const double weight = weights[q * weight_stride + j];
+                for (int32_t i = 0; i < count; ++i) sums[i] += weight * static_cast<double>(kv_element(value, first + i, f16));
             }
-            out[q][i] = static_cast<float>(sum);
+            for (int32_t i = 0; i < count; ++i) out[q][first + i] = static_cast<float>(sums[i]);
         }
     }
 }
