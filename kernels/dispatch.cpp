@@ -127,4 +127,15 @@ const KernelTable &cpu_kernels() {
     return chosen;
 }
 
+KernelTable float_activation_kernels(const KernelTable &chosen) {
+    const KernelTable &scalar = scalar_kernels();
+    KernelTable table = chosen;
+    table.attention_scores = scalar.attention_scores;
+    table.attention_values = scalar.attention_values;
+    table.rms_norm = scalar.rms_norm;
+    table.gated_activation = scalar.gated_activation;
+    table.softmax = scalar.softmax;
+    return table;
+}
+
 }  // namespace bitnet

@@ -29,6 +29,9 @@ struct HeadActivations {
     const int8_t *codes;  // n_cols codes
     const float *scales;  // n_cols / kHeadActBlock scales
 };
+// dot_f32's number of double partial sums (KernelTable::dot_f32).
+inline constexpr int kDotF32Partials = 8;
+
 // x[0..n) -> codes[0..n), scales[0..n / kHeadActBlock); n a multiple of kHeadActBlock. Plain
 // scalar code for every ISA (n_embd values per output token: a negligible share of the head).
 void quantize_head_activations(const float *x, int64_t n, int8_t *codes, float *scales);
@@ -62,7 +65,14 @@ struct KernelTable {
                                  int64_t out_stride);
     TernaryGemm gemm_ternary[kTernaryLayoutCount];
 
-    // Σ a_i * b_i in float (any summation order; float paths are checked within 1e-6 relative).
+    // Σ a_i * b_i, the same bits on every ISA: the float-activation (analysis) projections' dot
+    // (and the quantizer fallback types'), whose logits must not depend on the CPU (issue 19: ISA
+    // variants that summed floats in their own orders made float-mode logits of a small synthetic
+    // model differ by 4e-5 to 8e-5 rel_rms, every single reduction kernel alone by 1.5e-5 or more).
+    // Exact rule: eight double partial sums, element i added to p[i % 8] in index order (each
+    // product a_i * b_i is exact in double, so FMA or not gives the same partial), then
+    //   (float)(((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)))
+    // (the tree of an 8-lane vector folded in halves). See kDotF32Partials.
     float (*dot_f32)(const float *a, const float *b, int64_t n);
 
     // Float-weight rows times float activations: the lm_head, and the projections of llama files
@@ -132,6 +142,13 @@ size_t available_cpu_kernels(const KernelTable **out, size_t capacity);
 // give the best variant; a name this CPU can run gives that one; anything else logs a warning and
 // gives the best.
 const KernelTable &choose_cpu_kernels(const char *requested);
+
+// The table of the float-activation (analysis) mode: `chosen` with the float kernels whose
+// summation order is each ISA's own (attention, rms_norm, and the exp of softmax and SiLU) taken
+// from the scalar table, so that float-mode logits are the same on every CPU (with dot_f32, which
+// is ISA-independent by its rule, and gemm_float, which runs once per token at the very end:
+// measured 4e-7 rel_rms across ISAs). The int8-activation mode keeps `chosen` whole.
+KernelTable float_activation_kernels(const KernelTable &chosen);
 
 // `partial` with every null slot taken from the scalar table: an ISA variant may leave out a
 // kernel it has nothing better for (ggml's arch fallback). dispatch.cpp applies it once to each

@@ -237,23 +237,20 @@ using Gemm = ternary_gemm::TernaryGemm<Avx2Ternary>;
 // Float dot product
 // ---------------------------------------------------------------------------------------------
 
+// The fixed rule of KernelTable::dot_f32: partials p0..p3 in `low`, p4..p7 in `high` (element i
+// into p[i % 8]); the products are exact in double, so the FMA equals the scalar multiply-add.
 float dot_f32(const float *a, const float *b, int64_t n) {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256d low = _mm256_setzero_pd(), high = _mm256_setzero_pd();
     int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        for (int k = 0; k < 4; ++k) {
-            acc[k] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * k), _mm256_loadu_ps(b + i + 8 * k), acc[k]);
-        }
+    for (; i + 8 <= n; i += 8) {
+        low = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)), _mm256_cvtps_pd(_mm_loadu_ps(b + i)), low);
+        high = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 4)), _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4)), high);
     }
-    for (; i < n; i += 8) {
-        const __m256i mask = n - i >= 8 ? _mm256_set1_epi32(-1) : tail_mask8(n - i);
-        acc[0] = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, mask), _mm256_maskload_ps(b + i, mask), acc[0]);
-    }
-    const __m256 s8 = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
-    return _mm_cvtss_f32(s4);
+    alignas(32) double p[kDotF32Partials];
+    _mm256_store_pd(p, low);
+    _mm256_store_pd(p + 4, high);
+    for (int k = 0; i < n; ++i, ++k) p[k] += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+    return static_cast<float>(((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7])));
 }
 
 const KernelTable kAvx2Table = {

@@ -496,19 +496,18 @@ using Gemm = ternary_gemm::TernaryGemm<Avx512Ternary>;
 // Float dot product
 // ---------------------------------------------------------------------------------------------
 
+// The fixed rule of KernelTable::dot_f32: lane k of `acc` is partial p[k] (element i into
+// p[i % 8]); the products are exact in double, so the FMA equals the scalar multiply-add.
 float dot_f32(const float *a, const float *b, int64_t n) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512d acc = _mm512_setzero_pd();
     int64_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        for (int k = 0; k < 4; ++k) {
-            acc[k] = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16 * k), _mm512_loadu_ps(b + i + 16 * k), acc[k]);
-        }
+    for (; i + 8 <= n; i += 8) {
+        acc = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i)), _mm512_cvtps_pd(_mm256_loadu_ps(b + i)), acc);
     }
-    for (; i < n; i += 16) {
-        const __mmask16 mask = n - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask16(n - i);
-        acc[0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i), acc[0]);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+    alignas(64) double p[kDotF32Partials];
+    _mm512_store_pd(p, acc);
+    for (int k = 0; i < n; ++i, ++k) p[k] += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+    return static_cast<float>(((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7])));
 }
 
 const KernelTable kAvx512Table = {

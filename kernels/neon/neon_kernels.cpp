@@ -101,27 +101,11 @@ void quantize_activations(const float *x, int64_t n, int64_t n_padded, int8_t *c
     *sum = neon_portable::add_across(total);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Float dot product
-// ---------------------------------------------------------------------------------------------
-
-float dot_f32(const float *a, const float *b, int64_t n) {
-    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        for (int k = 0; k < 4; ++k) acc[k] = vfmaq_f32(acc[k], vld1q_f32(a + i + 4 * k), vld1q_f32(b + i + 4 * k));
-    }
-    for (; i + 4 <= n; i += 4) acc[0] = vfmaq_f32(acc[0], vld1q_f32(a + i), vld1q_f32(b + i));
-    float sum = neon_portable::add_across(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
-    for (; i < n; ++i) sum += a[i] * b[i];
-    return sum;
-}
-
 const KernelTable kNeonTable = {
     "neon",
     quantize_activations,
     {Gemm::gemm_i2s, Gemm::gemm_tq<TernaryLayout::TQ2>, Gemm::gemm_tq<TernaryLayout::TQ1>},
-    dot_f32,
+    nullptr,  // dot_f32: the scalar one (its fixed double-precision rule; 32-bit NEON has no f64 lanes)
     neon::gemm_float,
     neon::attention_scores,
     neon::attention_values,
@@ -137,7 +121,7 @@ const KernelTable kNeonDotprodTable = {
     "neon_dotprod",
     quantize_activations,
     {neon_dotprod::gemm_i2s_q8, neon_dotprod::gemm_tq2_q8, neon_dotprod::gemm_tq1_q8},
-    dot_f32,
+    nullptr,  // dot_f32: the scalar one (its fixed double-precision rule; 32-bit NEON has no f64 lanes)
     neon::gemm_float,
     neon::attention_scores,
     neon::attention_values,

@@ -1,6 +1,10 @@
 // Scalar float kernels: float-weight rows (the lm_head, llama float projections) and attention
 // over the KV cache. They are the specification for the SIMD variants: weights are decoded by the
-// reference dequantizer (tensor/quantize.h) and every sum runs in index order.
+// reference dequantizer (tensor/quantize.h) and every sum runs in index order. The attention and
+// softmax sums run in double (each product of two floats is exact there, one rounding at the end):
+// the float-activation mode runs these kernels on every ISA (float_activation_kernels), and its
+// logits were less accurate against the double-precision reference with float sums than with the
+// SIMD kernels' several accumulators.
 #include "kernels/scalar/scalar_kernels.h"
 
 #include <cmath>
@@ -44,9 +48,11 @@ void attention_scores(const float *const *queries, int32_t n_queries, const uint
     for (int32_t q = 0; q < n_queries; ++q) {
         for (int32_t j = 0; j < n_cells; ++j) {
             const uint8_t *key = keys + static_cast<size_t>(cells[j]) * cell_stride;
-            float dot = 0.0f;
-            for (int32_t i = 0; i < head_dim; ++i) dot += queries[q][i] * kv_element(key, i, f16);
-            scores[q * score_stride + j] = dot * scale;
+            double dot = 0.0;
+            for (int32_t i = 0; i < head_dim; ++i) {
+                dot += static_cast<double>(queries[q][i]) * static_cast<double>(kv_element(key, i, f16));
+            }
+            scores[q * score_stride + j] = static_cast<float>(dot) * scale;
         }
     }
 }
@@ -54,11 +60,20 @@ void attention_scores(const float *const *queries, int32_t n_queries, const uint
 void attention_values(const float *weights, int64_t weight_stride, int32_t n_queries, const uint8_t *values,
                       size_t cell_stride, bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim,
                       float *const *out) {
+    // Each output's sum over the cells in one double, kValueChunk outputs at a time (the value
+    // rows still read in order, cell after cell).
+    constexpr int32_t kValueChunk = 64;
+    double sums[kValueChunk];
     for (int32_t q = 0; q < n_queries; ++q) {
-        for (int32_t j = 0; j < n_cells; ++j) {
-            const uint8_t *value = values + static_cast<size_t>(cells[j]) * cell_stride;
-            const float weight = weights[q * weight_stride + j];
-            for (int32_t i = 0; i < head_dim; ++i) out[q][i] += weight * kv_element(value, i, f16);
+        for (int32_t first = 0; first < head_dim; first += kValueChunk) {
+            const int32_t count = head_dim - first < kValueChunk ? head_dim - first : kValueChunk;
+            for (int32_t i = 0; i < count; ++i) sums[i] = out[q][first + i];
+            for (int32_t j = 0; j < n_cells; ++j) {
+                const uint8_t *value = values + static_cast<size_t>(cells[j]) * cell_stride;
+                const double weight = weights[q * weight_stride + j];
+                for (int32_t i = 0; i < count; ++i) sums[i] += weight * static_cast<double>(kv_element(value, first + i, f16));
+            }
+            for (int32_t i = 0; i < count; ++i) out[q][first + i] = static_cast<float>(sums[i]);
         }
     }
 }
@@ -82,12 +97,12 @@ void gated_activation(float *gate, const float *up, int64_t n, bool relu_squared
 float softmax(float *x, int64_t n) {
     float max_value = x[0];
     for (int64_t i = 1; i < n; ++i) max_value = x[i] > max_value ? x[i] : max_value;
-    float total = 0.0f;
+    double total = 0.0;
     for (int64_t i = 0; i < n; ++i) {
         x[i] = std::exp(x[i] - max_value);
         total += x[i];
     }
-    return total;
+    return static_cast<float>(total);
 }
 
 }  // namespace bitnet::scalar

@@ -145,13 +145,15 @@ void gemm_tq_q8(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_
 }
 
 // ---------------------------------------------------------------------------------------------
-// Float dot product, in index order.
+// Float dot product: double partial sums in the fixed order of KernelTable::dot_f32.
 // ---------------------------------------------------------------------------------------------
 
 float dot_f32(const float *a, const float *b, int64_t n) {
-    float acc = 0.0f;
-    for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
-    return acc;
+    double p[kDotF32Partials] = {};
+    for (int64_t i = 0; i < n; ++i) {
+        p[i % kDotF32Partials] += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+    }
+    return static_cast<float>(((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7])));
 }
 
 const KernelTable kScalarTable = {

@@ -11,68 +11,20 @@
 #   tests/neon/run_neon_tests.sh [build-dir]     (default: build-neon; JOBS=2 by default)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+script=run_neon_tests triple=aarch64-linux-gnu qemu=qemu-aarch64 toolchain=$root/cmake/toolchain-aarch64.cmake
 build=${1:-$root/build-neon}
 jobs=${JOBS:-2}
-sysroot=/usr/aarch64-linux-gnu
-
-for tool in aarch64-linux-gnu-g++ qemu-aarch64 cmake; do
-    command -v "$tool" > /dev/null || { echo "run_neon_tests: $tool not found" >&2; exit 1; }
-done
-[[ -f /usr/src/googletest/CMakeLists.txt ]] || { echo "run_neon_tests: /usr/src/googletest missing (libgtest-dev)" >&2; exit 1; }
-
-echo "== configure and build the AArch64 kernel layer in $build"
-cmake -S "$root/tests/neon" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64.cmake" \
-    -DCMAKE_BUILD_TYPE=Release > "$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
-rm -f "$build.configure.log"
-cmake --build "$build" -j"$jobs"
-
-programs=()
-for program in "$build"/bin/test_*; do
-    [[ -x $program ]] && programs+=("$program")
-done
-[[ ${#programs[@]} -gt 0 ]] || { echo "run_neon_tests: no test programs built" >&2; exit 1; }
-
-run() {  # run CPU ISA PROGRAM [ARGS...]: one program under qemu, BITNET_ISA=ISA (empty: unset)
-    local cpu=$1 isa=$2
-    shift 2
-    echo "== qemu -cpu $cpu, BITNET_ISA=${isa:-(unset)}: $(basename "$1") ${*:2}"
-    if [[ -n $isa ]]; then
-        env BITNET_ISA="$isa" qemu-aarch64 -L "$sysroot" -cpu "$cpu" "$@"
-    else
-        env -u BITNET_ISA qemu-aarch64 -L "$sysroot" -cpu "$cpu" "$@"
-    fi
-}
+# shellcheck source=qemu_kernel_tests.sh
+source "$root/tests/neon/qemu_kernel_tests.sh"
+build_kernel_tests
 
 # The variant tests compare every table the CPU runs with scalar whatever BITNET_ISA says; the
 # three settings also exercise the process-wide choice (neon, scalar, and auto = neon_dotprod).
-failures=0
-for setting in cortex-a53:neon max:scalar max:; do
-    IFS=: read -r cpu isa <<< "$setting"
-    for program in "${programs[@]}"; do
-        if ! run "$cpu" "$isa" "$program" --gtest_brief=1 --gtest_filter=-KernelDispatch.ProcessChoiceFollowsBitnetIsa; then
-            echo "FAILED: $(basename "$program") on $cpu with BITNET_ISA=${isa:-(unset)}" >&2
-            failures=$((failures + 1))
-        fi
-    done
-done
+run_settings '*' cortex-a53:neon max:scalar max:
 
 # BITNET_ISA -> the table cpu_kernels() picks (cpu:isa:expected); unknown or unavailable names
 # fall back to the best the CPU runs.
-if [[ -x $build/bin/test_kernels ]]; then
-    for case in cortex-a53::neon cortex-a53:scalar:scalar cortex-a53:neon:neon cortex-a53:neon_dotprod:neon \
-        cortex-a53:bogus:neon max::neon_dotprod max:scalar:scalar max:neon:neon max:neon_dotprod:neon_dotprod \
-        max:bogus:neon_dotprod; do
-        IFS=: read -r cpu isa expected <<< "$case"
-        if ! BITNET_KERNEL_TEST_EXPECT=$expected run "$cpu" "$isa" "$build/bin/test_kernels" --gtest_brief=1 \
-            --gtest_filter=KernelDispatch.ProcessChoiceFollowsBitnetIsa; then
-            echo "FAILED: BITNET_ISA=${isa:-(unset)} on $cpu should choose $expected" >&2
-            failures=$((failures + 1))
-        fi
-    done
-fi
-
-if [[ $failures -gt 0 ]]; then
-    echo "run_neon_tests: $failures FAILED run(s)" >&2
-    exit 1
-fi
-echo "run_neon_tests: all passed (${#programs[@]} program(s): $(basename -a "${programs[@]}" | tr '\n' ' '))"
+check_isa_choice cortex-a53::neon cortex-a53:scalar:scalar cortex-a53:neon:neon cortex-a53:neon_dotprod:neon \
+    cortex-a53:bogus:neon max::neon_dotprod max:scalar:scalar max:neon:neon max:neon_dotprod:neon_dotprod \
+    max:bogus:neon_dotprod
+finish

@@ -13,7 +13,8 @@
 namespace bitnet {
 
 CpuBackend::CpuBackend(const bitnet_model &model, const CpuBackendConfig &config, KvCache &kv, Arena &arena)
-    : model_(model), config_(config), kv_(kv), kernels_(cpu_kernels()) {
+    : model_(model), config_(config), kv_(kv), 
+      kernels_(config.quantize_activations ? cpu_kernels() : float_activation_kernels(cpu_kernels())) {
     const HyperParams &hp = model.hparams;
     const int64_t n_batch = config.n_batch;
     for (int i = 0; i < static_cast<int>(Act::Count); ++i) {

@@ -86,7 +86,9 @@ private:
     const bitnet_model &model_;
     CpuBackendConfig config_;
     KvCache &kv_;
-    const KernelTable &kernels_;
+    // cpu_kernels(), or in the float-activation (analysis) mode float_activation_kernels() of it:
+    // float-mode logits that do not depend on the CPU's ISA.
+    const KernelTable kernels_;
     OutputBuffers outputs_;
     const BatchPlan *plan_ = nullptr;
 
