@@ -140,8 +140,12 @@ TEST_P(FallbackModel, VulkanMatchesTheCpu) {
         std::printf("[ %s vulkan vs cpu, %s activations ] worst rel_rms %.3g\n", case_name(GetParam()).c_str(),
                     quantize ? "int8" : "float", worst);
         // Float activations: both sum the same products in other orders. Int8: an activation code
-        // may round the other way on one side (as in test_vulkan's forward comparisons).
-        EXPECT_LE(worst, quantize ? 1e-3 : 1e-5);
+        // may round the other way on one side, so int8 takes test_vulkan's bound for its forward
+        // comparisons (0.04). 1e-3 held until the CPU's float projections (these fallback types)
+        // began to sum in double (issue 19: the same bits on every ISA) while Vulkan sums in float:
+        // tq1_0 with Q5_K then measured 1.34e-3 from one flipped code, every other case 3e-7 to
+        // 5e-7; the float-activation comparison stays at 1e-5 (5.6e-7 measured for that model).
+        EXPECT_LE(worst, quantize ? 0.04 : 1e-5);
     }
 }
 
