@@ -33,6 +33,7 @@ void parallel_for(int n_threads, int64_t n, int64_t grain, Body &&body) {
     }
 #else
     (void)n_threads;  // without OpenMP the caller's thread does all the work
+    (void)chunks;
 #endif
     body(int64_t(0), n, 0);
 }
