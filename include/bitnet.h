@@ -700,8 +700,10 @@ BITNET_API void bitnet_sampler_free(bitnet_sampler *sampler);
  * every token has exactly the distribution plain sampling gives, and with a greedy sampler the
  * output is token for token the output of plain greedy decoding (up to logits that differ in the
  * last bits between a batch of one and a batch of K + 1, see bitnet_decode()). The accept/reject
- * draws come from the helper's own random stream (`seed`), so the tokens of a seeded run differ
- * from a plain run with the same seed while following the same distribution.
+ * draws come from the sampler's own random stream (its dist member's), so a seeded sampler gives
+ * the same tokens whatever other sequences the helper generates for in between (a server's
+ * seeded request does not depend on the other clients); they differ from a plain run with the
+ * same seed while following the same distribution.
  *
  * Protocol. The caller keeps the sequence's tokens. Before each bitnet_speculative_generate()
  * the target context's sequence `seq` holds (at positions 0 .. n_tokens-2) every token but the
@@ -724,8 +726,10 @@ typedef struct bitnet_speculative_params {
     int32_t draft_max;              /* most tokens drafted per call, 1 .. 64; default 8 */
     int32_t lookup_ngram;           /* prompt lookup: tokens matched, 1 .. 16; default 3 (ignored
                                        with a draft context) */
-    uint32_t seed;                  /* the accept/reject random stream; default BITNET_DEFAULT_SEED
-                                       (drawn from the operating system) */
+    uint32_t seed;                  /* the random stream of draws made for a greedy sampler (whose
+                                       tokens they cannot change); a dist sampler's draws come from
+                                       its own stream. Default BITNET_DEFAULT_SEED (drawn from the
+                                       operating system) */
     bool stop_at_eog;               /* default true: a call's output ends at the first
                                        end-of-generation token (bitnet_token_is_eog) */
 } bitnet_speculative_params;

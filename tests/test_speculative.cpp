@@ -352,6 +352,81 @@ TEST_P(SpeculativeSampling, FirstTwoTokensFollowTheTargetDistribution) {
 INSTANTIATE_TEST_SUITE_P(DraftSources, SpeculativeSampling, ::testing::Values(false, true),
                          [](const auto &info) { return info.param ? "DraftModel" : "PromptLookup"; });
 
+// A seeded sampler's tokens do not depend on what else the helper generates: the accept/reject
+// draws come from the sampler's own stream, not from one the helper shares between sequences
+// (`bitnet serve` runs every client's sequence through one helper; a seeded request must give the
+// same text whoever else is being served). Sequence 0 generated alone, then again with sequence 1
+// (another seed) taking turns with it through the same helper.
+class SpeculativeSeeds : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SpeculativeSeeds, SeededSamplerGivesTheSameTokensWhateverElseTheHelperGenerates) {
+    const bool use_draft_model = GetParam();
+    ModelPtr target_model = bitnet_test::load_model(bitnet_test::synthetic_model("tiny", "i2_s"));
+    ModelPtr draft_model = bitnet_test::load_model(bitnet_test::synthetic_model("tiny", "i2_s", "relu2", 2));
+    ASSERT_TRUE(target_model && draft_model);
+    const std::vector<std::vector<bitnet_token>> prompts = test_prompts(bitnet_model_n_vocab(target_model.get()));
+    const std::vector<bitnet_token> &prompt0 = prompts[2], &prompt1 = prompts[0];  // [2] repeats a passage
+    constexpr size_t kGenerate = 40;
+
+    auto two_sequence_context = [](const bitnet_model *model) {
+        bitnet_context_params params = bitnet_context_default_params();
+        params.n_ctx = 512;
+        params.n_batch = 64;
+        params.n_outputs_max = kDraftMax + 1;
+        params.n_seq_max = 2;
+        params.n_threads = 1;
+        bitnet_context *context = nullptr;
+        EXPECT_EQ(bitnet_context_new(model, &params, &context), BITNET_OK) << bitnet_last_error();
+        return ContextPtr(context);
+    };
+    // Generates with sequence 0 alone (with_other false) or alternating with sequence 1.
+    auto generate = [&](bool with_other) {
+        ContextPtr target = two_sequence_context(target_model.get());
+        ContextPtr draft = two_sequence_context(draft_model.get());
+        bitnet_speculative_params params = bitnet_speculative_default_params();
+        params.draft_context = use_draft_model ? draft.get() : nullptr;
+        params.draft_max = kDraftMax;
+        params.lookup_ngram = 2;
+        params.seed = 99;
+        params.stop_at_eog = false;
+        bitnet_speculative *raw = nullptr;
+        EXPECT_EQ(bitnet_speculative_new(target.get(), &params, &raw), BITNET_OK) << bitnet_last_error();
+        SpeculativePtr helper(raw);
+        std::vector<bitnet_token> tokens[2] = {prompt0, prompt1};
+        SamplerPtr samplers[2] = {stochastic_chain(3), stochastic_chain(4)};
+        const int n_sequences = with_other ? 2 : 1;
+        bitnet_batch *batch = nullptr;
+        EXPECT_EQ(bitnet_batch_new(64, &batch), BITNET_OK);
+        for (int32_t seq = 0; seq < n_sequences; ++seq) {
+            const std::vector<bitnet_token> &prompt = tokens[seq];
+            bitnet_batch_clear(batch);
+            for (size_t i = 0; i + 1 < prompt.size(); ++i) {
+                EXPECT_EQ(bitnet_batch_add(batch, prompt[i], static_cast<int32_t>(i), &seq, 1, i + 2 == prompt.size()),
+                          BITNET_OK);
+            }
+            EXPECT_EQ(bitnet_decode(target.get(), batch), BITNET_OK) << bitnet_last_error();
+        }
+        bitnet_batch_free(batch);
+        while (tokens[0].size() < prompt0.size() + kGenerate) {
+            for (int32_t seq = 0; seq < n_sequences; ++seq) {
+                bitnet_token out[kDraftMax + 1];
+                const int32_t n = bitnet_speculative_generate(helper.get(), samplers[seq].get(), seq, tokens[seq].data(),
+                                                              static_cast<int32_t>(tokens[seq].size()), out, kDraftMax + 1);
+                EXPECT_GE(n, 1) << bitnet_last_error();
+                if (n < 1) return std::vector<bitnet_token>();
+                tokens[seq].insert(tokens[seq].end(), out, out + n);
+            }
+        }
+        return std::vector<bitnet_token>(tokens[0].begin() + static_cast<long>(prompt0.size()), tokens[0].end());
+    };
+    const std::vector<bitnet_token> alone = generate(false);
+    ASSERT_GE(alone.size(), kGenerate);
+    EXPECT_EQ(generate(true), alone) << "sequence 0's tokens changed when sequence 1 shared the helper";
+}
+
+INSTANTIATE_TEST_SUITE_P(DraftSources, SpeculativeSeeds, ::testing::Values(false, true),
+                         [](const auto &info) { return info.param ? "DraftModel" : "PromptLookup"; });
+
 TEST(SpeculativeErrors, BadInputIsRefusedWithAMessage) {
     ModelPtr target_model = bitnet_test::load_model(bitnet_test::synthetic_model("tiny", "i2_s"));
     // The trained default model: a SentencePiece vocabulary of 2048 tokens, the synthetic one 259.

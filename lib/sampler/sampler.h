@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "bitnet.h"
@@ -33,6 +34,10 @@ struct bitnet_sampler {
     // samples from, which is the candidates before such a final member (lib/speculative/).
     enum class Selection { opaque, highest_logit, softmax };
     virtual Selection selection() const { return Selection::opaque; }
+    // The random stream a selecting member draws from (dist), or nullptr: speculative sampling
+    // takes its accept/reject draws from the same stream, so that a seeded sampler gives the same
+    // tokens whatever else the speculative helper generates.
+    virtual std::mt19937 *random_stream() { return nullptr; }
 
     // Set when a chain owns this sampler; it then may not be freed or added again.
     bool owned_by_chain = false;

@@ -61,6 +61,7 @@ public:
     }
 
     std::optional<uint32_t> seed() const override { return seed_; }
+    std::mt19937 *random_stream() override { return &rng_; }
 
 private:
     uint32_t requested_seed_;

@@ -4,12 +4,13 @@
 
 namespace bitnet::speculative {
 
-AcceptanceRule::AcceptanceRule(uint32_t seed) : rng_(seed) {}
+AcceptanceRule::AcceptanceRule(uint32_t seed) : own_(seed) {}
 
 // 53 random bits from two 32-bit draws (genrand_res53), as the dist sampler does, so the stream
 // depends only on the generator, which the C++ standard pins.
 double AcceptanceRule::uniform() {
-    const uint32_t high = rng_() >> 5, low = rng_() >> 6;
+    std::mt19937 &rng = *stream_;
+    const uint32_t high = rng() >> 5, low = rng() >> 6;
     return (high * 67108864.0 + low) * (1.0 / 9007199254740992.0);
 }
 

@@ -18,6 +18,13 @@ namespace bitnet::speculative {
 class AcceptanceRule {
 public:
     explicit AcceptanceRule(uint32_t seed);
+    AcceptanceRule(const AcceptanceRule &) = delete;  // stream_ may point at own_
+    AcceptanceRule &operator=(const AcceptanceRule &) = delete;
+
+    // Draw from `stream` (the sampler's own, see bitnet_sampler::random_stream) from now on, or
+    // from the rule's seeded stream when it is nullptr (a greedy sampler, whose rows are one-hot,
+    // so the draws cannot change a token).
+    void use_stream(std::mt19937 *stream) { stream_ = stream ? stream : &own_; }
 
     // Whether drafted token `x` is kept. `q` is the draft's row over the vocabulary, or nullptr
     // for a point mass on x.
@@ -32,7 +39,8 @@ public:
 private:
     double uniform();  // in [0, 1)
 
-    std::mt19937 rng_;
+    std::mt19937 own_;
+    std::mt19937 *stream_ = &own_;
     std::vector<float> residual_;
 };
 

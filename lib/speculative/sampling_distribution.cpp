@@ -18,6 +18,7 @@ SamplingDistribution::SamplingDistribution(bitnet_sampler &sampler, const char *
         last = chain->member(chain->size() - 1);
     }
     selection_ = last->selection();
+    random_stream_ = last->random_stream();
     if (selection_ == bitnet_sampler::Selection::opaque) {
         fail(BITNET_ERR_UNSUPPORTED,
              "%s: speculative sampling needs the distribution the sampler draws from: a greedy or dist sampler, or a "

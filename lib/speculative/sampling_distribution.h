@@ -27,9 +27,13 @@ public:
 
     bool greedy() const { return selection_ == bitnet_sampler::Selection::highest_logit; }
 
+    // The selecting member's random stream (a dist sampler's), or nullptr (greedy).
+    std::mt19937 *random_stream() const { return random_stream_; }
+
 private:
     std::vector<bitnet_sampler *> transforms_;
     bitnet_sampler::Selection selection_ = bitnet_sampler::Selection::opaque;
+    std::mt19937 *random_stream_ = nullptr;
     std::vector<bitnet_token_data> candidates_;
     const char *function_;
 };

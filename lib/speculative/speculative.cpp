@@ -156,6 +156,7 @@ int32_t generate(bitnet_speculative &helper, bitnet_sampler &sampler, int32_t se
              function, seq, held, n_tokens - 2);
     }
     SamplingDistribution distribution(sampler, function);
+    helper.rule.use_stream(distribution.random_stream());
 
     // Drafted tokens go at positions n_tokens .. n_tokens + K - 1, inside the context and the output.
     const int32_t room = static_cast<int32_t>(target->config.n_ctx) - n_tokens;
