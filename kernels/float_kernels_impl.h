@@ -325,37 +325,99 @@ typename V::Float sum_each(const typename V::Float *v) {
     }
 }
 
+// Scores are a small GEMM: a tile of kScoreTileQueries queries x kScoreTileCells cells keeps one
+// accumulator vector per (query, cell) pair, so each step over kLanes dimensions loads Q query
+// vectors and C key vectors for Q * C multiply-adds (4 x 4 on 32 registers: 8 loads per 16
+// FMAs; one query at a time loaded 17 per 16 and was load-bound). The tile's Q * C accumulators
+// are then summed across lanes kLanes at a time by the transposing sum.
+//
+// Batch invariance (issue 17 item 6): a (query, cell) score is the same operation sequence in
+// every tile shape - lane l accumulates dimensions l, l + kLanes, ... in order, sum_each adds a
+// vector's lanes in an order that does not depend on which of its inputs the vector is, then the
+// dimension tail and the chunks are added in order - so it does not depend on the other queries
+// or cells in the call. Smaller tiles at the query and cell tails follow the same sequence.
+template <class V>
+inline constexpr int kScoreTileQueries = V::kRegisters >= 32 ? 4 : 2;  // 16 registers: 8 + 4 + 1 live
+inline constexpr int kScoreTileCells = 4;
+
+// scores[q * score_stride + c] (= for the first dimension chunk, += after) for the tile's Q
+// queries and the first n of its C cells, over dimensions [first, first + count).
+template <class V, int Q, int C>
+void score_tile(const float *const *queries, const float (*rows)[kDimChunk], int32_t n, int32_t first, int32_t count,
+                float *scores, int64_t score_stride) {
+    constexpr int kPairs = Q * C;
+    constexpr int kSums = (kPairs + V::kLanes - 1) / V::kLanes * V::kLanes;  // sum_each takes kLanes vectors
+    const int32_t vector_end = count - count % V::kLanes;
+    typename V::Float acc[kSums];
+    for (int k = 0; k < kSums; ++k) acc[k] = V::zero();
+    for (int32_t i = 0; i < vector_end; i += V::kLanes) {
+        typename V::Float key[C];
+        for (int c = 0; c < C; ++c) key[c] = V::load_f32(reinterpret_cast<const uint8_t *>(rows[c] + i));
+        for (int q = 0; q < Q; ++q) {
+            const typename V::Float x = V::load_f32(reinterpret_cast<const uint8_t *>(queries[q] + first + i));
+            for (int c = 0; c < C; ++c) acc[q * C + c] = V::fmadd(x, key[c], acc[q * C + c]);
+        }
+    }
+    alignas(64) float dots[kSums];
+    for (int k = 0; k < kSums; k += V::kLanes) V::store_f32(dots + k, sum_each<V>(acc + k));
+    for (int q = 0; q < Q; ++q) {
+        const float *query = queries[q] + first;
+        float *out = scores + q * score_stride;
+        for (int32_t c = 0; c < n; ++c) {
+            float dot = dots[q * C + c];
+            for (int32_t i = vector_end; i < count; ++i) dot += query[i] * rows[c][i];
+            out[c] = first == 0 ? dot : out[c] + dot;
+        }
+    }
+}
+
+// The tail tile of fewer than kScoreTileQueries queries, over more cells where that fills the
+// transposing sum's kLanes inputs (one query alone would otherwise sum 4 accumulators with 12
+// zeros on AVX-512: decode's case when the query heads are split between threads).
+template <class V, int Q>
+inline constexpr int kTailTileCells = V::kLanes / Q > kScoreTileCells ? V::kLanes / Q / kScoreTileCells * kScoreTileCells
+                                                                       : kScoreTileCells;
+
+template <class V, int Q = kScoreTileQueries<V> - 1>
+void score_tail_tiles(int32_t n_queries, const float *const *queries, const float (*rows)[kDimChunk], int32_t n,
+                      int32_t first, int32_t count, float *scores, int64_t score_stride) {
+    if constexpr (Q > 0) {
+        if (n_queries != Q) return score_tail_tiles<V, Q - 1>(n_queries, queries, rows, n, first, count, scores, score_stride);
+        constexpr int kC = kTailTileCells<V, Q>;
+        static_assert(kCellGroup % kC == 0);
+        for (int32_t c = 0; c < n; c += kC) {
+            score_tile<V, Q, kC>(queries, rows + c, n - c < kC ? n - c : kC, first, count, scores + c, score_stride);
+        }
+    }
+}
+
 template <class V>
 void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
                       bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
                       int64_t score_stride) {
-    static_assert(V::kLanes <= kCellGroup && kCellGroup % V::kLanes == 0);
+    static_assert(kCellGroup % kScoreTileCells == 0);
+    constexpr int kQ = kScoreTileQueries<V>;
     alignas(64) float rows[kCellGroup][kDimChunk];
-    for (int32_t j0 = 0; j0 < n_cells; j0 += V::kLanes) {
-        const int32_t n = n_cells - j0 < V::kLanes ? n_cells - j0 : V::kLanes;
+    for (int32_t j0 = 0; j0 < n_cells; j0 += kCellGroup) {
+        const int32_t n = n_cells - j0 < kCellGroup ? n_cells - j0 : kCellGroup;
+        // Rows past n up to the widest tile's end are zero: their scores are computed and dropped.
+        const int32_t group = n_queries % kQ != 0 ? kCellGroup : (n + kScoreTileCells - 1) / kScoreTileCells * kScoreTileCells;
         for (int32_t first = 0; first < head_dim; first += kDimChunk) {
             const int32_t count = head_dim - first < kDimChunk ? head_dim - first : kDimChunk;
-            convert_kv_rows<V>(keys, cell_stride, f16, cells + j0, n, V::kLanes, first, count, rows);
-            const int32_t vector_end = count - count % V::kLanes;
-            for (int32_t q = 0; q < n_queries; ++q) {
-                const float *query = queries[q] + first;
-                // One accumulator per cell of the group, summed across lanes all at once.
-                typename V::Float acc[V::kLanes];
-                for (int c = 0; c < V::kLanes; ++c) acc[c] = V::zero();
-                for (int32_t i = 0; i < vector_end; i += V::kLanes) {
-                    const typename V::Float x = V::load_f32(reinterpret_cast<const uint8_t *>(query + i));
-                    for (int c = 0; c < V::kLanes; ++c) {
-                        acc[c] = V::fmadd(x, V::load_f32(reinterpret_cast<const uint8_t *>(rows[c] + i)), acc[c]);
-                    }
+            convert_kv_rows<V>(keys, cell_stride, f16, cells + j0, n, group, first, count, rows);
+            // The group's converted rows (8 KiB at head_dim 128) stay in L1 while every tile of
+            // queries passes over them.
+            int32_t q = 0;
+            for (; q + kQ <= n_queries; q += kQ) {
+                for (int32_t c = 0; c < n; c += kScoreTileCells) {
+                    const int32_t in_tile = n - c < kScoreTileCells ? n - c : kScoreTileCells;
+                    score_tile<V, kQ, kScoreTileCells>(queries + q, rows + c, in_tile, first, count,
+                                                       scores + q * score_stride + j0 + c, score_stride);
                 }
-                alignas(64) float dots[V::kLanes];
-                V::store_f32(dots, sum_each<V>(acc));
-                float *out = scores + q * score_stride + j0;
-                for (int32_t c = 0; c < n; ++c) {
-                    float dot = dots[c];
-                    for (int32_t i = vector_end; i < count; ++i) dot += query[i] * rows[c][i];
-                    out[c] = first == 0 ? dot : out[c] + dot;
-                }
+            }
+            if (q < n_queries) {
+                score_tail_tiles<V>(n_queries - q, queries + q, rows, n, first, count, scores + q * score_stride + j0,
+                                    score_stride);
             }
         }
         if (scale != 1.0f) {
