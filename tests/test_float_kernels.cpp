@@ -489,12 +489,12 @@ std::vector<float> random_floats(size_t n, float spread, std::mt19937 &rng) {
 
 // Head sizes around the vector widths (8, 16) and past the SIMD kernels' 256-value row chunk.
 constexpr int32_t kHeadDims[] = {1, 7, 8, 16, 64, 100, 128, 136, 300};
-// Cell counts around the SIMD kernels' groups of 8 or 16 cells and the score tiles' 4 (each
-// remainder 0-3 after full tiles).
+// Cell counts around the SIMD kernels' groups of 8 or 16 cells and the score tiles of 2 vectors
+// (16 or 32 cells; partial tiles of one vector or a part of one).
 constexpr int32_t kCellCounts[] = {1, 2, 5, 7, 17, 31, 40};
-// Blocks of queries around the values kernel's groups of 4 and the score tiles of 2 or 4 (full
-// tiles followed by 1, 2 and 3 left over).
-constexpr int32_t kQueryCounts[] = {1, 3, 4, 6, 7, 9};
+// Blocks of queries around the values kernel's groups of 4 and the score tiles of 4 or 8 queries
+// (full tiles followed by the smaller ones).
+constexpr int32_t kQueryCounts[] = {1, 3, 4, 6, 7, 9, 13};
 
 // One attention case: a block of queries (each its own row at an unaligned address, in reverse
 // memory order, NaN between rows), a cache, a shuffled cell list, attention weights (row q at
