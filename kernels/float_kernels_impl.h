@@ -283,10 +283,11 @@ void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64
 }
 
 // Attention. Key and value rows are converted to f32 into a stack buffer a group of cells at a
-// time (kCellGroup cells of at most kDimChunk values), so a row is converted once however many
-// queries read it.
+// time, so a row is converted once however many queries read it. Values: kCellGroup cells of at
+// most kDimChunk values (32 KiB; the values kernel reloads its accumulators once per group, so
+// larger groups spend less of its time there).
 inline constexpr int32_t kDimChunk = 256;
-inline constexpr int32_t kCellGroup = 16;
+inline constexpr int32_t kCellGroup = 32;
 
 // Values [first, first + count) of the KV rows of cells[0..n) as f32 rows of kDimChunk floats;
 // rows n..group-1 are zero (group <= kCellGroup).
