@@ -8,7 +8,8 @@
 // real decode streaming 0.5 GB of weights per token does; "hot" reuses one matrix (cache-resident).
 // Also: the lm_head (gemm_float) over 16384 of the 128256 vocabulary rows of 2560 values in each
 // head type, cold, one token; and attention of 32 query rows (8 entries x 4 heads of a GQA group)
-// over 512 F16 cells of head_dim 128, as in a 512-token prefill. Small batches: the decode shape
+// over 512 F16 cells of head_dim 128, as in a 512-token prefill (and 4 rows, as in decode; scores
+// and values also alone). Small batches: the decode shape
 // with 2-16 tokens, cold (batch_6912x2560xN), to compare their MACs with prefill's.
 //
 // Single-threaded. Rates are per CPU second (Google Benchmark's default), which on a shared
@@ -176,9 +177,11 @@ void bench_head(benchmark::State &state, const KernelTable *table, bitnet::Tenso
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Scores and weighted values of `queries` query rows over `cells` F16 KV cells of one KV head.
+// Scores and weighted values of `queries` query rows over `cells` F16 KV cells of one KV head
+// (`part`: both, or only the scores or only the values, to see which one a change moved).
+enum class AttentionPart { Both, Scores, Values };
 void bench_attention(benchmark::State &state, const KernelTable *table, int32_t queries, int32_t cells,
-                     int32_t head_dim) {
+                     int32_t head_dim, AttentionPart part) {
     std::mt19937 rng(4);
     std::normal_distribution<float> normal(0.0f, 1.0f);
     const int32_t n_embd_kv = 5 * head_dim;  // 5 KV heads, as in 2B-4T
@@ -198,14 +201,18 @@ void bench_attention(benchmark::State &state, const KernelTable *table, int32_t 
     std::vector<float> scores(static_cast<size_t>(queries) * cells);
     const size_t stride = static_cast<size_t>(n_embd_kv) * sizeof(uint16_t);
     for (auto _ : state) {
-        table->attention_scores(query_rows.data(), queries, reinterpret_cast<const uint8_t *>(keys.data()), stride, true,
-                                cell_list.data(), cells, head_dim, 0.088f, scores.data(), cells);
-        table->attention_values(scores.data(), cells, queries, reinterpret_cast<const uint8_t *>(values.data()), stride,
-                                true, cell_list.data(), cells, head_dim, out_rows.data());
+        if (part != AttentionPart::Values) {
+            table->attention_scores(query_rows.data(), queries, reinterpret_cast<const uint8_t *>(keys.data()), stride,
+                                    true, cell_list.data(), cells, head_dim, 0.088f, scores.data(), cells);
+        }
+        if (part != AttentionPart::Scores) {
+            table->attention_values(scores.data(), cells, queries, reinterpret_cast<const uint8_t *>(values.data()),
+                                    stride, true, cell_list.data(), cells, head_dim, out_rows.data());
+        }
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
-    state.counters["MACs"] = benchmark::Counter(2.0 * queries * cells * head_dim,
+    state.counters["MACs"] = benchmark::Counter((part == AttentionPart::Both ? 2.0 : 1.0) * queries * cells * head_dim,
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -266,9 +273,18 @@ void register_all() {
             }
         }
         if (variant != "scalar") {
-            benchmark::RegisterBenchmark(("attention_f16/" + variant + "/32q_x_512cells_x128").c_str(), bench_attention,
-                                         table, 32, 512, 128)
-                ->Unit(benchmark::kMicrosecond);
+            // A prefill item of 2B-4T (8 entries x the 4 query heads of a KV head) and a decode one
+            // (1 entry x 4 heads), both over 512 cells of head size 128.
+            for (const auto &[part, name] : {std::pair{AttentionPart::Both, "attention_f16/"},
+                                             std::pair{AttentionPart::Scores, "attention_scores_f16/"},
+                                             std::pair{AttentionPart::Values, "attention_values_f16/"}}) {
+                for (int32_t queries : {32, 4}) {
+                    benchmark::RegisterBenchmark(
+                        (name + variant + "/" + std::to_string(queries) + "q_x_512cells_x128").c_str(),
+                        bench_attention, table, queries, 512, 128, part)
+                        ->Unit(benchmark::kMicrosecond);
+                }
+            }
         }
     }
 }

@@ -13,7 +13,7 @@
 // load_bf16 (to Float), load_u8 and load_i8 (to Int, one int32 lane per byte); integer
 // and_(Int, int), shr(Int, int), shl(Int, int), or_(Int, Int), sub(Int, int), to_float(Int);
 // store_f32(float *, Float); max(a, b); for single values half(uint16_t) -> float, sqrt(float) and
-// exp(float). Optionally sum_each(const Float *v): lane k = Σ lanes of v[k] (else a generic one);
+// exp(float). Optionally transpose(Float *v): a kLanes x kLanes block in place (else a generic one);
 // and, for a vector softmax, sub_f(a, b), round(v) (to nearest), times_power_of_two(p, n) (p * 2^n
 // for integral n) and zero_below(v, x, limit) (0 where x < limit, else v).
 #pragma once
@@ -283,10 +283,11 @@ void gemm_float(TensorType type, const uint8_t *weights, size_t row_bytes, int64
 }
 
 // Attention. Key and value rows are converted to f32 into a stack buffer a group of cells at a
-// time (kCellGroup cells of at most kDimChunk values), so a row is converted once however many
-// queries read it.
+// time, so a row is converted once however many queries read it. Values: kCellGroup cells of at
+// most kDimChunk values (32 KiB; the values kernel reloads its accumulators once per group, so
+// larger groups spend less of its time there).
 inline constexpr int32_t kDimChunk = 256;
-inline constexpr int32_t kCellGroup = 16;
+inline constexpr int32_t kCellGroup = 32;
 
 // Values [first, first + count) of the KV rows of cells[0..n) as f32 rows of kDimChunk floats;
 // rows n..group-1 are zero (group <= kCellGroup).
@@ -312,55 +313,156 @@ void convert_kv_rows(const uint8_t *base, size_t cell_stride, bool f16, const in
     }
 }
 
-// Lane k of the result = Σ lanes of v[k], for k < kLanes (the ISA's transposing sum where it has
-// one, else one horizontal sum per vector).
+// Scores as a small GEMM with no sums across lanes. A tile of kKeyTileVectors * kLanes cells has
+// its keys transposed (converted to f32) into kt[dimension][cell] once; then for a tile of Q
+// queries each step over a dimension i broadcasts query[i] and multiply-adds it into Q x C
+// accumulator vectors over the cells (8 x 2 on 32 registers: 2 loads and 8 broadcasts per 16
+// FMAs), and the accumulators are the scores, stored as vectors. The transposition is paid once
+// per cell for all the call's queries (32 in a 2B-4T prefill item).
+//
+// Batch invariance (issue 17 item 6): every score is the same operation sequence - one float
+// accumulator from 0, fma(query[i], key[i], acc) for i = 0, 1, ... head_dim - 1 in order (head
+// sizes past kKeyDimChunk continue from the stored partial score, an exact float), then * scale -
+// in whichever lane, tile or tail the query and the cell land, so it does not depend on the other
+// queries or cells in the call.
+inline constexpr int32_t kKeyDimChunk = 128;
 template <class V>
-typename V::Float sum_each(const typename V::Float *v) {
-    if constexpr (requires { V::sum_each(v); }) {
-        return V::sum_each(v);
+inline constexpr int kKeyTileQueries = V::kRegisters >= 32 ? 8 : 4;  // 16 registers: 8 + 2 + 1 live
+inline constexpr int kKeyTileVectors = 2;
+
+// v[d] lane c <- v[c] lane d for a kLanes x kLanes block (the ISA's shuffles where it has them).
+template <class V>
+void transpose_block(typename V::Float *v) {
+    if constexpr (requires { V::transpose(v); }) {
+        V::transpose(v);
     } else {
-        float sums[V::kLanes];
-        for (int k = 0; k < V::kLanes; ++k) sums[k] = V::reduce(v[k]);
-        return V::load_f32(reinterpret_cast<const uint8_t *>(sums));
+        alignas(64) float block[V::kLanes][V::kLanes];
+        for (int c = 0; c < V::kLanes; ++c) V::store_f32(block[c], v[c]);
+        alignas(64) float column[V::kLanes];
+        for (int d = 0; d < V::kLanes; ++d) {
+            for (int c = 0; c < V::kLanes; ++c) column[c] = block[c][d];
+            v[d] = V::load_f32(reinterpret_cast<const uint8_t *>(column));
+        }
     }
+}
+
+// kt[i * tile + c] = key(cells[c])[first + i] for i < count and c < vectors * kLanes, 0 for c >= n.
+template <class V>
+void transpose_keys(const uint8_t *keys, size_t cell_stride, bool f16, const int32_t *cells, int32_t n,
+                    int32_t vectors, int32_t first, int32_t count, int32_t tile, float *kt) {
+    const int32_t vector_end = count - count % V::kLanes;
+    for (int32_t b = 0; b < vectors; ++b) {
+        const uint8_t *row[V::kLanes];
+        for (int c = 0; c < V::kLanes; ++c) {
+            const int32_t cell = b * V::kLanes + c;
+            row[c] = cell < n ? keys + static_cast<size_t>(cells[cell]) * cell_stride : nullptr;
+        }
+        float *out = kt + b * V::kLanes;
+        for (int32_t i = 0; i < vector_end; i += V::kLanes) {
+            typename V::Float v[V::kLanes];
+            for (int c = 0; c < V::kLanes; ++c) {
+                if (row[c] == nullptr) v[c] = V::zero();
+                else if (f16) v[c] = V::load_f16(row[c] + 2 * static_cast<size_t>(first + i));
+                else v[c] = V::load_f32(row[c] + 4 * static_cast<size_t>(first + i));
+            }
+            transpose_block<V>(v);
+            for (int d = 0; d < V::kLanes; ++d) V::store_f32(out + (i + d) * tile, v[d]);
+        }
+        for (int32_t i = vector_end; i < count; ++i) {
+            for (int c = 0; c < V::kLanes; ++c) {
+                float value = 0.0f;
+                if (row[c] != nullptr && f16) value = load_half<V>(row[c] + 2 * static_cast<size_t>(first + i));
+                else if (row[c] != nullptr) std::memcpy(&value, row[c] + 4 * static_cast<size_t>(first + i), sizeof value);
+                out[i * tile + c] = value;
+            }
+        }
+    }
+}
+
+// Scores of Q queries x the first n of C * kLanes cells over dimensions [first, first + count):
+// started from 0 (first == 0) or the stored partial scores, and scaled after the last chunk.
+template <class V, int Q, int C>
+void key_tile(const float *const *queries, const float *kt, int32_t tile, int32_t first, int32_t count, bool last,
+              float scale, int32_t n, float *scores, int64_t score_stride) {
+    typename V::Float acc[Q][C];
+    alignas(64) float partial[C * V::kLanes];
+    for (int q = 0; q < Q; ++q) {
+        for (int c = 0; c < C; ++c) acc[q][c] = V::zero();
+        if (first == 0) continue;
+        const float *in = scores + q * score_stride;
+        if (n == C * V::kLanes) {
+            for (int c = 0; c < C; ++c) acc[q][c] = V::load_f32(reinterpret_cast<const uint8_t *>(in + c * V::kLanes));
+        } else {
+            for (int32_t c = 0; c < C * V::kLanes; ++c) partial[c] = c < n ? in[c] : 0.0f;
+            for (int c = 0; c < C; ++c) acc[q][c] = V::load_f32(reinterpret_cast<const uint8_t *>(partial + c * V::kLanes));
+        }
+    }
+    for (int32_t i = 0; i < count; ++i) {
+        typename V::Float key[C];
+        for (int c = 0; c < C; ++c) key[c] = V::load_f32(reinterpret_cast<const uint8_t *>(kt + i * tile + c * V::kLanes));
+        for (int q = 0; q < Q; ++q) {
+            const typename V::Float x = V::set1(queries[q][first + i]);
+            for (int c = 0; c < C; ++c) acc[q][c] = V::fmadd(x, key[c], acc[q][c]);
+        }
+    }
+    const typename V::Float factor = V::set1(scale);
+    for (int q = 0; q < Q; ++q) {
+        float *out = scores + q * score_stride;
+        for (int c = 0; c < C; ++c) {
+            if (last) acc[q][c] = V::mul(acc[q][c], factor);
+            if (n == C * V::kLanes) V::store_f32(out + c * V::kLanes, acc[q][c]);
+            else V::store_f32(partial + c * V::kLanes, acc[q][c]);
+        }
+        if (n != C * V::kLanes) {
+            for (int32_t c = 0; c < n; ++c) out[c] = partial[c];
+        }
+    }
+}
+
+// key_tile with Q = min(n_queries, kKeyTileQueries) and C = vectors (<= kKeyTileVectors).
+template <class V, int C, int Q = kKeyTileQueries<V>>
+void key_tile_queries(int32_t n_queries, const float *const *queries, const float *kt, int32_t tile, int32_t first,
+                      int32_t count, bool last, float scale, int32_t n, float *scores, int64_t score_stride) {
+    if constexpr (Q > 1) {
+        if (n_queries < Q) {
+            return key_tile_queries<V, C, Q - 1>(n_queries, queries, kt, tile, first, count, last, scale, n, scores,
+                                                 score_stride);
+        }
+    }
+    key_tile<V, Q, C>(queries, kt, tile, first, count, last, scale, n, scores, score_stride);
+}
+
+template <class V, int C = kKeyTileVectors>
+void key_tile_sized(int32_t vectors, int32_t n_queries, const float *const *queries, const float *kt, int32_t tile,
+                    int32_t first, int32_t count, bool last, float scale, int32_t n, float *scores,
+                    int64_t score_stride) {
+    if constexpr (C > 1) {
+        if (vectors < C) {
+            return key_tile_sized<V, C - 1>(vectors, n_queries, queries, kt, tile, first, count, last, scale, n, scores,
+                                            score_stride);
+        }
+    }
+    key_tile_queries<V, C>(n_queries, queries, kt, tile, first, count, last, scale, n, scores, score_stride);
 }
 
 template <class V>
 void attention_scores(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
                       bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale, float *scores,
                       int64_t score_stride) {
-    static_assert(V::kLanes <= kCellGroup && kCellGroup % V::kLanes == 0);
-    alignas(64) float rows[kCellGroup][kDimChunk];
-    for (int32_t j0 = 0; j0 < n_cells; j0 += V::kLanes) {
-        const int32_t n = n_cells - j0 < V::kLanes ? n_cells - j0 : V::kLanes;
-        for (int32_t first = 0; first < head_dim; first += kDimChunk) {
-            const int32_t count = head_dim - first < kDimChunk ? head_dim - first : kDimChunk;
-            convert_kv_rows<V>(keys, cell_stride, f16, cells + j0, n, V::kLanes, first, count, rows);
-            const int32_t vector_end = count - count % V::kLanes;
-            for (int32_t q = 0; q < n_queries; ++q) {
-                const float *query = queries[q] + first;
-                // One accumulator per cell of the group, summed across lanes all at once.
-                typename V::Float acc[V::kLanes];
-                for (int c = 0; c < V::kLanes; ++c) acc[c] = V::zero();
-                for (int32_t i = 0; i < vector_end; i += V::kLanes) {
-                    const typename V::Float x = V::load_f32(reinterpret_cast<const uint8_t *>(query + i));
-                    for (int c = 0; c < V::kLanes; ++c) {
-                        acc[c] = V::fmadd(x, V::load_f32(reinterpret_cast<const uint8_t *>(rows[c] + i)), acc[c]);
-                    }
-                }
-                alignas(64) float dots[V::kLanes];
-                V::store_f32(dots, sum_each<V>(acc));
-                float *out = scores + q * score_stride + j0;
-                for (int32_t c = 0; c < n; ++c) {
-                    float dot = dots[c];
-                    for (int32_t i = vector_end; i < count; ++i) dot += query[i] * rows[c][i];
-                    out[c] = first == 0 ? dot : out[c] + dot;
-                }
-            }
-        }
-        if (scale != 1.0f) {
-            for (int32_t q = 0; q < n_queries; ++q) {
-                for (int32_t c = 0; c < n; ++c) scores[q * score_stride + j0 + c] *= scale;
+    constexpr int32_t kTile = kKeyTileVectors * V::kLanes;
+    constexpr int32_t kQ = kKeyTileQueries<V>;
+    alignas(64) float kt[kKeyDimChunk * kTile];  // 16 KiB on AVX-512
+    for (int32_t j0 = 0; j0 < n_cells; j0 += kTile) {
+        const int32_t n = n_cells - j0 < kTile ? n_cells - j0 : kTile;
+        const int32_t vectors = (n + V::kLanes - 1) / V::kLanes;
+        for (int32_t first = 0; first < head_dim; first += kKeyDimChunk) {
+            const int32_t count = head_dim - first < kKeyDimChunk ? head_dim - first : kKeyDimChunk;
+            const bool last = first + count == head_dim;
+            transpose_keys<V>(keys, cell_stride, f16, cells + j0, n, vectors, first, count, kTile, kt);
+            // Every tile of queries passes over the transposed keys while they are in L1.
+            for (int32_t q = 0; q < n_queries; q += kQ) {
+                key_tile_sized<V>(vectors, n_queries - q, queries + q, kt, kTile, first, count, last, scale, n,
+                                  scores + q * score_stride + j0, score_stride);
             }
         }
     }

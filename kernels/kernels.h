@@ -96,7 +96,9 @@ struct KernelTable {
     //   attention_values: out[q][i] += Σ_j weights[q * weight_stride + j] * value(cells[j])[i]
     //                     for q < n_queries, i < head_dim.
     // Each key and value row is converted once for the whole block. Float sums in any order
-    // (checked within 1e-6 of the sum of magnitudes). No allocation beyond a few KiB of stack.
+    // (checked within 1e-6 of the sum of magnitudes), but one fixed order per score and output
+    // whatever other queries and cells share the call (batch invariance, issue 17 item 6). No
+    // allocation beyond 32 KiB of stack.
     void (*attention_scores)(const float *const *queries, int32_t n_queries, const uint8_t *keys, size_t cell_stride,
                              bool f16, const int32_t *cells, int32_t n_cells, int32_t head_dim, float scale,
                              float *scores, int64_t score_stride);

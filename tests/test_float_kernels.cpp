@@ -489,10 +489,12 @@ std::vector<float> random_floats(size_t n, float spread, std::mt19937 &rng) {
 
 // Head sizes around the vector widths (8, 16) and past the SIMD kernels' 256-value row chunk.
 constexpr int32_t kHeadDims[] = {1, 7, 8, 16, 64, 100, 128, 136, 300};
-// Cell counts around the SIMD kernels' groups of 8 or 16 cells.
-constexpr int32_t kCellCounts[] = {1, 2, 5, 17, 40};
-// Blocks of queries around the values kernel's groups of 4.
-constexpr int32_t kQueryCounts[] = {1, 3, 4, 9};
+// Cell counts around the SIMD kernels' groups of 8 or 16 cells and the score tiles of 2 vectors
+// (16 or 32 cells; partial tiles of one vector or a part of one).
+constexpr int32_t kCellCounts[] = {1, 2, 5, 7, 17, 31, 40};
+// Blocks of queries around the values kernel's groups of 4 and the score tiles of 4 or 8 queries
+// (full tiles followed by the smaller ones).
+constexpr int32_t kQueryCounts[] = {1, 3, 4, 6, 7, 9, 13};
 
 // One attention case: a block of queries (each its own row at an unaligned address, in reverse
 // memory order, NaN between rows), a cache, a shuffled cell list, attention weights (row q at
@@ -1143,6 +1145,53 @@ TEST_P(FloatKernelVariant, GemmFloatWithNoColumnsWritesZeros) {
                     EXPECT_EQ(v, 0.0f) << t.name << " t " << tok << " r " << r;
                 } else {
                     EXPECT_EQ(float_bits(v), float_bits(kSentinel)) << t.name << " gap written at t " << tok;
+                }
+            }
+        }
+    }
+}
+
+// Batch invariance (issue 17 item 6): a query's score for a cell, and its weighted sum of the
+// values, are bit-identical whatever other queries and cells share the call - the tiles and tails
+// they land in differ (first, middle and last query of the block, alone or in short runs, cells
+// from other offsets in the group of 16 and the score tiles of 4).
+TEST_P(FloatKernelVariant, AttentionOfAQueryDoesNotDependOnTheRestOfTheCall) {
+    std::mt19937 rng(231);
+    struct Part {
+        int32_t q0, q1, j0;  // queries [q0, q1), cells [j0, n_cells)
+    };
+    constexpr int32_t kQueries = 11, kCells = 37;
+    for (bool f16 : {true, false}) {
+        for (int32_t head_dim : {7, 64, 128, 300}) {
+            const AttentionCase whole = random_attention_case(f16, head_dim, kCells, kQueries, rng);
+            const ScoresOutput all_scores = run_scores(table(), whole);
+            const ValuesOutput all_values = run_values(table(), whole);
+            for (const Part &p : {Part{0, 1, 0}, Part{3, 4, 0}, Part{10, 11, 0}, Part{1, 6, 0}, Part{2, 11, 5},
+                                  Part{5, 7, 19}, Part{0, 11, 36}, Part{9, 11, 3}}) {
+                AttentionCase part = whole;
+                part.n_queries = p.q1 - p.q0;
+                part.queries.assign(whole.queries.begin() + p.q0, whole.queries.begin() + p.q1);
+                part.out_start.assign(whole.out_start.begin() + p.q0, whole.out_start.begin() + p.q1);
+                part.weights.assign(whole.weights.begin() + p.q0 * whole.weight_stride, whole.weights.end());
+                const ValuesOutput values = run_values(table(), part);  // all the cells
+                part.n_cells = kCells - p.j0;
+                part.cells.assign(whole.cells.begin() + p.j0, whole.cells.end());
+                const ScoresOutput scores = run_scores(table(), part);
+                const std::string where = part.name() + " from query " + std::to_string(p.q0) + " cell " +
+                                          std::to_string(p.j0) + " of " + whole.name();
+                for (int32_t q = 0; q < part.n_queries; ++q) {
+                    for (int32_t j = 0; j < part.n_cells; ++j) {
+                        ASSERT_EQ(float_bits(scores.buffer[1 + q * scores.stride + j]),
+                                  float_bits(all_scores.buffer[1 + (p.q0 + q) * all_scores.stride + p.j0 + j]))
+                            << key("attention_scores") << " query " << q << " cell " << j << ": " << where;
+                    }
+                    const float *got = values.buffer.data() + 1 + (part.n_queries - 1 - q) * values.span_stride;
+                    const float *want =
+                        all_values.buffer.data() + 1 + (kQueries - 1 - (p.q0 + q)) * all_values.span_stride;
+                    for (int32_t i = 0; i < head_dim; ++i) {
+                        ASSERT_EQ(float_bits(got[i]), float_bits(want[i]))
+                            << key("attention_values") << " query " << q << " element " << i << ": " << where;
+                    }
                 }
             }
         }

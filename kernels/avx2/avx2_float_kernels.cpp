@@ -28,11 +28,27 @@ struct Vec8 {
         return _mm_cvtss_f32(s);
     }
     static void store_f32(float *p, Float v) { _mm256_storeu_ps(p, v); }
-    // Lane k = Σ lanes of v[k]: horizontal adds within 128-bit halves, then the halves added.
-    static Float sum_each(const Float *v) {
-        const __m256 g0 = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
-        const __m256 g1 = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
-        return _mm256_add_ps(_mm256_permute2f128_ps(g0, g1, 0x20), _mm256_permute2f128_ps(g0, g1, 0x31));
+    // v[d] lane c <- v[c] lane d, 8 x 8: pairs of rows interleaved (ps, then pd), giving each
+    // 128-bit half 4 rows' values of one column; then the halves swapped across vectors.
+    static void transpose(Float *v) {
+        __m256 t[8], u[8];
+        for (int k = 0; k < 4; ++k) {
+            t[2 * k] = _mm256_unpacklo_ps(v[2 * k], v[2 * k + 1]);
+            t[2 * k + 1] = _mm256_unpackhi_ps(v[2 * k], v[2 * k + 1]);
+        }
+        // u[4k + j], 128-bit half L: column 4L + j of rows 4k..4k+3.
+        for (int k = 0; k < 2; ++k) {
+            const __m256d a = _mm256_castps_pd(t[4 * k]), b = _mm256_castps_pd(t[4 * k + 1]);
+            const __m256d c = _mm256_castps_pd(t[4 * k + 2]), d = _mm256_castps_pd(t[4 * k + 3]);
+            u[4 * k] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, c));
+            u[4 * k + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, c));
+            u[4 * k + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(b, d));
+            u[4 * k + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(b, d));
+        }
+        for (int j = 0; j < 4; ++j) {
+            v[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+            v[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+        }
     }
 
     static Float load_f32(const uint8_t *p) { return _mm256_loadu_ps(reinterpret_cast<const float *>(p)); }

@@ -28,22 +28,33 @@ struct Vec16 {
     static Float mul(Float a, Float b) { return _mm512_mul_ps(a, b); }
     static Float add(Float a, Float b) { return _mm512_add_ps(a, b); }
     static float reduce(Float v) { return _mm512_reduce_add_ps(v); }
-    // Lane k = Σ lanes of v[k]: pairwise transposing adds, 4 vectors per 128-bit lane, then lanes
-    // folded together (about one instruction per input vector).
-    static Float sum_each(const Float *v) {
-        auto transpose_add4 = [](Float v0, Float v1, Float v2, Float v3) {
-            const __m512 a = _mm512_add_ps(_mm512_unpacklo_ps(v0, v1), _mm512_unpackhi_ps(v0, v1));
-            const __m512 b = _mm512_add_ps(_mm512_unpacklo_ps(v2, v3), _mm512_unpackhi_ps(v2, v3));
-            const __m512d ad = _mm512_castps_pd(a), bd = _mm512_castps_pd(b);
-            return _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(ad, bd)), _mm512_castpd_ps(_mm512_unpackhi_pd(ad, bd)));
-        };
-        auto fold = [](Float u0, Float u1) {
-            return _mm512_add_ps(_mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
-                                 _mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
-        };
-        const Float w0 = fold(transpose_add4(v[0], v[1], v[2], v[3]), transpose_add4(v[4], v[5], v[6], v[7]));
-        const Float w1 = fold(transpose_add4(v[8], v[9], v[10], v[11]), transpose_add4(v[12], v[13], v[14], v[15]));
-        return fold(w0, w1);
+    // v[d] lane c <- v[c] lane d, 16 x 16: pairs of rows interleaved (ps, then pd), giving each
+    // 128-bit lane 4 rows' values of one column; then 128-bit lanes gathered across vectors.
+    static void transpose(Float *v) {
+        __m512 t[16], u[16];
+        for (int k = 0; k < 8; ++k) {
+            t[2 * k] = _mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]);
+            t[2 * k + 1] = _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]);
+        }
+        // u[4k + j], 128-bit lane L: column 4L + j of rows 4k..4k+3.
+        for (int k = 0; k < 4; ++k) {
+            const __m512d a = _mm512_castps_pd(t[4 * k]), b = _mm512_castps_pd(t[4 * k + 1]);
+            const __m512d c = _mm512_castps_pd(t[4 * k + 2]), d = _mm512_castps_pd(t[4 * k + 3]);
+            u[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+            u[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+            u[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+            u[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+        }
+        for (int j = 0; j < 4; ++j) {
+            const __m512 even0 = _mm512_shuffle_f32x4(u[j], u[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
+            const __m512 odd0 = _mm512_shuffle_f32x4(u[j], u[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
+            const __m512 even1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
+            const __m512 odd1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
+            v[j] = _mm512_shuffle_f32x4(even0, even1, _MM_SHUFFLE(2, 0, 2, 0));
+            v[8 + j] = _mm512_shuffle_f32x4(even0, even1, _MM_SHUFFLE(3, 1, 3, 1));
+            v[4 + j] = _mm512_shuffle_f32x4(odd0, odd1, _MM_SHUFFLE(2, 0, 2, 0));
+            v[12 + j] = _mm512_shuffle_f32x4(odd0, odd1, _MM_SHUFFLE(3, 1, 3, 1));
+        }
     }
     static void store_f32(float *p, Float v) { _mm512_storeu_ps(p, v); }
 

@@ -30,8 +30,15 @@ struct Vec4 {
     static Float add(Float a, Float b) { return vaddq_f32(a, b); }
     static float reduce(Float v) { return neon_portable::add_across(v); }
     static void store_f32(float *p, Float v) { vst1q_f32(p, v); }
-    // Lane k = Σ lanes of v[k], by pairwise adds (FADDP).
-    static Float sum_each(const Float *v) { return neon_portable::pairwise_add(neon_portable::pairwise_add(v[0], v[1]), neon_portable::pairwise_add(v[2], v[3])); }
+    // v[d] lane c <- v[c] lane d, 4 x 4: TRN pairs rows 0/1 and 2/3, the 64-bit halves complete it.
+    static void transpose(Float *v) {
+        const float32x4x2_t p = vtrnq_f32(v[0], v[1]);  // a0 b0 a2 b2 | a1 b1 a3 b3
+        const float32x4x2_t q = vtrnq_f32(v[2], v[3]);  // c0 d0 c2 d2 | c1 d1 c3 d3
+        v[0] = vcombine_f32(vget_low_f32(p.val[0]), vget_low_f32(q.val[0]));
+        v[1] = vcombine_f32(vget_low_f32(p.val[1]), vget_low_f32(q.val[1]));
+        v[2] = vcombine_f32(vget_high_f32(p.val[0]), vget_high_f32(q.val[0]));
+        v[3] = vcombine_f32(vget_high_f32(p.val[1]), vget_high_f32(q.val[1]));
+    }
 
     // Byte loads and reinterpretation: the pointers need no alignment.
     static Float load_f32(const uint8_t *p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
