@@ -306,9 +306,11 @@ template <class V, class Decoder, int T>
 void rows_times_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                        const float *const *x, float *out, int64_t out_stride) {
     constexpr int R = tile_rows<V, Decoder, T>();
-    // The shared-activation tile for plain rows only: with Q8_0's decoding (convert, scale) in the
-    // loop it ran at 0.6x the per-row tile on AVX-512 (kernel-bench lm_head_q8_0, issue 17).
-    constexpr bool kShared = T >= 2 && is_plain_rows<V, Decoder>();
+    // The shared-activation tile for plain rows with 32 vector registers only: with Q8_0's decoding
+    // (convert, scale) in the loop it ran at 0.6x the per-row tile on AVX-512, and on AVX2 (16
+    // registers: 8 accumulators, 4 activations, 4 decoded runs) F16 ran at 0.92-0.94x with 4 and
+    // 16 tokens (kernel-bench lm_head_*, issue 17).
+    constexpr bool kShared = T >= 2 && is_plain_rows<V, Decoder>() && V::kRegisters >= 32;
     int64_t r = 0;
     for (; r + R <= n_rows; r += R) {
         if constexpr (kShared) {
