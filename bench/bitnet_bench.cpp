@@ -26,6 +26,7 @@
 #include "bitnet.h"
 #include "decode_bytes.h"
 #include "parallel_sequences.h"
+#include "speculative_verify.h"
 
 namespace {
 
@@ -46,6 +47,7 @@ struct Options {
     std::vector<int> parallel;  // -np: sequence counts
     int parallel_prompt = 128;  // -npp
     int parallel_gen = 128;     // -ntg
+    std::vector<int> verify;    // -spec-verify: tokens per call (K + 1)
 };
 
 struct Result {
@@ -60,9 +62,11 @@ struct Result {
     std::fprintf(stderr,
                  "usage: bitnet-bench -m MODEL [-p 128,512] [-n 128] [-r 5] [-t 2] [--head-type f16|q8_0|q6_k|q4_0]\n"
                  "                    [--backend cpu|vulkan|auto] [--json] [--no-mmap] [--mlock] [-v]\n"
-                 "                    [-np 1,2,4,8,16 [-npp 128] [-ntg 128]]\n"
+                 "                    [-np 1,2,4,8,16 [-npp 128] [-ntg 128]] [-spec-verify 1,2,3,5,9]\n"
                  "  -np: N parallel sequences, a -npp-token prompt each, then -ntg decodes of one token per\n"
                  "       sequence (aggregate and per-sequence t/s; -p 0 -n 0 skips the pp/tg tests)\n"
+                 "  -spec-verify: decode calls of K+1 tokens of one sequence with logits for each (a speculative\n"
+                 "       verification), 32 calls after a 128-token prompt: ms per call and the ratio to 1 token\n"
                  "  --no-mmap: read the model into memory instead of mapping it\n"
                  "  --mlock: lock the model's bytes in memory (bitnet_model_params.use_mlock)\n"
                  "  -v: log at info level (with BITNET_PROFILE=1 in the environment, the time of every op kind)\n");
@@ -102,6 +106,7 @@ Options parse(int argc, char **argv) {
         else if (arg == "-np") o.parallel = parse_list(value());
         else if (arg == "-npp") o.parallel_prompt = std::atoi(value());
         else if (arg == "-ntg") o.parallel_gen = std::atoi(value());
+        else if (arg == "-spec-verify") o.verify = parse_list(value());
         else if (arg == "--head-type") {
             std::string t = value();
             if (t == "f16") o.head_type = BITNET_HEAD_F16;
@@ -118,6 +123,9 @@ Options parse(int argc, char **argv) {
         } else usage(("unknown option " + arg).c_str());
     }
     if (o.model.empty()) usage("no model (-m)");
+    for (int n : o.verify) {
+        if (n > 64) usage("-spec-verify: at most 64 tokens per call");
+    }
     for (int n : o.parallel) {
         if (n > 64) usage("-np: at most 64 sequences (bitnet_context_params.n_seq_max)");
     }
@@ -217,6 +225,9 @@ int main(int argc, char **argv) {
     const std::vector<bitnet_bench::ParallelResult> parallel =
         bitnet_bench::measure_parallel(model, params, options.parallel, options.parallel_prompt, options.parallel_gen,
                                        options.repetitions, tokens);
+    constexpr int kVerifyCalls = 32;
+    const std::vector<bitnet_bench::VerifyResult> verify =
+        bitnet_bench::measure_verify(model, params, options.verify, kVerifyCalls, options.repetitions, tokens);
 
     // The device's bandwidth, on the context's device: a 256 MiB copy, best of 5.
     const bool on_vulkan = std::strncmp(bitnet_context_backend_name(context), "vulkan", 6) == 0;
@@ -241,9 +252,10 @@ int main(int argc, char **argv) {
                         options.threads, head_names[options.head_type], bitnet_context_backend_name(context),
                         options.use_mmap ? "true" : "false", load_ms, first_token_ms, peak_rss_mib, r.bytes_per_token,
                         r.bytes_per_token * r.median / 1e9, device_bandwidth / 1e9,
-                        i + 1 < results.size() || !parallel.empty() ? "," : "");
+                        i + 1 < results.size() || !parallel.empty() || !verify.empty() ? "," : "");
         }
-        bitnet_bench::print_parallel_json(parallel, options.repetitions, options.threads, false);
+        bitnet_bench::print_parallel_json(parallel, options.repetitions, options.threads, !verify.empty());
+        bitnet_bench::print_verify_json(verify, options.repetitions, options.threads, false);
         std::printf("]\n");
     } else {
         std::printf("model: %s (%s, %.2f GiB, %s%s)\nbackend: %s; head: %s; load to first context: %.1f ms; "
@@ -271,6 +283,7 @@ int main(int argc, char **argv) {
             std::printf("\n");
         }
         bitnet_bench::print_parallel_table(parallel, options.threads);
+        bitnet_bench::print_verify_table(verify, options.threads);
     }
     bitnet_batch_free(batch);
     bitnet_context_free(context);

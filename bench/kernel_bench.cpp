@@ -258,8 +258,9 @@ void register_all() {
             ->Unit(benchmark::kNanosecond);
         for (bitnet::TensorType type : {bitnet::TensorType::F16, bitnet::TensorType::Q8_0, bitnet::TensorType::Q6_K,
                                         bitnet::TensorType::Q4_0}) {
-            // One token (decode) and 8 (parallel sequences: one pass over the head for all of them).
-            for (int64_t tokens : {1, 8}) {
+            // One token (decode); 4, 8 and 16 (parallel sequences, speculative verification: one
+            // pass over the head for all of them).
+            for (int64_t tokens : {1, 4, 8, 16}) {
                 const std::string shape = "/16384x2560x" + std::to_string(tokens) + "/cold";
                 benchmark::RegisterBenchmark(
                     ("lm_head_" + std::string(bitnet::tensor_type_name(type)) + "/" + variant + shape).c_str(),

@@ -27,6 +27,9 @@
 
 namespace bitnet::float_kernels {
 
+// Tokens per register tile. 8-token tiles (2 rows x 8 tokens on AVX-512) were tried for the plain
+// rows and ran at 0.65x two 4-token tiles: 8 tokens' activations (80 KB at 2560 columns) no longer
+// stay in L1, and each pair of rows re-reads them from L2.
 inline constexpr int kMaxTileTokens = 4;
 // Rows whose weights stay in cache while every tile of tokens passes over them.
 inline constexpr int64_t kRowChunkBytes = 256 * 1024;
@@ -49,7 +52,10 @@ float load_bf16(const uint8_t *p) {
 }
 
 // Decoders: a block of a row -> `use(offset, weights)` for each kLanes-wide run of its elements,
-// `offset` being the run's first element within the block. Every block holds an even number of
+// `offset` being the run's first element within the block. The plain rows (F32, F16, BF16) call
+// `use` in ascending offset order: their multi-token tile (tile_rows_shared_tokens) decodes a
+// block first and replays its runs in ascending order, and the one-token tile must feed each
+// accumulator in that same order for a token's sum not to depend on its batch. Every block holds an even number of
 // runs and the decoders' loops unroll fully, so `offset` is a compile-time constant that picks one
 // accumulator of a pair (an accumulator array indexed at run time would live on the stack).
 
@@ -177,7 +183,7 @@ void tile_rows_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_cols, 
     typename V::Float acc[R][T];
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int t = 0; t < T; ++t) acc[r][t] = V::zero();
     }
     for (int64_t b = 0; b < n_blocks; ++b) {
@@ -187,11 +193,75 @@ void tile_rows_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_cols, 
             const uint8_t *block = weights + r * row_bytes + b * Decoder::kBlockBytes;
             if constexpr (T == 1 && R > 1) __builtin_prefetch(block + kPrefetchBytes);
             Decoder::decode(block, [&](int64_t offset, typename V::Float w) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
                 for (int t = 0; t < T; ++t) {
                     acc[r][t] = V::fmadd(w, V::load_f32(reinterpret_cast<const uint8_t *>(x[t] + first + offset)), acc[r][t]);
                 }
             });
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        const uint8_t *row = weights + r * row_bytes;
+        for (int t = 0; t < T; ++t) {
+            float sum = V::reduce(acc[r][t]);
+            if constexpr (requires { Decoder::element(row, 0); }) {
+                for (int64_t i = n_blocks * Decoder::kBlockElements; i < n_cols; ++i) {
+                    sum += Decoder::element(row, i) * x[t][i];
+                }
+            }
+            out[t * out_stride + r] = sum;
+        }
+    }
+}
+
+// The multi-token register tile (T = 2..4 tokens, plain rows): the same sums as
+// tile_rows_tokens - accumulator (r, t) is fed the runs of row r's blocks in ascending column
+// order, so a token's sum is bit for bit what any other tile or batch gives it - but the loop is
+// turned inside out: the R rows' block is decoded first, then for each run of kLanes columns the
+// T tokens' activations are loaded once into registers and the R x T multiply-adds use them.
+// That is R + T loads per R x T FMAs where tile_rows_tokens asks for one activation load per FMA
+// (the compiler keeps some of them in registers, not all), and the rows are prefetched. Measured
+// on the F16 lm_head, one core (kernel-bench, issue 17): 4 tokens about 1.2x, 8 tokens (two
+// 4-token tiles over each row chunk) about the same as the per-row tile; with 4 tokens the tile is
+// fed from memory, with 8 the second tile re-reads the chunk from L2 and the activations of 4
+// tokens (40 KB at 2560 columns) share L1 with the streaming weights.
+inline constexpr int64_t kSharedPrefetchBytes = 1024;
+
+template <class V, class Decoder, int R, int T>
+void tile_rows_shared_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_cols, const float *const *x,
+                             float *out, int64_t out_stride) {
+    static_assert(Decoder::kBlockElements % V::kLanes == 0);
+    constexpr int kRuns = static_cast<int>(Decoder::kBlockElements / V::kLanes);
+    const int64_t n_blocks = n_cols / Decoder::kBlockElements;
+    typename V::Float acc[R][T];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc[r][t] = V::zero();
+    }
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        const int64_t first = b * Decoder::kBlockElements;
+        typename V::Float w[R][kRuns];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+            // The first tile over a row chunk streams its rows from memory: asked for ahead of use
+            // (later tiles find them in L2, where the prefetch costs next to nothing).
+            __builtin_prefetch(weights + r * row_bytes + b * Decoder::kBlockBytes + kSharedPrefetchBytes);
+            Decoder::decode(weights + r * row_bytes + b * Decoder::kBlockBytes,
+                            [&](int64_t offset, typename V::Float v) { w[r][offset / V::kLanes] = v; });
+        }
+#pragma GCC unroll 8
+        for (int k = 0; k < kRuns; ++k) {
+            typename V::Float xs[T];
+#pragma GCC unroll 8
+            for (int t = 0; t < T; ++t) {
+                xs[t] = V::load_f32(reinterpret_cast<const uint8_t *>(x[t] + first + k * V::kLanes));
+            }
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+                for (int t = 0; t < T; ++t) acc[r][t] = V::fmadd(w[r][k], xs[t], acc[r][t]);
+            }
         }
     }
     for (int r = 0; r < R; ++r) {
@@ -226,14 +296,28 @@ constexpr int tile_rows() {
     else return 2;
 }
 
+template <class V, class Decoder>
+constexpr bool is_plain_rows() {
+    return requires { Decoder::element(nullptr, 0); } && Decoder::kBlockElements == 2 * V::kLanes;
+}
+
 // Rows [0, n_rows) times T tokens (T <= kMaxTileTokens): whole tiles, then single rows.
 template <class V, class Decoder, int T>
 void rows_times_tokens(const uint8_t *weights, size_t row_bytes, int64_t n_rows, int64_t n_cols,
                        const float *const *x, float *out, int64_t out_stride) {
     constexpr int R = tile_rows<V, Decoder, T>();
+    // The shared-activation tile for plain rows with 32 vector registers only: with Q8_0's decoding
+    // (convert, scale) in the loop it ran at 0.6x the per-row tile on AVX-512, and on AVX2 (16
+    // registers: 8 accumulators, 4 activations, 4 decoded runs) F16 ran at 0.92-0.94x with 4 and
+    // 16 tokens (kernel-bench lm_head_*, issue 17).
+    constexpr bool kShared = T >= 2 && is_plain_rows<V, Decoder>() && V::kRegisters >= 32;
     int64_t r = 0;
     for (; r + R <= n_rows; r += R) {
-        tile_rows_tokens<V, Decoder, R, T>(weights + r * row_bytes, row_bytes, n_cols, x, out + r, out_stride);
+        if constexpr (kShared) {
+            tile_rows_shared_tokens<V, Decoder, R, T>(weights + r * row_bytes, row_bytes, n_cols, x, out + r, out_stride);
+        } else {
+            tile_rows_tokens<V, Decoder, R, T>(weights + r * row_bytes, row_bytes, n_cols, x, out + r, out_stride);
+        }
     }
     for (; r < n_rows; ++r) {
         tile_rows_tokens<V, Decoder, 1, T>(weights + r * row_bytes, row_bytes, n_cols, x, out + r, out_stride);

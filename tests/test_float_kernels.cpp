@@ -406,8 +406,9 @@ std::string shape_name(const FloatType &t, int64_t n_rows, int64_t n_tokens, int
 
 // Odd row counts (a tile of rows leaves a remainder), 1..6 tokens (tiles of 4 tokens leave 1..3).
 constexpr int64_t kRowCounts[] = {1, 3, 17, 67};
-// 5, 6, 7 and 9 tokens split into balanced tiles (3 + 2, 3 + 3, 4 + 3, 3 + 3 + 3).
-constexpr int64_t kTokenCounts[] = {1, 2, 3, 4, 5, 6, 7, 9};
+// 5, 6, 7 and 9 tokens split into balanced tiles (3 + 2, 3 + 3, 4 + 3, 3 + 3 + 3); 8 and 16 into
+// whole 4-token tiles (parallel sequences, speculative verification).
+constexpr int64_t kTokenCounts[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16};
 
 // Columns: odd numbers of blocks; for the plain float types also lengths that are not multiples
 // of the vector widths (8, 16, 32), and lengths past the scalar kernel's 256-element decode chunk.
@@ -919,6 +920,40 @@ TEST_P(FloatKernelVariant, GemmFloatMatchesScalarForEveryTypeAndShape) {
                         got, n_rows, n_tokens, e,
                         [&](int64_t tok, int64_t r) { return want.out()[tok * want.stride + r]; },
                         key(std::string("gemm_float ") + t.name), shape_name(t, n_rows, n_tokens, n_cols)));
+                }
+            }
+        }
+    }
+}
+
+// Batch invariance at the kernel (issue 17): a token's outputs are bit for bit the same whether it
+// is multiplied alone or as any token of a call with 1..16 tokens - whichever tile (one-token,
+// per-row or shared-activation, any size) and row remainder it lands in. The reference is the
+// one-token call of the same variant, each row computed once per token; the tiles must not change
+// a bit of it.
+TEST_P(FloatKernelVariant, GemmFloatTokenOutputsDoNotDependOnTheBatch) {
+    std::mt19937 rng(206);
+    for (const FloatType &t : kFloatTypes) {
+        const int64_t n_cols = is_plain_float(t) ? 2 * 256 + 37 : 5 * t.block_elements, n_rows = 37, max_tokens = 16;
+        const WeightRows w = random_rows(t, n_rows, n_cols, 0, rng);
+        const Activations a = random_activations(max_tokens, n_cols, rng);
+        std::vector<std::vector<float>> alone(max_tokens, std::vector<float>(n_rows));
+        for (int64_t tok = 0; tok < max_tokens; ++tok) {
+            table().gemm_float(t.type, w.data, w.row_bytes, n_rows, n_cols, a.rows.data() + tok, 1, alone[tok].data(),
+                               n_rows);
+        }
+        for (int64_t n_tokens = 2; n_tokens <= max_tokens; ++n_tokens) {
+            std::vector<float> together(static_cast<size_t>(n_tokens * n_rows));
+            // Tokens [first, first + n_tokens) of the 16, so every token is seen at several tile positions.
+            const int64_t first = (n_tokens * 5) % (max_tokens - n_tokens + 1);
+            table().gemm_float(t.type, w.data, w.row_bytes, n_rows, n_cols, a.rows.data() + first, n_tokens,
+                               together.data(), n_rows);
+            for (int64_t k = 0; k < n_tokens; ++k) {
+                for (int64_t r = 0; r < n_rows; ++r) {
+                    ASSERT_EQ(float_bits(together[k * n_rows + r]), float_bits(alone[first + k][r]))
+                        << GetParam() << " " << t.name << ": token " << first + k << " of a " << n_tokens
+                        << "-token call, row " << r << ": " << together[k * n_rows + r] << " alone "
+                        << alone[first + k][r];
                 }
             }
         }
