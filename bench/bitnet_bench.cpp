@@ -25,8 +25,11 @@
 #include "backend/vulkan_measure.h"
 #include "bitnet.h"
 #include "decode_bytes.h"
+#include "exit_on_failure.h"
 #include "parallel_sequences.h"
 #include "speculative_verify.h"
+
+using bitnet_bench::exit_on_failure;
 
 namespace {
 
@@ -136,12 +139,6 @@ Options parse(int argc, char **argv) {
     return o;
 }
 
-void check(bitnet_status status, const char *what) {
-    if (status == BITNET_OK) return;
-    std::fprintf(stderr, "bitnet-bench: %s: %s: %s\n", what, bitnet_status_string(status), bitnet_last_error());
-    std::exit(1);
-}
-
 double median(std::vector<double> values) {
     std::sort(values.begin(), values.end());
     size_t n = values.size();
@@ -151,18 +148,18 @@ double median(std::vector<double> values) {
 // Seconds for one run of the test on a freshly cleared cache.
 double run_once(bitnet_context *context, bitnet_batch *batch, const std::vector<bitnet_token> &tokens, int n_prompt,
                 int n_gen) {
-    check(bitnet_memory_clear(context), "clear");
+    exit_on_failure(nullptr, bitnet_memory_clear(context), "clear");
     const int32_t seq = 0;
     auto start = Clock::now();
     if (n_prompt > 0) {
         bitnet_batch_clear(batch);
         for (int i = 0; i < n_prompt; ++i) bitnet_batch_add(batch, tokens[i], i, &seq, 1, i == n_prompt - 1);
-        check(bitnet_decode(context, batch), "prompt decode");
+        exit_on_failure(nullptr, bitnet_decode(context, batch), "prompt decode");
     }
     for (int i = 0; i < n_gen; ++i) {
         bitnet_batch_clear(batch);
         bitnet_batch_add(batch, tokens[i], i, &seq, 1, true);
-        check(bitnet_decode(context, batch), "generation decode");
+        exit_on_failure(nullptr, bitnet_decode(context, batch), "generation decode");
     }
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -179,7 +176,7 @@ int main(int argc, char **argv) {
     model_params.use_mmap = options.use_mmap;
     model_params.use_mlock = options.use_mlock;
     bitnet_model *model = nullptr;
-    check(bitnet_model_load_file(options.model.c_str(), &model_params, &model), "load");
+    exit_on_failure(nullptr, bitnet_model_load_file(options.model.c_str(), &model_params, &model), "load");
     int max_prompt = 1;
     for (int p : options.prompts) max_prompt = std::max(max_prompt, p);
     int max_gen = 1;
@@ -190,11 +187,11 @@ int main(int argc, char **argv) {
     params.n_threads = options.threads;
     params.backend = options.backend;
     bitnet_context *context = nullptr;
-    check(bitnet_context_new(model, &params, &context), "context");
+    exit_on_failure(nullptr, bitnet_context_new(model, &params, &context), "context");
     const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_start).count();
 
     bitnet_batch *batch = nullptr;
-    check(bitnet_batch_new(max_prompt, &batch), "batch");
+    exit_on_failure(nullptr, bitnet_batch_new(max_prompt, &batch), "batch");
     std::mt19937 random(42);
     std::uniform_int_distribution<int> pick(0, bitnet_model_n_vocab(model) - 1);
     std::vector<bitnet_token> tokens(

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bitnet.h"
+#include "exit_on_failure.h"
 
 namespace bitnet_bench {
 
@@ -25,12 +26,6 @@ struct ParallelResult {
     double prompt_median = 0;                                           // prompt tokens/s
 };
 
-inline void parallel_check(bitnet_status status, const char *what) {
-    if (status == BITNET_OK) return;
-    std::fprintf(stderr, "bitnet-bench: -np: %s: %s: %s\n", what, bitnet_status_string(status), bitnet_last_error());
-    std::exit(1);
-}
-
 // One run from an empty cache. Sequence s's tokens are tokens[(s * 7919 + i) % size] so that
 // sequences differ (a shared prompt would not change the arithmetic, but keeps it honest).
 inline ParallelRun parallel_run_once(bitnet_context *context, bitnet_batch *batch, const std::vector<bitnet_token> &tokens,
@@ -38,19 +33,19 @@ inline ParallelRun parallel_run_once(bitnet_context *context, bitnet_batch *batc
     using Clock = std::chrono::steady_clock;
     const size_t n_tokens = tokens.size();
     auto token = [&](int seq, int i) { return tokens[(static_cast<size_t>(seq) * 7919 + static_cast<size_t>(i)) % n_tokens]; };
-    parallel_check(bitnet_memory_clear(context), "clear");
+    exit_on_failure("-np", bitnet_memory_clear(context), "clear");
     ParallelRun run;
     auto start = Clock::now();
     for (int32_t seq = 0; seq < n_seq; ++seq) {
         bitnet_batch_clear(batch);
         for (int i = 0; i < n_prompt; ++i) bitnet_batch_add(batch, token(seq, i), i, &seq, 1, i == n_prompt - 1);
-        parallel_check(bitnet_decode(context, batch), "prompt decode");
+        exit_on_failure("-np", bitnet_decode(context, batch), "prompt decode");
     }
     auto middle = Clock::now();
     for (int i = 0; i < n_gen; ++i) {
         bitnet_batch_clear(batch);
         for (int32_t seq = 0; seq < n_seq; ++seq) bitnet_batch_add(batch, token(seq, n_prompt + i), n_prompt + i, &seq, 1, true);
-        parallel_check(bitnet_decode(context, batch), "generation decode");
+        exit_on_failure("-np", bitnet_decode(context, batch), "generation decode");
     }
     auto end = Clock::now();
     run.prompt_seconds = std::chrono::duration<double>(middle - start).count();
@@ -69,9 +64,9 @@ inline std::vector<ParallelResult> measure_parallel(const bitnet_model *model, b
         params.n_batch = static_cast<uint32_t>(std::max(n_prompt, n_seq));
         params.n_outputs_max = static_cast<uint32_t>(n_seq);
         bitnet_context *context = nullptr;
-        parallel_check(bitnet_context_new(model, &params, &context), "context");
+        exit_on_failure("-np", bitnet_context_new(model, &params, &context), "context");
         bitnet_batch *batch = nullptr;
-        parallel_check(bitnet_batch_new(static_cast<int32_t>(params.n_batch), &batch), "batch");
+        exit_on_failure("-np", bitnet_batch_new(static_cast<int32_t>(params.n_batch), &batch), "batch");
         parallel_run_once(context, batch, tokens, n_seq, n_prompt, n_gen);  // warm-up
         std::vector<double> aggregate, prompt;
         for (int r = 0; r < repetitions; ++r) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bitnet.h"
+#include "exit_on_failure.h"
 
 namespace bitnet_bench {
 
@@ -21,13 +22,6 @@ struct VerifyResult {
     int n_tokens = 0;                                // K + 1 tokens per call
     double ms_median = 0, ms_min = 0, ms_max = 0;    // per call, medians over repetitions
 };
-
-inline void verify_check(bitnet_status status, const char *what) {
-    if (status == BITNET_OK) return;
-    std::fprintf(stderr, "bitnet-bench: -spec-verify: %s: %s: %s\n", what, bitnet_status_string(status),
-                 bitnet_last_error());
-    std::exit(1);
-}
 
 // One run from an empty cache: an n_prompt-token prompt, then n_calls calls of n_tokens tokens
 // (positions advance as if every draft were accepted, so the attention span grows as in use).
@@ -37,10 +31,10 @@ inline double verify_run_once(bitnet_context *context, bitnet_batch *batch, cons
     using Clock = std::chrono::steady_clock;
     const size_t n = tokens.size();
     const int32_t seq = 0;
-    verify_check(bitnet_memory_clear(context), "clear");
+    exit_on_failure("-spec-verify", bitnet_memory_clear(context), "clear");
     bitnet_batch_clear(batch);
     for (int i = 0; i < n_prompt; ++i) bitnet_batch_add(batch, tokens[static_cast<size_t>(i) % n], i, &seq, 1, i == n_prompt - 1);
-    verify_check(bitnet_decode(context, batch), "prompt decode");
+    exit_on_failure("-spec-verify", bitnet_decode(context, batch), "prompt decode");
     const auto start = Clock::now();
     int pos = n_prompt;
     for (int c = 0; c < n_calls; ++c) {
@@ -48,7 +42,7 @@ inline double verify_run_once(bitnet_context *context, bitnet_batch *batch, cons
         for (int k = 0; k < n_tokens; ++k, ++pos) {
             bitnet_batch_add(batch, tokens[static_cast<size_t>(pos) % n], pos, &seq, 1, true);
         }
-        verify_check(bitnet_decode(context, batch), "verify decode");
+        exit_on_failure("-spec-verify", bitnet_decode(context, batch), "verify decode");
     }
     return std::chrono::duration<double>(Clock::now() - start).count() / n_calls;
 }
@@ -65,9 +59,9 @@ inline std::vector<VerifyResult> measure_verify(const bitnet_model *model, bitne
         params.n_batch = static_cast<uint32_t>(std::max(kPrompt, n_tokens));
         params.n_outputs_max = static_cast<uint32_t>(n_tokens);
         bitnet_context *context = nullptr;
-        verify_check(bitnet_context_new(model, &params, &context), "context");
+        exit_on_failure("-spec-verify", bitnet_context_new(model, &params, &context), "context");
         bitnet_batch *batch = nullptr;
-        verify_check(bitnet_batch_new(static_cast<int32_t>(params.n_batch), &batch), "batch");
+        exit_on_failure("-spec-verify", bitnet_batch_new(static_cast<int32_t>(params.n_batch), &batch), "batch");
         verify_run_once(context, batch, tokens, kPrompt, n_tokens, n_calls);  // warm-up
         std::vector<double> ms;
         for (int r = 0; r < repetitions; ++r) ms.push_back(1000.0 * verify_run_once(context, batch, tokens, kPrompt, n_tokens, n_calls));

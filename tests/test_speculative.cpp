@@ -32,8 +32,10 @@ using SpeculativePtr = std::unique_ptr<bitnet_speculative, SpeculativeDeleter>;
 
 constexpr int32_t kDraftMax = 6;
 
-ContextPtr new_context(const bitnet_model *model, bitnet_backend_type backend, std::string *problem = nullptr) {
+ContextPtr new_context(const bitnet_model *model, bitnet_backend_type backend, std::string *problem = nullptr,
+                       uint32_t n_seq_max = 1) {
     bitnet_context_params params = bitnet_context_default_params();
+    params.n_seq_max = n_seq_max;
     params.n_ctx = 512;
     params.n_batch = 64;
     params.n_outputs_max = kDraftMax + 1;
@@ -368,21 +370,11 @@ TEST_P(SpeculativeSeeds, SeededSamplerGivesTheSameTokensWhateverElseTheHelperGen
     const std::vector<bitnet_token> &prompt0 = prompts[2], &prompt1 = prompts[0];  // [2] repeats a passage
     constexpr size_t kGenerate = 40;
 
-    auto two_sequence_context = [](const bitnet_model *model) {
-        bitnet_context_params params = bitnet_context_default_params();
-        params.n_ctx = 512;
-        params.n_batch = 64;
-        params.n_outputs_max = kDraftMax + 1;
-        params.n_seq_max = 2;
-        params.n_threads = 1;
-        bitnet_context *context = nullptr;
-        EXPECT_EQ(bitnet_context_new(model, &params, &context), BITNET_OK) << bitnet_last_error();
-        return ContextPtr(context);
-    };
     // Generates with sequence 0 alone (with_other false) or alternating with sequence 1.
     auto generate = [&](bool with_other) {
-        ContextPtr target = two_sequence_context(target_model.get());
-        ContextPtr draft = two_sequence_context(draft_model.get());
+        ContextPtr target = new_context(target_model.get(), BITNET_BACKEND_CPU, nullptr, 2);
+        ContextPtr draft = new_context(draft_model.get(), BITNET_BACKEND_CPU, nullptr, 2);
+        EXPECT_TRUE(target && draft) << bitnet_last_error();
         bitnet_speculative_params params = bitnet_speculative_default_params();
         params.draft_context = use_draft_model ? draft.get() : nullptr;
         params.draft_max = kDraftMax;
