@@ -25,11 +25,12 @@
 #include "backend/vulkan_measure.h"
 #include "bitnet.h"
 #include "decode_bytes.h"
-#include "exit_on_failure.h"
+#include "bench_common.h"
 #include "parallel_sequences.h"
 #include "speculative_verify.h"
 
 using bitnet_bench::exit_on_failure;
+using bitnet_bench::median;
 
 namespace {
 
@@ -137,12 +138,6 @@ Options parse(int argc, char **argv) {
         usage("-npp and -ntg must be 1..65536");
     }
     return o;
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    size_t n = values.size();
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
 // Seconds for one run of the test on a freshly cleared cache.

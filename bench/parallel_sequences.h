@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bitnet.h"
-#include "exit_on_failure.h"
+#include "bench_common.h"
 
 namespace bitnet_bench {
 
@@ -74,11 +74,6 @@ inline std::vector<ParallelResult> measure_parallel(const bitnet_model *model, b
             aggregate.push_back(static_cast<double>(n_seq) * n_gen / run.decode_seconds);
             prompt.push_back(static_cast<double>(n_seq) * n_prompt / run.prompt_seconds);
         }
-        auto median = [](std::vector<double> v) {
-            std::sort(v.begin(), v.end());
-            const size_t n = v.size();
-            return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-        };
         results.push_back({n_seq, n_prompt, n_gen, median(aggregate), *std::min_element(aggregate.begin(), aggregate.end()),
                            *std::max_element(aggregate.begin(), aggregate.end()), median(prompt)});
         bitnet_batch_free(batch);

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bitnet.h"
-#include "exit_on_failure.h"
+#include "bench_common.h"
 
 namespace bitnet_bench {
 
@@ -65,9 +65,8 @@ inline std::vector<VerifyResult> measure_verify(const bitnet_model *model, bitne
         verify_run_once(context, batch, tokens, kPrompt, n_tokens, n_calls);  // warm-up
         std::vector<double> ms;
         for (int r = 0; r < repetitions; ++r) ms.push_back(1000.0 * verify_run_once(context, batch, tokens, kPrompt, n_tokens, n_calls));
-        std::sort(ms.begin(), ms.end());
-        const size_t m = ms.size();
-        results.push_back({n_tokens, m % 2 ? ms[m / 2] : 0.5 * (ms[m / 2 - 1] + ms[m / 2]), ms.front(), ms.back()});
+        results.push_back({n_tokens, median(ms), *std::min_element(ms.begin(), ms.end()),
+                           *std::max_element(ms.begin(), ms.end())});
         bitnet_batch_free(batch);
         bitnet_context_free(context);
     }
