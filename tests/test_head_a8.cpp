@@ -108,6 +108,8 @@ TEST(QuantizeHeadActivations, FollowsItsDefinition) {
 }
 
 constexpr float kSentinel = -12345.0f;
+// More than one token tile of every variant (AVX-512 takes 8 tokens at a time, the others 4).
+constexpr int64_t kTokens = 11;
 
 struct Case {
     std::vector<uint8_t> weights;
@@ -164,7 +166,7 @@ TEST(GemmHeadA8, EveryVariantMatchesTheFormatDefinition) {
     for (const HeadType &t : kTypes) {
         for (const int64_t n_blocks : {int64_t{1}, t.block_elements == 32 ? int64_t{13} : int64_t{3}}) {
             for (const int64_t n_rows : {int64_t{1}, int64_t{7}, int64_t{67}}) {
-                const Case c = make_case(t, n_rows, n_blocks, 6, random);
+                const Case c = make_case(t, n_rows, n_blocks, kTokens, random);
                 const int64_t stride = c.n_rows + 3;
                 for (const KernelTable *k : variants()) {
                     SCOPED_TRACE(std::string(k->name) + " " + t.name + " rows " + std::to_string(n_rows) + " cols " +
@@ -194,7 +196,7 @@ TEST(GemmHeadA8, LogitsDoNotDependOnTheBatchOrTheRowSplit) {
     std::mt19937_64 random(1717);
     for (const HeadType &t : kTypes) {
         const int64_t n_rows = 131;
-        const Case c = make_case(t, n_rows, t.block_elements == 32 ? 10 : 2, 6, random);
+        const Case c = make_case(t, n_rows, t.block_elements == 32 ? 10 : 2, kTokens, random);
         const int64_t stride = n_rows + 3;
         for (const KernelTable *k : variants()) {
             SCOPED_TRACE(std::string(k->name) + " " + t.name);
