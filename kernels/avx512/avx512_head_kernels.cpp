@@ -34,7 +34,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <utility>
 
 #include "kernels/avx512/avx512_kernels.h"
@@ -57,7 +56,7 @@ __m256i load256(const uint8_t *p) { return _mm256_loadu_si256(reinterpret_cast<c
 
 // Q8_0 (formats.md §1.6): blocks of 32 codes after an f16 d, 34 bytes.
 struct Q8_0 {
-    static constexpr int64_t kPairBytes = 68;
+    static constexpr int64_t kPairBytes = 68, kGroupsPerBlock = 1;
     template <bool kSecond>
     static void pair(const uint8_t *row, int64_t p, __m512i &codes, __m512 &factors) {
         const uint8_t *first = row + 2 * p * 34, *second = first + 34;
@@ -69,7 +68,7 @@ struct Q8_0 {
 // Q4_0 (formats.md §1.6): an f16 d then 16 bytes, element i in the low nibble of byte i and
 // element 16 + i in the high one, each nibble - 8; 18 bytes.
 struct Q4_0 {
-    static constexpr int64_t kPairBytes = 36;
+    static constexpr int64_t kPairBytes = 36, kGroupsPerBlock = 1;
     static __m256i codes_of(const uint8_t *block) {
         const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 2));
         const __m128i low = _mm_and_si128(packed, _mm_set1_epi8(15));
@@ -90,7 +89,7 @@ struct Q4_0 {
 // (qh[32h + l] >> 2k) & 3; code - 32. Groups 2j and 2j + 1 of a half are its k = 2j, 2j + 1:
 // the 64 ql bytes at 64h are exactly their low nibbles (j = 0) or high nibbles (j = 1).
 struct Q6_K {
-    static constexpr int64_t kPairBytes = 210 / 4;
+    static constexpr int64_t kPairBytes = 210 / 4, kGroupsPerBlock = 8;
     template <bool kSecond>
     static void pair(const uint8_t *row, int64_t p, __m512i &codes, __m512 &factors) {
         static_assert(kSecond, "a Q6_K row has 8 groups per block, never an odd count");
@@ -158,7 +157,7 @@ struct Tile {
         for (int t = 0; t < T; ++t) tile.acc[t] = _mm512_setzero_ps();
         int64_t p = 0;
         for (; 2 * p + 1 < n_groups; ++p) tile.template step<true>(row, p, x);
-        if constexpr (!std::is_same_v<Decoder, Q6_K>) {
+        if constexpr (Decoder::kGroupsPerBlock % 2 == 1) {  // only then can a row end in an odd group
             if (2 * p < n_groups) tile.template step<false>(row, p, x);
         }
         for (int t = 0; t < T; ++t) out[t * out_stride] = reduce(tile.acc[t]);
